@@ -1,0 +1,90 @@
+"""The application factory: nothing happens at import time."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, request
+from flask_babel import Babel
+from flask_wtf.csrf import CSRFProtect
+
+from kb import db as kb_db
+from kb.config import REPO_ROOT, load_settings
+
+csrf = CSRFProtect()
+babel = Babel()
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    settings = load_settings()
+    if test_config:
+        settings.update({k: v for k, v in test_config.items() if k in settings})
+    instance = Path(settings["INSTANCE_PATH"] or REPO_ROOT / "instance").resolve()
+    app = Flask(
+        __name__,
+        instance_path=str(instance),
+        template_folder=str(REPO_ROOT / "templates"),
+        static_folder="static",
+    )
+    instance.mkdir(parents=True, exist_ok=True)
+    app.config.update(settings)
+    app.config.update(
+        DATABASE_URL=settings["DATABASE_URL"] or f"sqlite:///{instance / 'kb.sqlite3'}",
+        INDEX_DIR=settings["INDEX_DIR"] or str(instance / "index"),
+        SECRET_KEY=settings["SECRET_KEY"] or _instance_secret(instance),
+        BABEL_DEFAULT_LOCALE=settings["LANGUAGES"][0],
+        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        JSON_SORT_KEYS=False,
+    )
+    if test_config:
+        app.config.update(test_config)
+    logging.basicConfig(level=app.config["LOG_LEVEL"])
+
+    kb_db.init_app(app, app.config["DATABASE_URL"])
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+
+    from search import SearchIndex
+
+    app.extensions["kb.search"] = SearchIndex(
+        app.config["INDEX_DIR"], lock_timeout=app.config["SEARCH_LOCK_TIMEOUT"])
+
+    from kb.views import register_views
+
+    register_views(app)
+
+    if app.config["AUTO_INIT"]:
+        from kb.bootstrap import ensure_ready
+
+        with app.app_context():
+            ensure_ready()
+    return app
+
+
+def _select_locale() -> str | None:
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    chosen = request.args.get("lang") or request.cookies.get("lang")
+    if chosen in languages:
+        return chosen
+    return request.accept_languages.best_match(languages) or languages[0]
+
+
+def _instance_secret(instance: Path) -> str:
+    path = instance / "secret_key"
+    if not path.exists():
+        tmp = instance / f".secret_key.{secrets.token_hex(4)}"
+        tmp.write_text(secrets.token_hex(32))
+        tmp.chmod(0o600)
+        try:
+            path.hardlink_to(tmp)  # first writer wins, even with several workers starting
+        except FileExistsError:
+            pass
+        tmp.unlink()
+    return path.read_text().strip()

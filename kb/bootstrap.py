@@ -1,0 +1,71 @@
+"""Make a fresh installation usable: schema, seed practices, search index.
+
+Safe to run any number of times and from several processes at once (a file
+lock in the instance folder serializes the first start).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+from contextlib import contextmanager
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import func, inspect, select
+
+from kb.db import get_db, session
+from kb.models import Practice
+
+log = logging.getLogger(__name__)
+
+
+@contextmanager
+def _init_lock():
+    path = Path(current_app.instance_path) / ".init.lock"
+    with open(path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def database_ready() -> bool:
+    return inspect(get_db().engine).has_table("change_log")
+
+
+def init_database(seed: bool = True, on_file=None):
+    """Create missing tables and import the seed folder when the KB is empty.
+
+    Returns the import report, or None when nothing was imported.
+    """
+    from kb.services.identity import SYSTEM
+    from kb.services.practices import practices_import_dir
+
+    get_db().create_all()
+    seed_dir = Path(current_app.config["SEED_DIR"])
+    empty = not session().scalar(select(func.count()).select_from(Practice))
+    if seed and seed_dir.is_dir():
+        # idempotent: unchanged files make no new revision, so this is safe to repeat
+        if empty or on_file is not None:
+            return practices_import_dir(SYSTEM, seed_dir, on_file=on_file)
+    return None
+
+
+def ensure_ready() -> None:
+    """On start: initialize an empty installation and rebuild a missing index."""
+    from kb.services.search import get_index, search_catch_up
+
+    with _init_lock():
+        if not database_ready() or not session().scalar(
+                select(func.count()).select_from(Practice)):
+            report = init_database()
+            if report is not None:
+                log.info("imported %d practices from %s (%d failed)",
+                         len(report.created) + len(report.updated),
+                         current_app.config["SEED_DIR"], len(report.failed))
+        if not get_index().exists():
+            log.info("search index missing: rebuilding it")
+        search_catch_up()
+        get_db().session.remove()

@@ -1,0 +1,219 @@
+"""The `kb` command: initialize, import, check, export, serve, search, reindex.
+
+Every command that changes something calls the same service functions as the
+portal, as the installation's operator (the SYSTEM identity).
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import ScriptInfo
+
+from kb.content.validate import check_file, iter_documents
+
+
+def _cli_app():
+    from kb.app import create_app
+
+    # commands initialize explicitly, with progress, instead of on app creation
+    return create_app({"AUTO_INIT": False})
+
+
+def with_appcontext(command):
+    """Run the command inside an application context, building the app only then.
+
+    Tests pass their own app through Flask's ScriptInfo (app.test_cli_runner()).
+    """
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        info = click.get_current_context().find_object(ScriptInfo)
+        app = info.load_app() if info is not None else _cli_app()
+        with app.app_context():
+            return command(*args, **kwargs)
+    return wrapper
+
+
+@click.group()
+def main():
+    """Manage a practice exchange: its database, documents and search index."""
+
+
+def _print_problems(path: str, problems) -> None:
+    for problem in problems:
+        label = "" if problem.severity == "error" else "warning: "
+        line = problem.format(path)
+        if label:
+            head, rest = line.split(": ", 1)
+            line = f"{head}: {label}{rest}"
+        click.echo(line)
+
+
+def _import_with_progress(directory: Path) -> bool:
+    from kb.services.identity import SYSTEM
+    from kb.services.practices import practices_import_dir
+
+    files = sorted(directory.glob("*.md"))
+    problems: list[tuple[str, list]] = []
+    with click.progressbar(length=len(files), label=f"Importing {directory}",
+                           file=sys.stderr, show_pos=True) as bar:
+        def on_file(path, status, found):
+            if found:
+                problems.append((str(path), found))
+            bar.update(1)
+
+        report = practices_import_dir(SYSTEM, directory, on_file=on_file)
+    for path, found in problems:
+        _print_problems(path, found)
+    click.echo(f"{len(report.created)} created, {len(report.updated)} updated, "
+               f"{len(report.unchanged)} unchanged, {len(report.failed)} failed")
+    return report.ok
+
+
+def _rebuild_with_progress() -> int:
+    from kb.services.identity import SYSTEM
+    from kb.services.search import search_rebuild
+
+    state = {}
+
+    def on_total(total):
+        state["bar"] = click.progressbar(length=total, label="Indexing", file=sys.stderr,
+                                         show_pos=True)
+        state["bar"].__enter__()
+        state["done"] = 0
+
+    def progress(done):
+        state["bar"].update(done - state["done"])
+        state["done"] = done
+
+    try:
+        count = search_rebuild(SYSTEM, progress=progress, on_total=on_total)
+    finally:
+        if "bar" in state:
+            state["bar"].__exit__(None, None, None)
+    return count
+
+
+@main.command("init")
+@with_appcontext
+def init_command():
+    """Create the database and import the bundled practices (safe to run twice)."""
+    from kb.bootstrap import init_database
+    from kb.services.search import search_catch_up
+
+    init_database(seed=False)
+    ok = _import_with_progress(Path(current_app.config["SEED_DIR"]))
+    search_catch_up()
+    click.echo(f"Ready: database {current_app.config['DATABASE_URL']}")
+    sys.exit(0 if ok else 1)
+
+
+@main.command("import")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@with_appcontext
+def import_command(directory: Path):
+    """Import every DIRECTORY/*.md (upsert by slug; unchanged files are skipped).
+
+    Prints one line per problem as path:line: field: message; the good files
+    are imported anyway; exits 1 when any file failed.
+    """
+    from kb.bootstrap import init_database
+
+    init_database(seed=False)
+    sys.exit(0 if _import_with_progress(directory) else 1)
+
+
+@main.command("check")
+@click.argument("paths", nargs=-1, required=True,
+                type=click.Path(exists=True, path_type=Path))
+def check_command(paths):
+    """Validate practice documents without importing them (same output as import)."""
+    failed = total = 0
+    for path in iter_documents(list(paths)):
+        result = check_file(path)
+        _print_problems(str(path), result.errors + result.warnings)
+        failed += bool(result.errors)
+        total += 1
+    click.echo(f"{total - failed} valid, {failed} invalid")
+    sys.exit(1 if failed else 0)
+
+
+@main.command("export")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@with_appcontext
+def export_command(directory: Path):
+    """Write every published practice as DIRECTORY/<slug>.md, exactly as stored."""
+    from kb.services.identity import SYSTEM
+    from kb.services.practices import practices_export, visible_practices
+    from kb.db import session
+    from sqlalchemy import func, select
+
+    total = session().scalar(select(func.count()).select_from(
+        visible_practices(SYSTEM).subquery()))
+    with click.progressbar(length=total, label=f"Exporting to {directory}",
+                           file=sys.stderr, show_pos=True) as bar:
+        written = practices_export(SYSTEM, directory, on_file=lambda _slug: bar.update(1))
+    click.echo(f"{len(written)} practices written to {directory}")
+
+
+@main.command("reindex")
+@with_appcontext
+def reindex_command():
+    """Rebuild the search index beside the current one and swap it in."""
+    count = _rebuild_with_progress()
+    click.echo(f"Indexed {count} practices into {current_app.config['INDEX_DIR']}")
+
+
+@main.command("search")
+@click.argument("query", default="")
+@click.option("--theme", multiple=True, help="Filter by theme (repeatable).")
+@click.option("--country", multiple=True, help="Filter by ISO country code (repeatable).")
+@click.option("--language", multiple=True, help="Filter by language code (repeatable).")
+@click.option("--stage", multiple=True, help="Filter by stage (repeatable).")
+@click.option("--evidence", multiple=True, help="Filter by evidence level (repeatable).")
+@click.option("--sort", type=click.Choice(["relevance", "newest", "title", "adapted"]),
+              default="relevance", show_default=True)
+@click.option("--page", default=1, show_default=True)
+@with_appcontext
+def search_command(query, theme, country, language, stage, evidence, sort, page):
+    """Search the published practices and print a table."""
+    from kb.services.identity import ANONYMOUS
+    from kb.services.search import practice_search
+
+    filters = {k: list(v) for k, v in (("theme", theme), ("country", country),
+                                          ("language", language), ("stage", stage),
+                                          ("evidence", evidence)) if v}
+    results = practice_search(ANONYMOUS, query, filters, sort=sort, page=page)
+    click.echo(f"{results.total} practices (page {results.page} of {results.pages})"
+               + (f" - did you mean: {results.suggestion}" if results.suggestion else ""))
+    rows = [("slug", "title", "lang", "country", "organization")]
+    rows += [(h.slug, h.title, h.language, h.country, h.organization) for h in results.hits]
+    widths = [min(max(len(r[i]) for r in rows), cap) for i, cap in enumerate((40, 60, 4, 7, 30))]
+    for i, row in enumerate(rows):
+        click.echo("  ".join(cell[:w].ljust(w) for cell, w in zip(row, widths)).rstrip())
+        if i == 0:
+            click.echo("  ".join("-" * w for w in widths))
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@with_appcontext
+def serve_command(host: str, port: int):
+    """Run the development server, initializing an empty installation first."""
+    from werkzeug.serving import run_simple
+
+    from kb.bootstrap import ensure_ready
+
+    ensure_ready()
+    click.echo(f"Serving the practice exchange at http://{host}:{port}/")
+    run_simple(host, port, current_app._get_current_object(), threaded=True,
+               use_reloader=False)
+
+
+if __name__ == "__main__":
+    main()

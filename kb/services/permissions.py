@@ -1,0 +1,82 @@
+"""The one place that decides who may do what.
+
+Every service calls `require(identity, action, target)` before it reads or
+writes anything. docs/permissions.md lists the table this implements.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kb.models import Practice, PracticeStatus
+from kb.services.errors import NotFound, PermissionDenied
+from kb.services.identity import Identity
+
+# action -> predicate(identity, target)
+_RULES: dict[str, Any] = {}
+
+
+def rule(action: str):
+    def register(fn):
+        _RULES[action] = fn
+        return fn
+    return register
+
+
+def can(identity: Identity, action: str, target: Any = None) -> bool:
+    try:
+        predicate = _RULES[action]
+    except KeyError:
+        raise KeyError(f"no permission rule for {action!r}") from None
+    return bool(predicate(identity, target))
+
+
+def require(identity: Identity, action: str, target: Any = None) -> None:
+    """Raise PermissionDenied (or NotFound, to hide what exists) unless allowed."""
+    if can(identity, action, target):
+        return
+    if action == "practice.view":
+        # do not reveal that a hidden practice exists
+        raise NotFound("no such practice")
+    raise PermissionDenied(f"you may not {ACTION_LABELS.get(action, action)}")
+
+
+def sees_network(identity: Identity, networks: list[str] | tuple[str, ...]) -> bool:
+    return identity.is_site_admin or bool(identity.networks & set(networks or ()))
+
+
+@rule("practice.view")
+def _view(identity: Identity, practice: Practice) -> bool:
+    if practice.status != PracticeStatus.PUBLISHED:
+        return identity.is_site_admin
+    if practice.visibility == "public":
+        return True
+    revision = practice.published_revision
+    return sees_network(identity, revision.networks if revision else [])
+
+
+@rule("practice.import")
+def _import(identity: Identity, _target=None) -> bool:
+    return identity.is_site_admin
+
+
+@rule("practice.export")
+def _export(identity: Identity, _target=None) -> bool:
+    return identity.is_site_admin
+
+
+@rule("search.reindex")
+def _reindex(identity: Identity, _target=None) -> bool:
+    return identity.is_site_admin
+
+
+@rule("kb.read")
+def _read(identity: Identity, _target=None) -> bool:
+    return True
+
+
+ACTION_LABELS = {
+    "practice.import": "import practices",
+    "practice.export": "export practices",
+    "search.reindex": "rebuild the search index",
+}

@@ -1,0 +1,523 @@
+"""Practice operations: import, export and reading what a viewer may see.
+
+One function per user operation, named <thing>_<verb>; each checks
+permission first, validates, writes, commits, then runs after-commit effects.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import joinedload
+
+from kb.content import (
+    Practice as PracticeDoc,
+    Problem,
+    ValidationFailed,
+    markdown_to_text,
+    parse_practice,
+    parse_practice_bytes,
+    render_markdown,
+)
+from kb.content.document import content_hash
+from kb.content.vocab import THEMES, population_band
+from kb.db import session
+from kb.models import (
+    ChangeAction,
+    ChangeLog,
+    Organization,
+    Practice,
+    PracticeStatus,
+    PracticeTheme,
+    Revision,
+    utcnow,
+)
+from kb.services import effects
+from kb.services.errors import NotFound
+from kb.services.identity import Identity
+from kb.services.permissions import require
+from kb.services.uow import UnitOfWork
+
+
+def slugify(text: str, max_len: int = 80) -> str:
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")
+    return slug[:max_len].rstrip("-") or "organization"
+
+
+# ------------------------------------------------------------------ importing
+
+
+@dataclass
+class ImportOutcome:
+    slug: str
+    action: str  # created | updated | unchanged
+    warnings: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class ImportReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: list[tuple[str, list[Problem]]] = field(default_factory=list)
+    warnings: list[tuple[str, list[Problem]]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def practice_import(identity: Identity, text: str, filename: str | None = None) -> ImportOutcome:
+    """Create or update a published practice from a document (idempotent by slug).
+
+    An unchanged document (same content hash as the current revision) makes no
+    new revision and no change-log row.
+    """
+    require(identity, "practice.import")
+    result = parse_practice(text, filename)
+    if result.errors:
+        raise ValidationFailed(result.errors, result.warnings)
+    doc = result.practice
+    with UnitOfWork() as uow:
+        outcome = _store_published(uow, identity, doc, text)
+        outcome.warnings = result.warnings
+    return outcome
+
+
+def practices_import_dir(
+    identity: Identity,
+    directory: Path,
+    on_file: Callable[[Path, str, list[Problem]], None] | None = None,
+) -> ImportReport:
+    """Import every *.md file of a folder; good files go in even when others fail."""
+    require(identity, "practice.import")
+    report = ImportReport()
+    for path in sorted(Path(directory).glob("*.md")):
+        problems: list[Problem] = []
+        result = parse_practice_bytes(path.read_bytes(), path.name)
+        if result.errors:
+            report.failed.append((str(path), result.errors))
+            problems = result.errors
+            status = "failed"
+        else:
+            text = path.read_bytes().decode("utf-8")
+            with UnitOfWork() as uow:
+                outcome = _store_published(uow, identity, result.practice, text)
+            getattr(report, outcome.action).append(outcome.slug)
+            status = outcome.action
+        if result.warnings:
+            report.warnings.append((str(path), result.warnings))
+        if on_file:
+            on_file(path, status, problems + list(result.warnings))
+    return report
+
+
+def _organization_for(doc: PracticeDoc) -> Organization:
+    s = session()
+    slug = slugify(doc.organization)
+    org = s.scalar(select(Organization).where(Organization.slug == slug))
+    if org is None:
+        org = Organization(slug=slug, name=doc.organization, country=doc.country,
+                           region=doc.region, population=doc.population,
+                           kind=_guess_kind(doc.organization))
+        s.add(org)
+        s.flush()
+    return org
+
+
+def _guess_kind(name: str) -> str:
+    lowered = name.lower()
+    for kind, words in (
+        ("region", ("region", "county", "maakunta", "landskap", "provinc", "regio")),
+        ("agency", ("agency", "authority", "virasto", "myndighet", "agentur")),
+        ("association", ("association", "network", "liitto", "förbund", "verband")),
+        ("municipality", ("municipality", "kunta", "kommun", "gemeinde", "commune")),
+        ("city", ("city", "kaupunki", "stad", "stadt", "ville", "ciudad", "citta")),
+    ):
+        if any(w in lowered for w in words):
+            return kind
+    return "other"
+
+
+def _store_published(uow: UnitOfWork, identity: Identity, doc: PracticeDoc,
+                     text: str) -> ImportOutcome:
+    s = uow.session
+    digest = content_hash(text)
+    practice = s.scalar(select(Practice).where(Practice.slug == doc.slug))
+    now = utcnow()
+    if practice is not None and practice.current_revision is not None \
+            and practice.current_revision.content_hash == digest \
+            and practice.status == PracticeStatus.PUBLISHED:
+        return ImportOutcome(doc.slug, "unchanged")
+    org = _organization_for(doc)
+    created = practice is None
+    if created:
+        practice = Practice(slug=doc.slug, organization=org, created_at=now,
+                            created_by_id=identity.user_id)
+        s.add(practice)
+        s.flush()
+    was_published = practice.status == PracticeStatus.PUBLISHED
+    number = (s.scalar(select(func.max(Revision.number))
+                       .where(Revision.practice_id == practice.id)) or 0) + 1
+    revision = Revision(practice_id=practice.id, number=number, document=text,
+                        content_hash=digest, state=PracticeStatus.PUBLISHED,
+                        author_id=identity.user_id, created_at=now,
+                        comment="imported" if created else "re-imported")
+    _fill_parsed_columns(revision, doc)
+    s.add(revision)
+    s.flush()
+    practice.organization = org
+    practice.current_revision = revision
+    practice.published_revision = revision
+    practice.status = PracticeStatus.PUBLISHED
+    practice.visibility = doc.visibility
+    practice.adapted_from_slug = doc.adapted_from
+    practice.updated_at = now
+    practice.published_at = practice.published_at or now
+    practice.last_reviewed_at = now
+    practice.theme_rows = [PracticeTheme(theme=t) for t in doc.themes]
+    s.add(ChangeLog(practice_id=practice.id, slug=practice.slug,
+                    action=ChangeAction.UPDATE if was_published else ChangeAction.PUBLISH,
+                    revision_id=revision.id, created_at=now))
+    effects.after_practice_change(uow)
+    return ImportOutcome(doc.slug, "created" if created else "updated")
+
+
+def _fill_parsed_columns(revision: Revision, doc: PracticeDoc) -> None:
+    revision.title = doc.title
+    revision.summary = doc.summary
+    revision.language = doc.language
+    revision.country = doc.country
+    revision.region = doc.region
+    revision.population = doc.population
+    revision.population_band = population_band(doc.population)
+    revision.stage = doc.stage
+    revision.evidence = doc.evidence
+    revision.started = doc.started
+    revision.ended = doc.ended
+    revision.started_year = doc.started_year
+    revision.themes = list(doc.themes)
+    revision.tags = list(doc.tags)
+    revision.outcomes = [o.__dict__ for o in doc.outcomes]
+    revision.networks = list(doc.networks)
+    revision.visibility = doc.visibility
+    revision.adapted_from = doc.adapted_from
+
+
+# ------------------------------------------------------------------ exporting
+
+
+def practices_export(identity: Identity, directory: Path,
+                     on_file: Callable[[str], None] | None = None) -> list[str]:
+    """Write every published practice as <slug>.md, byte for byte as stored."""
+    require(identity, "practice.export")
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for practice in session().scalars(
+            _published().options(joinedload(Practice.published_revision))
+            .order_by(Practice.slug)):
+        target = directory / f"{practice.slug}.md"
+        _write_atomically(target, practice.published_revision.document)
+        written.append(practice.slug)
+        if on_file:
+            on_file(practice.slug)
+    return written
+
+
+def _write_atomically(target: Path, text: str) -> None:
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_bytes(text.encode("utf-8"))
+    tmp.replace(target)
+
+
+# -------------------------------------------------------------------- reading
+
+
+def _published() -> Select:
+    return select(Practice).where(Practice.status == PracticeStatus.PUBLISHED)
+
+
+def visible_practices(identity: Identity) -> Select:
+    """Published practices the identity may see, joined to their published revision.
+
+    Network-only practices are left in for identities that belong to a
+    network; callers pass the rows through `_filter_visible`, which applies
+    the exact rule from kb.services.permissions.
+    """
+    query = _published().join(Practice.published_revision)
+    if identity.is_site_admin or identity.networks:
+        return query
+    return query.where(Practice.visibility == "public")
+
+
+@functools.lru_cache(maxsize=512)
+def _parsed(document: str, slug: str) -> PracticeDoc:
+    result = parse_practice(document, f"{slug}.md")
+    if result.practice is None:  # stored documents were valid when stored
+        raise ValueError(f"stored document no longer parses: {result.errors}")
+    return result.practice
+
+
+@functools.lru_cache(maxsize=512)
+def rendered_body(document: str, slug: str) -> str:
+    return render_markdown(_parsed(document, slug).body)
+
+
+@functools.lru_cache(maxsize=512)
+def body_text(document: str, slug: str) -> str:
+    return markdown_to_text(_parsed(document, slug).body)
+
+
+@dataclass
+class PracticeCard:
+    """What a list shows of a practice."""
+
+    id: int
+    slug: str
+    title: str
+    summary: str
+    language: str
+    organization: str
+    organization_slug: str
+    country: str
+    themes: list[str]
+    stage: str
+    evidence: str
+    population: int | None
+    published_at: dt.datetime | None
+    featured: bool
+    outcomes_count: int
+    adapted_from: str | None
+
+    @classmethod
+    def of(cls, practice: Practice) -> PracticeCard:
+        rev = practice.published_revision
+        return cls(
+            id=practice.id, slug=practice.slug, title=rev.title, summary=rev.summary,
+            language=rev.language, organization=practice.organization.name,
+            organization_slug=practice.organization.slug, country=rev.country,
+            themes=list(rev.themes), stage=rev.stage, evidence=rev.evidence,
+            population=rev.population, published_at=practice.published_at,
+            featured=practice.featured, outcomes_count=len(rev.outcomes or []),
+            adapted_from=practice.adapted_from_slug,
+        )
+
+
+@dataclass
+class PracticeDetail:
+    card: PracticeCard
+    doc: PracticeDoc
+    body_html: str
+    document: str
+    revision_number: int
+    updated_at: dt.datetime
+    last_reviewed_at: dt.datetime | None
+    adapted_from: PracticeCard | None
+    adapted_from_missing: str | None
+    adaptation_chain: list[PracticeCard]
+    adapted_by: list[PracticeCard]
+    show_email: bool
+
+
+@dataclass
+class Page:
+    items: list[PracticeCard]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _load(query: Select) -> Select:
+    return query.options(joinedload(Practice.published_revision),
+                         joinedload(Practice.organization))
+
+
+def _filter_visible(identity: Identity, practices: Iterable[Practice]) -> list[Practice]:
+    from kb.services.permissions import can
+
+    return [p for p in practices if can(identity, "practice.view", p)]
+
+
+def practice_get(identity: Identity, slug: str) -> PracticeDetail:
+    practice = session().scalar(_load(select(Practice).where(Practice.slug == slug)))
+    if practice is None:
+        raise NotFound(f"no practice at {slug}")
+    require(identity, "practice.view", practice)
+    rev = practice.published_revision
+    doc = _parsed(rev.document, practice.slug)
+    source, missing, chain = None, None, []
+    if practice.adapted_from_slug:
+        seen = {practice.slug}
+        cursor = practice.adapted_from_slug
+        while cursor and cursor not in seen and len(chain) < 20:
+            seen.add(cursor)
+            parent = session().scalar(_load(select(Practice).where(Practice.slug == cursor)))
+            if parent is None or not _filter_visible(identity, [parent]):
+                if not chain:
+                    missing = cursor
+                break
+            chain.append(PracticeCard.of(parent))
+            cursor = parent.adapted_from_slug
+        source = chain[0] if chain else None
+    document = rev.document
+    email = (doc.contact or {}).get("email")
+    if email and identity.is_anonymous:
+        # e-mail addresses are for signed-in readers only, in the source too
+        document = document.replace(email, "hidden-sign-in-to-see")
+    children = session().scalars(_load(visible_practices(identity).where(
+        Practice.adapted_from_slug == practice.slug)).order_by(Practice.published_at)).unique()
+    return PracticeDetail(
+        card=PracticeCard.of(practice), doc=doc, body_html=rendered_body(rev.document, practice.slug),
+        document=document, revision_number=rev.number, updated_at=practice.updated_at,
+        last_reviewed_at=practice.last_reviewed_at, adapted_from=source,
+        adapted_from_missing=missing, adaptation_chain=chain,
+        adapted_by=[PracticeCard.of(p) for p in _filter_visible(identity, children)],
+        show_email=not identity.is_anonymous,
+    )
+
+
+LIST_FILTERS = ("theme", "country", "language")
+
+
+def practice_list(identity: Identity, filters: dict[str, list[str]] | None = None,
+                  page: int = 1, per_page: int = 20, organization: str | None = None,
+                  order: str = "newest") -> Page:
+    """Published practices the identity may see, filtered (OR within, AND across)."""
+    filters = {k: [v for v in vs if v] for k, vs in (filters or {}).items() if k in LIST_FILTERS}
+    query = visible_practices(identity)
+    if filters.get("country"):
+        query = query.where(Revision.country.in_(filters["country"]))
+    if filters.get("language"):
+        query = query.where(Revision.language.in_(filters["language"]))
+    if filters.get("theme"):
+        query = query.where(Practice.id.in_(
+            select(PracticeTheme.practice_id).where(PracticeTheme.theme.in_(filters["theme"]))))
+    if organization:
+        query = query.join(Practice.organization).where(Organization.slug == organization)
+    practices = _filter_visible(identity, session().scalars(
+        _load(query).order_by(*_order(order))).unique())
+    page = max(1, page)
+    start = (page - 1) * per_page
+    return Page([PracticeCard.of(p) for p in practices[start:start + per_page]],
+                len(practices), page, per_page)
+
+
+def _order(order: str):
+    if order == "title":
+        return (Practice.slug,)
+    return (Practice.published_at.desc(), Practice.id.desc())
+
+
+@dataclass
+class Facets:
+    themes: list[tuple[str, int]]
+    countries: list[tuple[str, int]]
+    languages: list[tuple[str, int]]
+    total: int
+
+
+def practice_facets(identity: Identity) -> Facets:
+    """Counts by theme, country and language over what the identity may see."""
+    practices = _filter_visible(identity, session().scalars(
+        _load(visible_practices(identity))).unique())
+    themes: dict[str, int] = {}
+    countries: dict[str, int] = {}
+    languages: dict[str, int] = {}
+    for p in practices:
+        rev = p.published_revision
+        for t in rev.themes:
+            themes[t] = themes.get(t, 0) + 1
+        countries[rev.country] = countries.get(rev.country, 0) + 1
+        languages[rev.language] = languages.get(rev.language, 0) + 1
+
+    def ordered(d):
+        return sorted(d.items(), key=lambda kv: (-kv[1], kv[0]))
+
+    return Facets(ordered(themes), ordered(countries), ordered(languages), len(practices))
+
+
+@dataclass
+class Home:
+    featured: list[PracticeCard]
+    newest: list[PracticeCard]
+    facets: Facets
+    organizations: int
+
+
+def home_get(identity: Identity) -> Home:
+    s = session()
+    featured = _filter_visible(identity, s.scalars(_load(visible_practices(identity).where(
+        Practice.featured.is_(True))).order_by(Practice.published_at.desc())).unique())
+    newest = practice_list(identity, page=1, per_page=6).items
+    if not featured:
+        # until moderators feature some, show those with the most measured outcomes
+        ranked = sorted(
+            _filter_visible(identity, s.scalars(_load(visible_practices(identity))).unique()),
+            key=lambda p: (-len(p.published_revision.outcomes or []), p.slug))
+        featured = ranked[:3]
+    facets = practice_facets(identity)
+    orgs = len({c.organization_slug for c in practice_list(identity, per_page=10_000).items})
+    return Home([PracticeCard.of(p) for p in featured[:3]], newest, facets, orgs)
+
+
+@dataclass
+class OrganizationDetail:
+    slug: str
+    name: str
+    kind: str
+    country: str | None
+    region: str | None
+    population: int | None
+    practices: Page
+
+
+def organization_get(identity: Identity, slug: str, page: int = 1,
+                     per_page: int = 20) -> OrganizationDetail:
+    org = session().scalar(select(Organization).where(Organization.slug == slug))
+    if org is None:
+        raise NotFound(f"no organization at {slug}")
+    practices = practice_list(identity, page=page, per_page=per_page, organization=slug)
+    if practices.total == 0 and not identity.is_site_admin:
+        # an organization with nothing visible is not shown to the public
+        raise NotFound(f"no organization at {slug}")
+    return OrganizationDetail(org.slug, org.name, org.kind, org.country, org.region,
+                              org.population, practices)
+
+
+def theme_get(identity: Identity, theme: str, page: int = 1, per_page: int = 20) -> Page:
+    if theme not in THEMES:
+        raise NotFound(f"no theme {theme}")
+    return practice_list(identity, {"theme": [theme]}, page=page, per_page=per_page)
+
+
+@dataclass
+class OrganizationSummary:
+    slug: str
+    name: str
+    kind: str
+    country: str | None
+    practices: int
+
+
+def organization_list(identity: Identity) -> list[OrganizationSummary]:
+    """Organizations with at least one practice the identity may see."""
+    counts: dict[str, int] = {}
+    for card in practice_list(identity, per_page=1_000_000).items:
+        counts[card.organization_slug] = counts.get(card.organization_slug, 0) + 1
+    orgs = session().scalars(select(Organization).where(Organization.slug.in_(counts))
+                             .order_by(Organization.name))
+    return [OrganizationSummary(o.slug, o.name, o.kind, o.country, counts[o.slug])
+            for o in orgs]

@@ -1,0 +1,177 @@
+"""Search as a derived view of the database.
+
+The index follows the change log: `search_catch_up` applies every change the
+index has not seen, in order, idempotently, from the database's current
+state. The request that made a change calls it after its commit (its author
+sees the change at once); every search calls it first (a cheap max(id)
+check), so other workers and nodes catch up before they answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from kb.db import session
+from kb.models import ChangeLog, Practice, PracticeStatus
+from kb.services.errors import NotFound
+from kb.services.identity import Identity
+from kb.services.permissions import require
+from search import IndexBusy, SearchIndex, SearchResults, Viewer
+
+log = logging.getLogger(__name__)
+
+SORTS = ("relevance", "newest", "title", "adapted")
+
+
+def get_index() -> SearchIndex:
+    return current_app.extensions["kb.search"]
+
+
+def viewer_for(identity: Identity) -> Viewer:
+    return Viewer(networks=frozenset(identity.networks), see_all=identity.is_site_admin)
+
+
+def _latest_change_id() -> int:
+    return session().scalar(select(func.max(ChangeLog.id))) or 0
+
+
+def search_doc(practice: Practice, adaptations_count: int) -> dict:
+    """The plain dict the search package indexes for a published practice."""
+    from kb.services.practices import body_text
+
+    rev = practice.published_revision
+    return {
+        "id": practice.id, "slug": practice.slug, "title": rev.title,
+        "summary": rev.summary, "body": body_text(rev.document, practice.slug),
+        "language": rev.language, "organization": practice.organization.name,
+        "organization_slug": practice.organization.slug, "country": rev.country,
+        "region": rev.region, "population": rev.population,
+        "population_band": rev.population_band, "themes": list(rev.themes),
+        "tags": list(rev.tags), "stage": rev.stage, "evidence": rev.evidence,
+        "started_year": rev.started_year, "published_at": practice.published_at,
+        "updated_at": practice.updated_at, "adaptations_count": adaptations_count,
+        "adapted_from": practice.adapted_from_slug, "visibility": practice.visibility,
+        "networks": list(rev.networks or []), "featured": practice.featured,
+        "outcomes_count": len(rev.outcomes or []),
+    }
+
+
+def _adaptation_counts(slugs: set[str] | None = None) -> dict[str, int]:
+    query = (select(Practice.adapted_from_slug, func.count())
+             .where(Practice.status == PracticeStatus.PUBLISHED,
+                    Practice.adapted_from_slug.is_not(None))
+             .group_by(Practice.adapted_from_slug))
+    if slugs is not None:
+        query = query.where(Practice.adapted_from_slug.in_(slugs))
+    return dict(session().execute(query).all())
+
+
+def _load_practices(ids) -> dict[int, Practice]:
+    rows = session().scalars(
+        select(Practice).where(Practice.id.in_(ids))
+        .options(joinedload(Practice.published_revision), joinedload(Practice.organization))
+    ).unique()
+    return {p.id: p for p in rows}
+
+
+def search_catch_up() -> int:
+    """Apply the changes the index has not seen; returns how many practices."""
+    index = get_index()
+    if not index.exists():
+        search_rebuild_unchecked()
+        return -1
+    last = index.last_change_id()
+    latest = _latest_change_id()
+    if latest <= last:
+        return 0
+    rows = session().execute(
+        select(ChangeLog.practice_id, ChangeLog.slug)
+        .where(ChangeLog.id > last, ChangeLog.id <= latest).order_by(ChangeLog.id)).all()
+    ids: list[int] = list(dict.fromkeys(r.practice_id for r in rows))
+    practices = _load_practices(ids)
+    # an adaptation that appears or goes changes its original's "most adapted" rank
+    parents = {p.adapted_from_slug for p in practices.values() if p.adapted_from_slug}
+    if parents:
+        for parent in session().scalars(select(Practice).where(Practice.slug.in_(parents))):
+            if parent.id not in practices:
+                ids.append(parent.id)
+        practices = _load_practices(ids)
+    counts = _adaptation_counts({p.slug for p in practices.values()})
+    changes = []
+    for pid in ids:
+        practice = practices.get(pid)
+        if practice is None or practice.status != PracticeStatus.PUBLISHED \
+                or practice.published_revision is None:
+            changes.append((pid, None))
+        else:
+            changes.append((pid, search_doc(practice, counts.get(practice.slug, 0))))
+    try:
+        index.apply(changes, upto=latest)
+    except IndexBusy:
+        log.warning("search index busy; %d change(s) will be applied by the next catch-up",
+                    len(changes))
+        return 0
+    return len(changes)
+
+
+def search_rebuild(identity: Identity, progress: Callable[[int], None] | None = None,
+                   on_total: Callable[[int], None] | None = None) -> int:
+    """Rebuild the index beside the current one and swap it in."""
+    require(identity, "search.reindex")
+    return search_rebuild_unchecked(progress, on_total)
+
+
+def search_rebuild_unchecked(progress=None, on_total=None) -> int:
+    # the change id is read first: changes committed during the build are
+    # applied again by the next catch-up, which is harmless (idempotent)
+    upto = _latest_change_id()
+    s = session()
+    ids = list(s.scalars(select(Practice.id).where(Practice.status == PracticeStatus.PUBLISHED)
+                        .order_by(Practice.id)))
+    if on_total:
+        on_total(len(ids))
+    counts = _adaptation_counts()
+
+    def docs():
+        for start in range(0, len(ids), 200):
+            batch = _load_practices(ids[start:start + 200])
+            for pid in ids[start:start + 200]:
+                practice = batch[pid]
+                yield search_doc(practice, counts.get(practice.slug, 0))
+
+    get_index().rebuild(docs(), last_change_id=upto, total=len(ids), progress=progress)
+    return len(ids)
+
+
+def practice_search(identity: Identity, q: str = "", filters: dict | None = None,
+                    sort: str = "relevance", page: int = 1,
+                    per_page: int | None = None) -> SearchResults:
+    require(identity, "kb.read")
+    search_catch_up()
+    if sort not in SORTS:
+        sort = "relevance"
+    return get_index().search(
+        q=q or "", filters=filters or {}, viewer=viewer_for(identity), sort=sort,
+        page=max(1, page), per_page=per_page or current_app.config["PER_PAGE"])
+
+
+def search_autocomplete(identity: Identity, prefix: str, limit: int = 8) -> list[dict]:
+    require(identity, "kb.read")
+    search_catch_up()
+    if len(prefix.strip()) < 2:
+        return []
+    return get_index().autocomplete(prefix.strip(), viewer=viewer_for(identity), limit=limit)
+
+
+def practice_similar(identity: Identity, slug: str, limit: int = 5):
+    practice = session().scalar(select(Practice).where(Practice.slug == slug))
+    if practice is None:
+        raise NotFound(f"no practice at {slug}")
+    require(identity, "practice.view", practice)
+    search_catch_up()
+    return get_index().similar(practice.id, viewer=viewer_for(identity), limit=limit)

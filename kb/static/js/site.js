@@ -1,0 +1,91 @@
+// Progressive enhancement only: every page works without this file.
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  // Filters and the sort control apply as soon as they change.
+  document.addEventListener("change", function (event) {
+    var el = event.target;
+    if (el.matches && el.matches("[data-autosubmit]") && el.form) {
+      el.form.submit();
+    }
+  });
+
+  // Autocomplete for the search box (a listbox driven by the arrow keys).
+  var input = document.getElementById("site-search");
+  if (!input) { return; }
+  var list = document.getElementById("site-search-suggestions");
+  var url = input.getAttribute("data-suggest-url");
+  var active = -1;
+  var timer = null;
+  var items = [];
+
+  function close() {
+    list.hidden = true;
+    list.innerHTML = "";
+    input.setAttribute("aria-expanded", "false");
+    input.removeAttribute("aria-activedescendant");
+    active = -1;
+    items = [];
+  }
+
+  function choose(item) {
+    if (item.kind === "title" && item.slug) {
+      window.location.href = "/practices/" + encodeURIComponent(item.slug);
+      return;
+    }
+    input.value = item.text;
+    close();
+    input.form.submit();
+  }
+
+  function render(results) {
+    list.innerHTML = "";
+    items = results;
+    if (!results.length) { close(); return; }
+    results.forEach(function (item, i) {
+      var li = document.createElement("li");
+      li.id = "suggestion-" + i;
+      li.setAttribute("role", "option");
+      li.textContent = item.text;
+      var kind = document.createElement("span");
+      kind.className = "kind";
+      kind.textContent = item.kind_label || item.kind;
+      li.appendChild(kind);
+      li.addEventListener("mousedown", function (e) { e.preventDefault(); choose(item); });
+      list.appendChild(li);
+    });
+    list.hidden = false;
+    input.setAttribute("aria-expanded", "true");
+  }
+
+  function highlight(index) {
+    var options = list.querySelectorAll("li");
+    options.forEach(function (li, i) { li.setAttribute("aria-selected", i === index ? "true" : "false"); });
+    active = index;
+    if (index >= 0 && options[index]) {
+      input.setAttribute("aria-activedescendant", options[index].id);
+    }
+  }
+
+  input.addEventListener("input", function () {
+    clearTimeout(timer);
+    var q = input.value.trim();
+    if (q.length < 2) { close(); return; }
+    timer = setTimeout(function () {
+      fetch(url + "?q=" + encodeURIComponent(q), { headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : []; })
+        .then(render)
+        .catch(close);
+    }, 150);
+  });
+
+  input.addEventListener("keydown", function (event) {
+    if (list.hidden) { return; }
+    if (event.key === "ArrowDown") { event.preventDefault(); highlight(Math.min(active + 1, items.length - 1)); }
+    else if (event.key === "ArrowUp") { event.preventDefault(); highlight(Math.max(active - 1, 0)); }
+    else if (event.key === "Enter" && active >= 0) { event.preventDefault(); choose(items[active]); }
+    else if (event.key === "Escape") { close(); }
+  });
+  input.addEventListener("blur", function () { setTimeout(close, 100); });
+})();

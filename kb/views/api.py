@@ -1,0 +1,82 @@
+"""The JSON API, mirroring the pages under /api/v1/."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from flask import Blueprint, current_app, jsonify, request, url_for
+
+from kb.services import practices as svc
+from kb.services.errors import NotFound, PermissionDenied
+from kb.services.search import SORTS, practice_search, search_autocomplete
+from kb.views.helpers import current_identity, list_args, page_arg
+from kb.views.search_views import FACETS
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def _card(card: svc.PracticeCard) -> dict:
+    data = dataclasses.asdict(card)
+    data["url"] = url_for("pages.practice_detail", slug=card.slug, _external=True)
+    data["api_url"] = url_for("api.practice", slug=card.slug, _external=True)
+    return data
+
+
+@bp.errorhandler(NotFound)
+@bp.errorhandler(404)
+def _not_found(exc):
+    return jsonify(error="not_found", message=str(getattr(exc, "description", exc))), 404
+
+
+@bp.errorhandler(PermissionDenied)
+def _forbidden(exc):
+    return jsonify(error="forbidden", message=str(exc)), 403
+
+
+@bp.get("/practices")
+def practices():
+    page = svc.practice_list(current_identity(), list_args(*svc.LIST_FILTERS),
+                             page=page_arg(), per_page=current_app.config["PER_PAGE"])
+    return jsonify(total=page.total, page=page.page, pages=page.pages,
+                   per_page=page.per_page, items=[_card(c) for c in page.items])
+
+
+@bp.get("/practices/<slug>")
+def practice(slug: str):
+    detail = svc.practice_get(current_identity(), slug)
+    meta = detail.doc.frontmatter()
+    if not detail.show_email and isinstance(meta.get("contact"), dict):
+        meta["contact"] = {k: v for k, v in meta["contact"].items() if k != "email"}
+    return jsonify(
+        slug=detail.card.slug,
+        url=url_for("pages.practice_detail", slug=slug, _external=True),
+        metadata=meta,
+        organization={"name": detail.card.organization,
+                      "slug": detail.card.organization_slug},
+        revision=detail.revision_number,
+        updated_at=detail.updated_at.isoformat() + "Z",
+        last_reviewed_at=(detail.last_reviewed_at.isoformat() + "Z"
+                          if detail.last_reviewed_at else None),
+        html=str(detail.body_html),
+        source_document=detail.document,
+        source_url=url_for("pages.practice_source", slug=slug, _external=True),
+        adapted_from=_card(detail.adapted_from) if detail.adapted_from else None,
+        adapted_by=[_card(c) for c in detail.adapted_by],
+    )
+
+
+@bp.get("/search")
+def search():
+    sort = request.args.get("sort", "relevance")
+    results = practice_search(current_identity(), request.args.get("q", ""),
+                              list_args(*FACETS), sort=sort if sort in SORTS else "relevance",
+                              page=page_arg())
+    data = dataclasses.asdict(results)
+    for hit in data["hits"]:
+        hit["url"] = url_for("pages.practice_detail", slug=hit["slug"], _external=True)
+    return jsonify(data)
+
+
+@bp.get("/autocomplete")
+def autocomplete():
+    return jsonify(search_autocomplete(current_identity(), request.args.get("q", "")))

@@ -1,0 +1,38 @@
+"""Friendly error pages (and JSON errors under /api/)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+
+from kb.services.errors import NotFound, PermissionDenied
+
+log = logging.getLogger(__name__)
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(404)
+    @app.errorhandler(NotFound)
+    def not_found(exc):
+        if _wants_json():
+            return jsonify(error="not_found", message="Nothing is published at this address."), 404
+        return render_template("errors/404.html"), 404
+
+    @app.errorhandler(403)
+    @app.errorhandler(PermissionDenied)
+    def forbidden(exc):
+        if _wants_json():
+            return jsonify(error="forbidden", message=str(exc)), 403
+        return render_template("errors/403.html", message=str(exc)), 403
+
+    @app.errorhandler(500)
+    def server_error(exc):
+        log.exception("unhandled error on %s", request.path)
+        if _wants_json():
+            return jsonify(error="server_error", message="Something went wrong on our side."), 500
+        return render_template("errors/500.html"), 500

@@ -1,0 +1,112 @@
+"""Template helpers: translated labels for codes, numbers, dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from babel import Locale
+from flask import Flask, request, url_for
+from flask_babel import format_date, format_decimal, format_percent, get_locale, gettext
+
+from kb.content.render import sanitize_snippet
+from kb.content.vocab import EVIDENCE, POPULATION_BANDS, STAGES, THEMES
+
+BANDS = {key: label for key, label, _low, _high in POPULATION_BANDS}
+
+
+def _locale() -> Locale:
+    return get_locale() or Locale("en")
+
+
+def theme_label(value: str) -> str:
+    return gettext(THEMES[value]) if value in THEMES else value
+
+
+def stage_label(value: str) -> str:
+    return gettext(STAGES[value]) if value in STAGES else value
+
+
+def evidence_label(value: str) -> str:
+    return gettext(EVIDENCE[value]) if value in EVIDENCE else value
+
+
+def band_label(value: str) -> str:
+    return gettext(BANDS[value]) if value in BANDS else value
+
+
+def country_name(code: str | None) -> str:
+    if not code:
+        return ""
+    return _locale().territories.get(code, code)
+
+
+def language_name(code: str | None) -> str:
+    if not code:
+        return ""
+    return _locale().languages.get(code, code)
+
+
+def number(value) -> str:
+    if value is None:
+        return ""
+    return format_decimal(value)
+
+
+def percent(value) -> str:
+    if value is None:
+        return ""
+    return format_percent(value, format="+#,##0%;-#,##0%")
+
+
+def date(value) -> str:
+    if not value:
+        return ""
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    return format_date(value, format="medium")
+
+
+def url_with(**changes) -> str:
+    """The current URL with some query arguments replaced (None removes one)."""
+    args = request.args.to_dict(flat=False)
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+        else:
+            args[key] = value if isinstance(value, list) else [value]
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def url_toggle(name: str, value: str) -> str:
+    """The current URL with one filter value added or removed, back on page 1."""
+    args = request.args.to_dict(flat=False)
+    values = args.get(name, [])
+    values = [v for v in values if v != value] if value in values else values + [value]
+    args[name] = values
+    args.pop("page", None)
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        theme=theme_label, stage=stage_label, evidence=evidence_label, band=band_label,
+        country=country_name, language=language_name, number=number, percent=percent,
+        date=date, snippet=sanitize_snippet,
+    )
+
+    @app.context_processor
+    def _helpers():
+        return {
+            "THEMES": THEMES, "STAGES": STAGES, "EVIDENCE": EVIDENCE, "BANDS": BANDS,
+            "url_with": url_with, "url_toggle": url_toggle,
+            "current_locale": str(_locale()),
+            "languages": app.config["LANGUAGES"],
+            "site_name": app.config["SITE_NAME"],
+        }
+
+    @app.after_request
+    def _remember_language(response):
+        chosen = request.args.get("lang")
+        if chosen and chosen in app.config["LANGUAGES"]:
+            response.set_cookie("lang", chosen, max_age=365 * 24 * 3600, samesite="Lax")
+        return response

@@ -1,0 +1,80 @@
+"""The portal's pages: home, practices, themes, organizations."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, render_template
+
+from kb.content.vocab import THEMES
+from kb.services import practices as svc
+from kb.services.errors import ServiceError
+from kb.services.search import practice_similar
+from kb.views.helpers import current_identity, list_args, page_arg
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.get("/")
+def home():
+    return render_template("home.html", home=svc.home_get(current_identity()))
+
+
+@bp.get("/practices")
+def practice_list():
+    identity = current_identity()
+    filters = list_args(*svc.LIST_FILTERS)
+    page = svc.practice_list(identity, filters, page=page_arg(),
+                             per_page=current_app.config["PER_PAGE"])
+    return render_template("practices/list.html", page=page, filters=filters,
+                           facets=svc.practice_facets(identity))
+
+
+@bp.get("/practices/<slug>")
+def practice_detail(slug: str):
+    identity = current_identity()
+    detail = svc.practice_get(identity, slug)
+    try:
+        similar = practice_similar(identity, slug, limit=5)
+    except ServiceError:
+        similar = []
+    return render_template("practices/detail.html", p=detail, similar=similar)
+
+
+@bp.get("/practices/<slug>.md")
+def practice_source(slug: str):
+    detail = svc.practice_get(current_identity(), slug)
+    return Response(detail.document, mimetype="text/markdown; charset=utf-8",
+                    headers={"Content-Disposition": f'inline; filename="{slug}.md"'})
+
+
+@bp.get("/themes")
+def theme_index():
+    facets = svc.practice_facets(current_identity())
+    counts = dict(facets.themes)
+    return render_template("themes/index.html", counts=counts)
+
+
+@bp.get("/themes/<theme>")
+def theme_detail(theme: str):
+    if theme not in THEMES:
+        abort(404)
+    page = svc.theme_get(current_identity(), theme, page=page_arg(),
+                         per_page=current_app.config["PER_PAGE"])
+    return render_template("themes/detail.html", theme=theme, page=page)
+
+
+@bp.get("/organizations")
+def organization_index():
+    return render_template("organizations/index.html",
+                           organizations=svc.organization_list(current_identity()))
+
+
+@bp.get("/organizations/<slug>")
+def organization_detail(slug: str):
+    org = svc.organization_get(current_identity(), slug, page=page_arg(),
+                               per_page=current_app.config["PER_PAGE"])
+    return render_template("organizations/detail.html", org=org)
+
+
+@bp.get("/about")
+def about():
+    return render_template("about.html")

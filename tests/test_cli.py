@@ -1,0 +1,128 @@
+"""The `kb` command: init, import, check, export, search, reindex."""
+
+from __future__ import annotations
+
+import shutil
+
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from kb.cli import main
+from kb.db import session
+from kb.models import ChangeLog, Practice, Revision
+from tests.conftest import BROKEN_PRACTICES, FIXTURE_PRACTICES
+
+
+def count(model):
+    return session().scalar(select(func.count()).select_from(model))
+
+
+def test_init_is_safe_to_run_twice(make_app):
+    app = make_app(AUTO_INIT=False)
+    runner = app.test_cli_runner()
+    first = runner.invoke(main, ["init"])
+    assert first.exit_code == 0, first.output
+    assert "6 created, 0 updated, 0 unchanged, 0 failed" in first.output
+    second = runner.invoke(main, ["init"])
+    assert second.exit_code == 0
+    assert "0 created, 0 updated, 6 unchanged, 0 failed" in second.output
+    with app.app_context():
+        assert count(Practice) == 6
+        assert count(Revision) == 6
+        assert count(ChangeLog) == 6
+
+
+def test_import_reports_each_broken_file_and_imports_the_good_ones(make_app):
+    app = make_app(AUTO_INIT=False)
+    result = app.test_cli_runner().invoke(main, ["import", str(BROKEN_PRACTICES)])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    path = str(BROKEN_PRACTICES)
+    assert f"{path}/bad-fields.md:3: language: 'english' is not an ISO 639-1 language code " \
+           "(two lower-case letters such as en, fi, sv, de)" in lines
+    assert any(l.startswith(f"{path}/bad-fields.md:4: country: ") for l in lines)
+    assert any(l.startswith(f"{path}/bad-fields.md:5: themes[0]: 'flying-cars'") for l in lines)
+    assert any(l.startswith(f"{path}/bad-fields.md:11: outcomes[0].result: must be a number")
+               for l in lines)
+    assert any(l.startswith(f"{path}/bad-fields.md:1: summary: is required") for l in lines)
+    assert any(l.startswith(f"{path}/bad-yaml.md:") and "YAML syntax error" in l for l in lines)
+    assert f"{path}/bom.md:1: document: the file starts with a byte order mark (BOM); " \
+           "save it as UTF-8 without BOM" in lines
+    assert any(l.startswith(f"{path}/no-frontmatter.md:1: frontmatter: ") for l in lines)
+    assert "1 created, 0 updated, 0 unchanged, 4 failed" in result.output
+    with app.app_context():
+        assert session().scalars(select(Practice.slug)).all() == ["good-one"]
+
+
+def test_import_is_idempotent_and_edits_make_one_new_revision(make_app, tmp_path):
+    app = make_app(AUTO_INIT=False)
+    folder = tmp_path / "kb"
+    shutil.copytree(FIXTURE_PRACTICES, folder)
+    runner = app.test_cli_runner()
+    assert runner.invoke(main, ["import", str(folder)]).exit_code == 0
+    again = runner.invoke(main, ["import", str(folder)])
+    assert "0 created, 0 updated, 6 unchanged" in again.output
+    target = folder / "riverton-flood-wardens.md"
+    target.write_text(target.read_text().replace("knock on doors", "knock on every door"))
+    edited = runner.invoke(main, ["import", str(folder)])
+    assert "0 created, 1 updated, 5 unchanged" in edited.output
+    with app.app_context():
+        practice = session().scalar(select(Practice).where(
+            Practice.slug == "riverton-flood-wardens"))
+        assert [r.number for r in practice.revisions] == [1, 2]
+        assert "every door" in practice.published_revision.document
+        actions = session().scalars(select(ChangeLog.action).where(
+            ChangeLog.practice_id == practice.id).order_by(ChangeLog.id)).all()
+        assert actions == ["publish", "update"]
+
+
+def test_export_then_import_into_a_fresh_instance_is_byte_identical(make_app, tmp_path):
+    source = make_app()
+    out = tmp_path / "export"
+    result = source.test_cli_runner().invoke(main, ["export", str(out)])
+    assert result.exit_code == 0, result.output
+    exported = sorted(p.name for p in out.glob("*.md"))
+    assert exported == sorted(p.name for p in FIXTURE_PRACTICES.glob("*.md"))
+    for path in out.glob("*.md"):
+        assert path.read_bytes() == (FIXTURE_PRACTICES / path.name).read_bytes()
+    fresh = make_app(AUTO_INIT=False)
+    assert fresh.test_cli_runner().invoke(main, ["import", str(out)]).exit_code == 0
+    out2 = tmp_path / "export2"
+    fresh.test_cli_runner().invoke(main, ["export", str(out2)])
+    for path in out.glob("*.md"):
+        assert (out2 / path.name).read_bytes() == path.read_bytes()
+
+
+def test_check_validates_without_importing(make_app):
+    app = make_app(AUTO_INIT=False)
+    result = CliRunner().invoke(main, ["check", str(BROKEN_PRACTICES)])
+    assert result.exit_code == 1
+    assert "1 valid, 4 invalid" in result.output
+    ok = CliRunner().invoke(main, ["check", str(FIXTURE_PRACTICES)])
+    assert ok.exit_code == 0, ok.output
+    with app.app_context():
+        from kb.bootstrap import database_ready
+        assert not database_ready()
+
+
+def test_bundled_practices_are_all_valid():
+    from kb.config import REPO_ROOT
+
+    result = CliRunner().invoke(main, ["check", str(REPO_ROOT / "practices")])
+    assert result.exit_code == 0, result.output
+    assert "warning" not in result.output, result.output
+
+
+def test_search_prints_a_table(runner):
+    result = runner.invoke(main, ["search", "flood", "--country", "GB"])
+    assert result.exit_code == 0, result.output
+    assert "1 practices" in result.output
+    assert "riverton-flood-wardens" in result.output
+    assert "lakeside" not in result.output
+
+
+def test_reindex_rebuilds_and_search_still_answers(runner):
+    result = runner.invoke(main, ["reindex"])
+    assert result.exit_code == 0, result.output
+    assert "Indexed 6 practices" in result.output
+    assert "riverton-flood-wardens" in runner.invoke(main, ["search", "wardens"]).output
