@@ -1,0 +1,98 @@
+"""Real-browser fixtures: the portal on a local port, Debian's Chromium via Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.conftest import FIXTURE_PRACTICES
+
+CHROMIUM = os.environ.get("KB_TEST_CHROMIUM", "/usr/bin/chromium")
+
+pytestmark = pytest.mark.e2e
+
+HOSTILE_PRACTICE = """\
+---
+title: Hostile markup test
+summary: A practice whose body tries every trick to run script.
+language: en
+organization: Testville (fictional example town)
+country: GB
+themes: [public-safety]
+tags: [example]
+stage: idea
+evidence: anecdotal
+links:
+  - {title: '<img src=x onerror=window.__xss=1>', url: 'https://example.org/?q="><script>window.__xss=1</script>'}
+---
+## Challenge
+
+<script>window.__xss = 1</script>
+<img src=x onerror="window.__xss=1">
+<svg onload="window.__xss=1"></svg>
+<iframe src="javascript:window.__xss=1"></iframe>
+[click me](javascript:window.__xss=1)
+<a href="jav&#x09;ascript:window.__xss=1" id="tab-link">tabbed</a>
+<details open ontoggle="window.__xss=1">x</details>
+<p style="background:url(javascript:window.__xss=1)">styled</p>
+<form action="javascript:window.__xss=1"><button>go</button></form>
+"""
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium package "
+                    "(.ci/run does this)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--disable-dev-shm-usage"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """The portal with the test practices plus a hostile one, on a free local port."""
+    from kb import create_app
+
+    root = tmp_path_factory.mktemp("live")
+    seeds = root / "practices"
+    shutil.copytree(FIXTURE_PRACTICES, seeds)
+    (seeds / "hostile-markup-test.md").write_text(HOSTILE_PRACTICE)
+    app = create_app({"INSTANCE_PATH": str(root / "instance"), "SEED_DIR": str(seeds),
+                      "SECRET_KEY": "e2e", "AUTO_INIT": True})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    app.extensions["kb.search"].close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    page = context.new_page()
+    page.console_errors = []
+    page.dialogs = []
+    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+    page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+
+    def on_dialog(dialog):
+        page.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    yield page
+    context.close()
