@@ -513,6 +513,10 @@ class _Validator:
         return value
 
     def country(self, value: Any) -> str | None:
+        if isinstance(value, bool):
+            self.error("country", "YAML reads NO (Norway) and similar codes as true/false: "
+                       "put the code in quotes, e.g. country: 'NO'")
+            return None
         if value is None or value == "":
             self.error("country", "is required (an ISO 3166-1 alpha-2 code such as FI or DE)")
             return None

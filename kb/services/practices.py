@@ -407,12 +407,22 @@ def practice_list(identity: Identity, filters: dict[str, list[str]] | None = Non
             select(PracticeTheme.practice_id).where(PracticeTheme.theme.in_(filters["theme"]))))
     if organization:
         query = query.join(Practice.organization).where(Organization.slug == organization)
-    practices = _filter_visible(identity, session().scalars(
-        _load(query).order_by(*_order(order))).unique())
     page = max(1, page)
     start = (page - 1) * per_page
+    if _sql_is_exact(identity):
+        total = session().scalar(select(func.count()).select_from(query.subquery()))
+        rows = session().scalars(_load(query).order_by(*_order(order))
+                                 .offset(start).limit(per_page)).unique()
+        return Page([PracticeCard.of(p) for p in rows], total, page, per_page)
+    practices = _filter_visible(identity, session().scalars(
+        _load(query).order_by(*_order(order))).unique())
     return Page([PracticeCard.of(p) for p in practices[start:start + per_page]],
                 len(practices), page, per_page)
+
+
+def _sql_is_exact(identity: Identity) -> bool:
+    """True when visible_practices needs no refinement in Python."""
+    return identity.is_site_admin or not identity.networks
 
 
 def _order(order: str):
@@ -431,22 +441,32 @@ class Facets:
 
 def practice_facets(identity: Identity) -> Facets:
     """Counts by theme, country and language over what the identity may see."""
-    practices = _filter_visible(identity, session().scalars(
-        _load(visible_practices(identity))).unique())
-    themes: dict[str, int] = {}
-    countries: dict[str, int] = {}
-    languages: dict[str, int] = {}
+
+    def ordered(pairs):
+        return sorted(((k, int(v)) for k, v in pairs), key=lambda kv: (-kv[1], kv[0]))
+
+    query = visible_practices(identity)
+    if _sql_is_exact(identity):
+        ids = query.with_only_columns(Practice.id).subquery()
+        s = session()
+        themes = s.execute(select(PracticeTheme.theme, func.count())
+                           .where(PracticeTheme.practice_id.in_(select(ids.c.id)))
+                           .group_by(PracticeTheme.theme)).all()
+        countries = s.execute(query.with_only_columns(Revision.country, func.count())
+                              .group_by(Revision.country)).all()
+        languages = s.execute(query.with_only_columns(Revision.language, func.count())
+                              .group_by(Revision.language)).all()
+        total = s.scalar(select(func.count()).select_from(ids))
+        return Facets(ordered(themes), ordered(countries), ordered(languages), total)
+    counts: dict[str, dict[str, int]] = {"t": {}, "c": {}, "l": {}}
+    practices = _filter_visible(identity, session().scalars(_load(query)).unique())
     for p in practices:
         rev = p.published_revision
-        for t in rev.themes:
-            themes[t] = themes.get(t, 0) + 1
-        countries[rev.country] = countries.get(rev.country, 0) + 1
-        languages[rev.language] = languages.get(rev.language, 0) + 1
-
-    def ordered(d):
-        return sorted(d.items(), key=lambda kv: (-kv[1], kv[0]))
-
-    return Facets(ordered(themes), ordered(countries), ordered(languages), len(practices))
+        for key, values in (("t", rev.themes), ("c", [rev.country]), ("l", [rev.language])):
+            for v in values:
+                counts[key][v] = counts[key].get(v, 0) + 1
+    return Facets(ordered(counts["t"].items()), ordered(counts["c"].items()),
+                  ordered(counts["l"].items()), len(practices))
 
 
 @dataclass
@@ -463,14 +483,15 @@ def home_get(identity: Identity) -> Home:
         Practice.featured.is_(True))).order_by(Practice.published_at.desc())).unique())
     newest = practice_list(identity, page=1, per_page=6).items
     if not featured:
-        # until moderators feature some, show those with the most measured outcomes
-        ranked = sorted(
-            _filter_visible(identity, s.scalars(_load(visible_practices(identity))).unique()),
-            key=lambda p: (-len(p.published_revision.outcomes or []), p.slug))
-        featured = ranked[:3]
+        # until moderators feature some, show the evaluated ones with the most outcomes
+        candidates = _filter_visible(identity, s.scalars(_load(
+            visible_practices(identity).where(Revision.evidence.in_(
+                ("evaluated", "experimental", "monitored"))))).unique())
+        featured = sorted(candidates, key=lambda p: (
+            -len(p.published_revision.outcomes or []), -p.published_at.timestamp(), p.slug))
     facets = practice_facets(identity)
-    orgs = len({c.organization_slug for c in practice_list(identity, per_page=10_000).items})
-    return Home([PracticeCard.of(p) for p in featured[:3]], newest, facets, orgs)
+    return Home([PracticeCard.of(p) for p in featured[:3]], newest, facets,
+                len(organization_list(identity)))
 
 
 @dataclass

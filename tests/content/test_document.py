@@ -103,6 +103,11 @@ def test_country_is_iso_3166_alpha2(value, ok):
     assert ("country" not in errors_of(doc(country=value))) is ok
 
 
+def test_norway_needs_quotes_in_yaml():
+    assert "country: 'NO'" in errors_of(doc(country="NO"))["country"]
+    assert errors_of(doc(country="'NO'")) == {}
+
+
 def test_themes_come_from_the_controlled_list():
     assert 20 <= len(THEMES) <= 30
     assert "themes" in errors_of(doc(themes="[]"))

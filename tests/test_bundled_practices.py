@@ -1,0 +1,59 @@
+"""The bundled knowledge base keeps the promises the README makes about it."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from kb.content import parse_practice_bytes
+from kb.config import REPO_ROOT
+
+PRACTICES = sorted((REPO_ROOT / "practices").glob("*.md"))
+
+
+@pytest.fixture(scope="module")
+def docs():
+    parsed = {}
+    for path in PRACTICES:
+        result = parse_practice_bytes(path.read_bytes(), path.name)
+        assert result.errors == [], (path, result.errors)
+        parsed[result.practice.slug] = result.practice
+    return parsed
+
+
+def test_size_and_coverage(docs):
+    assert len(docs) >= 40
+    themes = {t for d in docs.values() for t in d.themes}
+    assert len(themes) >= 12
+    assert len({d.country for d in docs.values()}) >= 10
+    languages = Counter(d.language for d in docs.values())
+    assert languages["fi"] >= 8 and languages["sv"] >= 4
+    assert sum(n for lang, n in languages.items() if lang not in ("en", "fi", "sv")) >= 4
+    assert sum(1 for d in docs.values() if d.outcomes) >= 30
+
+
+def test_adaptations_point_to_bundled_practices_including_a_chain_of_three(docs):
+    adaptations = {s: d.adapted_from for s, d in docs.items() if d.adapted_from}
+    assert len(adaptations) >= 5
+    for slug, source in adaptations.items():
+        assert source in docs, f"{slug} adapts unknown {source}"
+    chains = [s for s, src in adaptations.items() if src in adaptations]
+    assert chains, "no adaptation of an adaptation"
+
+
+def test_real_figures_name_their_source_and_examples_say_so(docs):
+    for slug, d in docs.items():
+        example = "example" in d.tags
+        assert d.links or example, f"{slug} names no sources"
+        for o in d.outcomes:
+            if example:
+                assert o.source is None, f"{slug}: an example must not cite a source for its figures"
+                assert o.note, f"{slug}: example figures are marked as illustrative"
+            else:
+                assert o.source, f"{slug}: the figure for {o.indicator!r} names no source"
+        if example:
+            # "fictional", "ficticio", "fictive", "fiktiv", "fiktive", "kuvitteellinen"
+            assert re.search(r"fict|fikt|kuvitteel", d.organization.lower()), slug
