@@ -43,6 +43,35 @@ def main():
     """Manage a practice exchange: its database, documents and search index."""
 
 
+class _Progress:
+    """A progress bar on stderr whose length the service reports when it knows it."""
+
+    def __init__(self, label: str):
+        self.label = label
+        self.bar = None
+        self.done = 0
+
+    def start(self, total: int) -> None:
+        self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr,
+                                     show_pos=True)
+        self.bar.__enter__()
+
+    def step(self, *_args) -> None:
+        self.reach(self.done + 1)
+
+    def reach(self, done: int) -> None:
+        if self.bar is not None:
+            self.bar.update(done - self.done)
+        self.done = done
+
+    def __enter__(self) -> "_Progress":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+
 def _print_problems(path: str, problems) -> None:
     for problem in problems:
         label = "" if problem.severity == "error" else "warning: "
@@ -78,24 +107,8 @@ def _rebuild_with_progress() -> int:
     from kb.services.identity import SYSTEM
     from kb.services.search import search_rebuild
 
-    state = {}
-
-    def on_total(total):
-        state["bar"] = click.progressbar(length=total, label="Indexing", file=sys.stderr,
-                                         show_pos=True)
-        state["bar"].__enter__()
-        state["done"] = 0
-
-    def progress(done):
-        state["bar"].update(done - state["done"])
-        state["done"] = done
-
-    try:
-        count = search_rebuild(SYSTEM, progress=progress, on_total=on_total)
-    finally:
-        if "bar" in state:
-            state["bar"].__exit__(None, None, None)
-    return count
+    with _Progress("Indexing") as bar:
+        return search_rebuild(SYSTEM, progress=bar.reach, on_total=bar.start)
 
 
 @main.command("init")
@@ -148,15 +161,10 @@ def check_command(paths):
 def export_command(directory: Path):
     """Write every published practice as DIRECTORY/<slug>.md, exactly as stored."""
     from kb.services.identity import SYSTEM
-    from kb.services.practices import practices_export, visible_practices
-    from kb.db import session
-    from sqlalchemy import func, select
+    from kb.services.practices import practices_export
 
-    total = session().scalar(select(func.count()).select_from(
-        visible_practices(SYSTEM).subquery()))
-    with click.progressbar(length=total, label=f"Exporting to {directory}",
-                           file=sys.stderr, show_pos=True) as bar:
-        written = practices_export(SYSTEM, directory, on_file=lambda _slug: bar.update(1))
+    with _Progress(f"Exporting to {directory}") as bar:
+        written = practices_export(SYSTEM, directory, on_file=bar.step, on_total=bar.start)
     click.echo(f"{len(written)} practices written to {directory}")
 
 

@@ -216,12 +216,15 @@ def _fill_parsed_columns(revision: Revision, doc: PracticeDoc) -> None:
 
 
 def practices_export(identity: Identity, directory: Path,
-                     on_file: Callable[[str], None] | None = None) -> list[str]:
+                     on_file: Callable[[str], None] | None = None,
+                     on_total: Callable[[int], None] | None = None) -> list[str]:
     """Write every published practice as <slug>.md, byte for byte as stored."""
     require(identity, "practice.export")
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     written = []
+    if on_total:
+        on_total(session().scalar(select(func.count()).select_from(_published().subquery())))
     for practice in session().scalars(
             _published().options(joinedload(Practice.published_revision))
             .order_by(Practice.slug)):
@@ -246,7 +249,7 @@ def _published() -> Select:
     return select(Practice).where(Practice.status == PracticeStatus.PUBLISHED)
 
 
-def visible_practices(identity: Identity) -> Select:
+def _visible_practices(identity: Identity) -> Select:
     """Published practices the identity may see, joined to their published revision.
 
     Network-only practices are left in for identities that belong to a
@@ -377,7 +380,7 @@ def practice_get(identity: Identity, slug: str) -> PracticeDetail:
     if email and identity.is_anonymous:
         # e-mail addresses are for signed-in readers only, in the source too
         document = document.replace(email, "hidden-sign-in-to-see")
-    children = session().scalars(_load(visible_practices(identity).where(
+    children = session().scalars(_load(_visible_practices(identity).where(
         Practice.adapted_from_slug == practice.slug)).order_by(Practice.published_at)).unique()
     return PracticeDetail(
         card=PracticeCard.of(practice), doc=doc, body_html=rendered_body(rev.document, practice.slug),
@@ -396,8 +399,9 @@ def practice_list(identity: Identity, filters: dict[str, list[str]] | None = Non
                   page: int = 1, per_page: int = 20, organization: str | None = None,
                   order: str = "newest") -> Page:
     """Published practices the identity may see, filtered (OR within, AND across)."""
+    require(identity, "kb.read")
     filters = {k: [v for v in vs if v] for k, vs in (filters or {}).items() if k in LIST_FILTERS}
-    query = visible_practices(identity)
+    query = _visible_practices(identity)
     if filters.get("country"):
         query = query.where(Revision.country.in_(filters["country"]))
     if filters.get("language"):
@@ -421,7 +425,7 @@ def practice_list(identity: Identity, filters: dict[str, list[str]] | None = Non
 
 
 def _sql_is_exact(identity: Identity) -> bool:
-    """True when visible_practices needs no refinement in Python."""
+    """True when _visible_practices needs no refinement in Python."""
     return identity.is_site_admin or not identity.networks
 
 
@@ -441,11 +445,12 @@ class Facets:
 
 def practice_facets(identity: Identity) -> Facets:
     """Counts by theme, country and language over what the identity may see."""
+    require(identity, "kb.read")
 
     def ordered(pairs):
         return sorted(((k, int(v)) for k, v in pairs), key=lambda kv: (-kv[1], kv[0]))
 
-    query = visible_practices(identity)
+    query = _visible_practices(identity)
     if _sql_is_exact(identity):
         ids = query.with_only_columns(Practice.id).subquery()
         s = session()
@@ -478,14 +483,15 @@ class Home:
 
 
 def home_get(identity: Identity) -> Home:
+    require(identity, "kb.read")
     s = session()
-    featured = _filter_visible(identity, s.scalars(_load(visible_practices(identity).where(
+    featured = _filter_visible(identity, s.scalars(_load(_visible_practices(identity).where(
         Practice.featured.is_(True))).order_by(Practice.published_at.desc())).unique())
     newest = practice_list(identity, page=1, per_page=6).items
     if not featured:
         # until moderators feature some, show the evaluated ones with the most outcomes
         candidates = _filter_visible(identity, s.scalars(_load(
-            visible_practices(identity).where(Revision.evidence.in_(
+            _visible_practices(identity).where(Revision.evidence.in_(
                 ("evaluated", "experimental", "monitored"))))).unique())
         featured = sorted(candidates, key=lambda p: (
             -len(p.published_revision.outcomes or []), -p.published_at.timestamp(), p.slug))
@@ -507,6 +513,7 @@ class OrganizationDetail:
 
 def organization_get(identity: Identity, slug: str, page: int = 1,
                      per_page: int = 20) -> OrganizationDetail:
+    require(identity, "kb.read")
     org = session().scalar(select(Organization).where(Organization.slug == slug))
     if org is None:
         raise NotFound(f"no organization at {slug}")
@@ -519,6 +526,7 @@ def organization_get(identity: Identity, slug: str, page: int = 1,
 
 
 def theme_get(identity: Identity, theme: str, page: int = 1, per_page: int = 20) -> Page:
+    require(identity, "kb.read")
     if theme not in THEMES:
         raise NotFound(f"no theme {theme}")
     return practice_list(identity, {"theme": [theme]}, page=page, per_page=per_page)
@@ -535,6 +543,7 @@ class OrganizationSummary:
 
 def organization_list(identity: Identity) -> list[OrganizationSummary]:
     """Organizations with at least one practice the identity may see."""
+    require(identity, "kb.read")
     counts: dict[str, int] = {}
     for card in practice_list(identity, per_page=1_000_000).items:
         counts[card.organization_slug] = counts.get(card.organization_slug, 0) + 1

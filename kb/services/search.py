@@ -32,7 +32,7 @@ def get_index() -> SearchIndex:
     return current_app.extensions["kb.search"]
 
 
-def viewer_for(identity: Identity) -> Viewer:
+def _viewer_for(identity: Identity) -> Viewer:
     return Viewer(networks=frozenset(identity.networks), see_all=identity.is_site_admin)
 
 
@@ -156,7 +156,7 @@ def practice_search(identity: Identity, q: str = "", filters: dict | None = None
     if sort not in SORTS:
         sort = "relevance"
     return get_index().search(
-        q=q or "", filters=filters or {}, viewer=viewer_for(identity), sort=sort,
+        q=q or "", filters=filters or {}, viewer=_viewer_for(identity), sort=sort,
         page=max(1, page), per_page=per_page or current_app.config["PER_PAGE"])
 
 
@@ -165,7 +165,7 @@ def search_autocomplete(identity: Identity, prefix: str, limit: int = 8) -> list
     search_catch_up()
     if len(prefix.strip()) < 2:
         return []
-    return get_index().autocomplete(prefix.strip(), viewer=viewer_for(identity), limit=limit)
+    return get_index().autocomplete(prefix.strip(), viewer=_viewer_for(identity), limit=limit)
 
 
 def practice_similar(identity: Identity, slug: str, limit: int = 5):
@@ -174,4 +174,4 @@ def practice_similar(identity: Identity, slug: str, limit: int = 5):
         raise NotFound(f"no practice at {slug}")
     require(identity, "practice.view", practice)
     search_catch_up()
-    return get_index().similar(practice.id, viewer=viewer_for(identity), limit=limit)
+    return get_index().similar(practice.id, viewer=_viewer_for(identity), limit=limit)
