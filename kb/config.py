@@ -53,7 +53,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PER_PAGE", 20, "Practices per page in lists and search results.", int),
     Setting("SEARCH_LOCK_TIMEOUT", 10.0,
             "Seconds a writer waits for the search index lock before giving up.", float),
-    Setting("LANGUAGES", ["en"],
+    Setting("LANGUAGES", ["en", "fi", "sv"],
             "User-interface languages offered, comma-separated; the first is the default.",
             _list),
     Setting("SITE_NAME", "Practice Exchange", "Name shown in the header and page titles."),

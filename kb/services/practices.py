@@ -551,3 +551,13 @@ def organization_list(identity: Identity) -> list[OrganizationSummary]:
                              .order_by(Organization.name))
     return [OrganizationSummary(o.slug, o.name, o.kind, o.country, counts[o.slug])
             for o in orgs]
+
+
+def organization_names(identity: Identity, slugs: Iterable[str]) -> dict[str, str]:
+    """Display names of organizations, by slug (for facet labels)."""
+    require(identity, "kb.read")
+    slugs = list(slugs)
+    if not slugs:
+        return {}
+    return dict(session().execute(select(Organization.slug, Organization.name)
+                                  .where(Organization.slug.in_(slugs))).all())

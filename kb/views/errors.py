@@ -28,7 +28,7 @@ def init_app(app: Flask) -> None:
     def forbidden(exc):
         if _wants_json():
             return jsonify(error="forbidden", message=str(exc)), 403
-        return render_template("errors/403.html", message=str(exc)), 403
+        return render_template("errors/403.html"), 403
 
     @app.errorhandler(500)
     def server_error(exc):

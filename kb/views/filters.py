@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlencode
 
 from babel import Locale
 from flask import Flask, request, url_for
@@ -66,6 +67,12 @@ def date(value) -> str:
     return format_date(value, format="medium")
 
 
+def _current_url(args: dict) -> str:
+    if request.endpoint is None:  # an error page for an address no route matched
+        return request.path + ("?" + urlencode(args, doseq=True) if args else "")
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
 def url_with(**changes) -> str:
     """The current URL with some query arguments replaced (None removes one)."""
     args = request.args.to_dict(flat=False)
@@ -74,7 +81,7 @@ def url_with(**changes) -> str:
             args.pop(key, None)
         else:
             args[key] = value if isinstance(value, list) else [value]
-    return url_for(request.endpoint, **(request.view_args or {}), **args)
+    return _current_url(args)
 
 
 def url_toggle(name: str, value: str) -> str:
@@ -84,7 +91,7 @@ def url_toggle(name: str, value: str) -> str:
     values = [v for v in values if v != value] if value in values else values + [value]
     args[name] = values
     args.pop("page", None)
-    return url_for(request.endpoint, **(request.view_args or {}), **args)
+    return _current_url(args)
 
 
 def init_app(app: Flask) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template, request
+from flask_babel import lazy_gettext
 
+from kb.services.practices import organization_names
 from kb.services.search import SORTS, practice_search, search_autocomplete
 from kb.views.helpers import current_identity, list_args, page_arg
 
@@ -20,10 +22,20 @@ def search_page():
     filters = list_args(*FACETS)
     results = practice_search(current_identity(), q, filters,
                               sort=sort if sort in SORTS else "relevance", page=page_arg())
+    shown = {f["value"] for f in results.facets.get("organization", [])}
+    names = organization_names(current_identity(),
+                               shown | set(filters.get("organization", [])))
     return render_template("search.html", q=q, sort=results.sort, filters=filters,
-                           results=results, sorts=SORTS)
+                           results=results, sorts=SORTS, organization_names=names)
+
+
+SUGGESTION_KINDS = {"title": lazy_gettext("Practice"), "tag": lazy_gettext("Tag"),
+                    "organization": lazy_gettext("Organization")}
 
 
 @bp.get("/search/suggest")
 def suggest():
-    return jsonify(search_autocomplete(current_identity(), request.args.get("q", "")))
+    items = search_autocomplete(current_identity(), request.args.get("q", ""))
+    for item in items:
+        item["kind_label"] = str(SUGGESTION_KINDS.get(item["kind"], item["kind"]))
+    return jsonify(items)

@@ -60,7 +60,7 @@ def test_practice_page(client):
     assert "Flood resilience officer" in html
     assert "floods@riverton.example" not in html  # no e-mail for anonymous readers
     assert "Sign in to see the e-mail address." in html
-    assert "Adapted by <span class=\"count\">1</span>" in html
+    assert "Adapted by 1 city or region" in html
     assert "/practices/lakeside-flood-wardens" in html
     assert 'lang="en"' in html
 
@@ -146,3 +146,18 @@ def test_pages_answer(client, url):
 def test_ui_language_can_be_chosen(client):
     response = client.get("/?lang=en")
     assert "lang=en" in response.headers.get("Set-Cookie", "")
+
+
+def test_unknown_address_gets_the_404_page_with_the_language_switcher(client):
+    response = client.get("/no-such-page?x=1")
+    assert response.status_code == 404
+    html = response.get_data(as_text=True)
+    assert "We could not find that page" in html
+    assert 'href="/no-such-page?x=1&amp;lang=fi"' in html
+
+
+def test_finnish_interface_keeps_content_language(client):
+    html = client.get("/practices/riverton-flood-wardens?lang=fi").get_data(as_text=True)
+    assert '<html lang="fi">' in html
+    assert '<header class="practice-head" lang="en">' in html
+    assert "Volunteer flood wardens" in html
