@@ -8,14 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, request
-from flask_babel import Babel
-from flask_wtf.csrf import CSRFProtect
 
 from kb import db as kb_db
 from kb.config import REPO_ROOT, load_settings
-
-csrf = CSRFProtect()
-babel = Babel()
+from kb.extensions import babel, csrf, limiter, login_manager
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -39,6 +35,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings["BASE_URL"].startswith("https://"),
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=settings["BASE_URL"].startswith("https://"),
+        RATELIMIT_HEADERS_ENABLED=True,
         JSON_SORT_KEYS=False,
     )
     if test_config:
@@ -48,6 +49,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     kb_db.init_app(app, app.config["DATABASE_URL"])
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "basic"
+
+    from kb.views.helpers import load_session_user
+
+    login_manager.user_loader(load_session_user)
 
     from search import SearchIndex
 

@@ -157,14 +157,17 @@ def check_command(paths):
 
 @main.command("export")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--include-network", is_flag=True,
+              help="Also write network-only practices (a full backup).")
 @with_appcontext
-def export_command(directory: Path):
-    """Write every published practice as DIRECTORY/<slug>.md, exactly as stored."""
+def export_command(directory: Path, include_network: bool):
+    """Write every published public practice as DIRECTORY/<slug>.md, exactly as stored."""
     from kb.services.identity import SYSTEM
     from kb.services.practices import practices_export
 
     with _Progress(f"Exporting to {directory}") as bar:
-        written = practices_export(SYSTEM, directory, on_file=bar.step, on_total=bar.start)
+        written = practices_export(SYSTEM, directory, on_file=bar.step, on_total=bar.start,
+                                   include_network=include_network)
     click.echo(f"{len(written)} practices written to {directory}")
 
 
@@ -205,6 +208,140 @@ def search_command(query, theme, country, language, stage, evidence, sort, page)
         click.echo("  ".join(cell[:w].ljust(w) for cell, w in zip(row, widths)).rstrip())
         if i == 0:
             click.echo("  ".join("-" * w for w in widths))
+
+
+def _report(call):
+    """Run a service call; print its refusal as a clear message and exit 1."""
+    from kb.services.errors import InvalidInput, ServiceError
+
+    try:
+        return call()
+    except InvalidInput as exc:
+        for field, message in exc.errors.items():
+            click.echo(f"{field}: {message}", err=True)
+    except ServiceError as exc:
+        click.echo(str(exc), err=True)
+    sys.exit(1)
+
+
+@main.group("user")
+def user_group():
+    """Manage accounts."""
+
+
+@user_group.command("create")
+@click.argument("email")
+@click.option("--name", default="", help="Display name.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="Password (asked for when not given).")
+@click.option("--role", type=click.Choice(["none", "global_moderator", "admin"]),
+              default="none", show_default=True, help="Site-wide role.")
+@with_appcontext
+def user_create_command(email, name, password, role):
+    """Create a confirmed account."""
+    from kb.bootstrap import init_database
+    from kb.services.accounts import user_create
+    from kb.services.identity import SYSTEM
+
+    init_database(seed=False)
+    user = _report(lambda: user_create(SYSTEM, email, name, password, role))
+    click.echo(f"Created {user.email} ({role})")
+
+
+@user_group.command("set-role")
+@click.argument("email")
+@click.argument("role", type=click.Choice(["none", "global_moderator", "admin"]))
+@with_appcontext
+def user_set_role_command(email, role):
+    """Give an account a site-wide role (none, global_moderator or admin)."""
+    from kb.services.accounts import user_set_role
+    from kb.services.identity import SYSTEM
+
+    _report(lambda: user_set_role(SYSTEM, email, role))
+    click.echo(f"{email} is now {role}")
+
+
+@main.group("org")
+def org_group():
+    """Manage organizations."""
+
+
+@org_group.command("create")
+@click.argument("name")
+@click.option("--kind", type=click.Choice(["city", "municipality", "region", "agency",
+                                           "association", "other"]), default="city",
+              show_default=True)
+@click.option("--country", help="ISO 3166-1 alpha-2 code.")
+@click.option("--region")
+@click.option("--population", type=int)
+@with_appcontext
+def org_create_command(name, kind, country, region, population):
+    """Create an organization."""
+    from kb.services.identity import SYSTEM
+    from kb.services.organizations import org_create
+
+    org = _report(lambda: org_create(SYSTEM, name, kind, country, region, population))
+    click.echo(f"Created organization {org.slug}")
+
+
+@org_group.command("add-member")
+@click.argument("organization")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["contributor", "admin"]), default="contributor",
+              show_default=True)
+@with_appcontext
+def org_add_member_command(organization, email, role):
+    """Let an existing account act for an organization (by its slug)."""
+    from kb.services.identity import SYSTEM
+    from kb.services.organizations import membership_add
+
+    _report(lambda: membership_add(SYSTEM, organization, email, role))
+    click.echo(f"{email} acts for {organization} as {role}")
+
+
+@main.group("network")
+def network_group():
+    """Manage networks of organizations."""
+
+
+@network_group.command("create")
+@click.argument("slug")
+@click.argument("name")
+@click.option("--description", default="")
+@with_appcontext
+def network_create_command(slug, name, description):
+    """Create a network with the address /networks/SLUG."""
+    from kb.services.identity import SYSTEM
+    from kb.services.organizations import network_create
+
+    _report(lambda: network_create(SYSTEM, name, slug, description))
+    click.echo(f"Created network {slug}")
+
+
+@network_group.command("add-member")
+@click.argument("network")
+@click.argument("organization")
+@with_appcontext
+def network_add_member_command(network, organization):
+    """Add an organization (by slug) to a network."""
+    from kb.services.identity import SYSTEM
+    from kb.services.organizations import network_add_member
+
+    _report(lambda: network_add_member(SYSTEM, network, organization))
+    click.echo(f"{organization} is a member of {network}")
+
+
+@network_group.command("add-moderator")
+@click.argument("network")
+@click.argument("email")
+@with_appcontext
+def network_add_moderator_command(network, email):
+    """Make an account a moderator of a network."""
+    from kb.services.identity import SYSTEM
+    from kb.services.organizations import network_set_moderator
+
+    _report(lambda: network_set_moderator(SYSTEM, network, email, True))
+    click.echo(f"{email} moderates {network}")
 
 
 @main.command("serve")

@@ -58,6 +58,27 @@ SETTINGS: tuple[Setting, ...] = (
             _list),
     Setting("SITE_NAME", "Practice Exchange", "Name shown in the header and page titles."),
     Setting("LOG_LEVEL", "INFO", "Logging level of the application (DEBUG, INFO, WARNING)."),
+    Setting("BASE_URL", "http://127.0.0.1:5000",
+            "Public address of the portal, used in links sent by e-mail from the command line."),
+    Setting("MAIL_FROM", "Practice Exchange <no-reply@localhost>", "Sender of outgoing e-mail."),
+    Setting("SMTP_HOST", None,
+            "SMTP server for outgoing e-mail; when unset, messages go to outbox/ in the "
+            "instance folder and to the log."),
+    Setting("SMTP_PORT", 587, "SMTP port.", int),
+    Setting("SMTP_USERNAME", None, "SMTP user name, if the server needs one."),
+    Setting("SMTP_PASSWORD", None, "SMTP password, if the server needs one."),
+    Setting("SMTP_STARTTLS", True, "Use STARTTLS with the SMTP server.", _bool),
+    Setting("RATELIMIT_STORAGE_URI", "memory://",
+            "Where rate-limit counters live (Flask-Limiter storage URI). memory:// is correct "
+            "for one process (kb serve); with several worker processes or nodes use a shared "
+            "store such as redis://host:6379."),
+    Setting("RATELIMIT_LOGIN", "10 per minute",
+            "Sign-in attempts allowed per address and account."),
+    Setting("RATELIMIT_SENSITIVE", "5 per hour",
+            "Registrations and password-reset requests allowed per address."),
+    Setting("LOGIN_MAX_FAILURES", 5,
+            "Wrong passwords in a row after which an account is locked for a while.", int),
+    Setting("LOGIN_LOCKOUT_MINUTES", 15, "How long a locked account stays locked.", int),
 )
 
 

@@ -58,3 +58,27 @@ def runner(app):
 def ctx(app):
     with app.app_context():
         yield app
+
+
+@pytest.fixture
+def auth(app, client):
+    from tests.auth_helpers import AuthActions
+
+    return AuthActions(app, client)
+
+
+@pytest.fixture
+def make_user(app):
+    """Create a confirmed account, optionally acting for organizations (slug -> role)."""
+    from kb.services.accounts import user_create
+    from kb.services.identity import SYSTEM
+    from kb.services.organizations import membership_add
+
+    def factory(email, password="correct horse battery", role="none", orgs=None, name=None):
+        with app.app_context():
+            user = user_create(SYSTEM, email, name or email.split("@")[0], password, role)
+            for slug, member_role in (orgs or {}).items():
+                membership_add(SYSTEM, slug, email, member_role)
+            return user.id
+
+    return factory

@@ -78,8 +78,12 @@ def test_import_is_idempotent_and_edits_make_one_new_revision(make_app, tmp_path
 
 def test_export_then_import_into_a_fresh_instance_is_byte_identical(make_app, tmp_path):
     source = make_app()
+    public_only = tmp_path / "public"
+    source.test_cli_runner().invoke(main, ["export", str(public_only)])
+    assert not (public_only / "netzwerk-intern.md").exists()
+    assert len(list(public_only.glob("*.md"))) == 5
     out = tmp_path / "export"
-    result = source.test_cli_runner().invoke(main, ["export", str(out)])
+    result = source.test_cli_runner().invoke(main, ["export", "--include-network", str(out)])
     assert result.exit_code == 0, result.output
     exported = sorted(p.name for p in out.glob("*.md"))
     assert exported == sorted(p.name for p in FIXTURE_PRACTICES.glob("*.md"))
@@ -88,7 +92,7 @@ def test_export_then_import_into_a_fresh_instance_is_byte_identical(make_app, tm
     fresh = make_app(AUTO_INIT=False)
     assert fresh.test_cli_runner().invoke(main, ["import", str(out)]).exit_code == 0
     out2 = tmp_path / "export2"
-    fresh.test_cli_runner().invoke(main, ["export", str(out2)])
+    fresh.test_cli_runner().invoke(main, ["export", "--include-network", str(out2)])
     for path in out.glob("*.md"):
         assert (out2 / path.name).read_bytes() == path.read_bytes()
 

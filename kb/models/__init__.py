@@ -66,6 +66,8 @@ class Organization(Base):
     country: Mapped[str | None] = mapped_column(String(2))
     region: Mapped[str | None] = mapped_column(String(200))
     population: Mapped[int | None] = mapped_column(Integer)
+    website: Mapped[str | None] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     practices: Mapped[list[Practice]] = relationship(back_populates="organization")
@@ -101,6 +103,8 @@ class Practice(Base):
     published_revision: Mapped[Revision | None] = relationship(
         foreign_keys=[published_revision_id], post_update=True)
     theme_rows: Mapped[list[PracticeTheme]] = relationship(
+        cascade="all, delete-orphan", back_populates="practice")
+    network_rows: Mapped[list[PracticeNetwork]] = relationship(
         cascade="all, delete-orphan", back_populates="practice")
 
     @property
@@ -157,6 +161,17 @@ class PracticeTheme(Base):
     practice: Mapped[Practice] = relationship(back_populates="theme_rows")
 
 
+class PracticeNetwork(Base):
+    """The networks a practice's published revision is shared with."""
+
+    __tablename__ = "practice_networks"
+
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), primary_key=True)
+    network: Mapped[str] = mapped_column(String(80), primary_key=True, index=True)
+
+    practice: Mapped[Practice] = relationship(back_populates="network_rows")
+
+
 class ChangeLog(Base):
     """One row per change search indexes and mirrors must follow (monotonic id)."""
 
@@ -169,3 +184,145 @@ class ChangeLog(Base):
     revision_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow,
                                                     server_default=func.now())
+
+
+# ------------------------------------------------------------------ accounts
+
+
+class SiteRole:
+    NONE = "none"
+    GLOBAL_MODERATOR = "global_moderator"
+    ADMIN = "admin"
+    ALL = (NONE, GLOBAL_MODERATOR, ADMIN)
+
+
+class MemberRole:
+    CONTRIBUTOR = "contributor"
+    ADMIN = "admin"
+    ALL = (CONTRIBUTOR, ADMIN)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    site_role: Mapped[str] = mapped_column(String(20), default=SiteRole.NONE)
+    email_verified_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # bumped on password change and account deletion: old sessions and links die
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan")
+
+    @property
+    def is_verified(self) -> bool:
+        return self.email_verified_at is not None
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("user_id", "organization_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    role: Mapped[str] = mapped_column(String(20), default=MemberRole.CONTRIBUTOR)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    organization: Mapped[Organization] = relationship()
+
+
+class Network(Base):
+    __tablename__ = "networks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    members: Mapped[list[NetworkMember]] = relationship(
+        back_populates="network", cascade="all, delete-orphan")
+    moderators: Mapped[list[NetworkModerator]] = relationship(
+        back_populates="network", cascade="all, delete-orphan")
+
+
+class NetworkMember(Base):
+    """An organization that belongs to a network."""
+
+    __tablename__ = "network_members"
+
+    network_id: Mapped[int] = mapped_column(ForeignKey("networks.id"), primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"),
+                                                 primary_key=True)
+    joined_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    network: Mapped[Network] = relationship(back_populates="members")
+    organization: Mapped[Organization] = relationship()
+
+
+class NetworkModerator(Base):
+    __tablename__ = "network_moderators"
+
+    network_id: Mapped[int] = mapped_column(ForeignKey("networks.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+
+    network: Mapped[Network] = relationship(back_populates="moderators")
+    user: Mapped[User] = relationship()
+
+
+class Invitation(Base):
+    """An organization admin invites someone by e-mail; the link carries a token."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    role: Mapped[str] = mapped_column(String(20), default=MemberRole.CONTRIBUTOR)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    accepted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    organization: Mapped[Organization] = relationship()
+
+
+class JoinRequest(Base):
+    __tablename__ = "join_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    message: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open|approved|rejected
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    organization: Mapped[Organization] = relationship()
+
+
+class AuditEvent(Base):
+    """Who did what to which object, and why: state changes and admin actions."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    target_type: Mapped[str] = mapped_column(String(40))
+    target_id: Mapped[str] = mapped_column(String(80))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -19,5 +19,23 @@ class Conflict(ServiceError):
     pass
 
 
+class InvalidInput(ServiceError):
+    """A form was refused; `errors` maps each field to what is wrong with it."""
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = dict(errors)
+        super().__init__("; ".join(f"{k}: {v}" for k, v in self.errors.items()))
+
+
+class AuthenticationFailed(ServiceError):
+    pass
+
+
+class AccountLocked(AuthenticationFailed):
+    def __init__(self, until):
+        self.until = until
+        super().__init__("too many wrong passwords: the account is locked for a while")
+
+
 __all__ = ["ServiceError", "NotFound", "PermissionDenied", "Conflict", "ValidationFailed",
-           "Problem"]
+           "Problem", "InvalidInput", "AuthenticationFailed", "AccountLocked"]

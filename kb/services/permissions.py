@@ -75,8 +75,78 @@ def _read(identity: Identity, _target=None) -> bool:
     return True
 
 
+# -- accounts
+
+
+@rule("account.register")
+def _register(identity: Identity, _target=None) -> bool:
+    return identity.user_id is None
+
+
+@rule("account.recover")
+def _recover(identity: Identity, _target=None) -> bool:
+    return True
+
+
+@rule("account.verify")
+def _verify(identity: Identity, _target=None) -> bool:
+    return True
+
+
+@rule("account.sign_in")
+def _sign_in(identity: Identity, _target=None) -> bool:
+    return identity.user_id is None
+
+
+@rule("account.manage")
+def _manage_own(identity: Identity, _target=None) -> bool:
+    return identity.user_id is not None
+
+
+@rule("account.view")
+def _view_account(identity: Identity, user_id=None) -> bool:
+    return identity.is_site_admin or (identity.user_id is not None and identity.user_id == user_id)
+
+
+@rule("user.manage")
+def _manage_users(identity: Identity, _target=None) -> bool:
+    return identity.is_site_admin
+
+
+# -- organizations and networks
+
+
+@rule("org.create")
+def _org_create(identity: Identity, _target=None) -> bool:
+    return identity.is_site_admin
+
+
+@rule("org.manage")
+def _org_manage(identity: Identity, org) -> bool:
+    return identity.is_site_admin or (org is not None and org.id in identity.admin_of)
+
+
+@rule("org.join")
+def _org_join(identity: Identity, _target=None) -> bool:
+    return identity.user_id is not None and identity.verified
+
+
+@rule("org.leave")
+def _org_leave(identity: Identity, org) -> bool:
+    return org is not None and org.id in identity.organizations
+
+
+@rule("network.manage")
+def _network_manage(identity: Identity, _target=None) -> bool:
+    return identity.is_site_admin
+
+
 ACTION_LABELS = {
     "practice.import": "import practices",
     "practice.export": "export practices",
     "search.reindex": "rebuild the search index",
+    "user.manage": "manage accounts",
+    "org.create": "create organizations",
+    "org.manage": "manage this organization",
+    "network.manage": "manage networks",
 }

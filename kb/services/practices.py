@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, false, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from kb.content import (
@@ -35,6 +35,7 @@ from kb.models import (
     Organization,
     Practice,
     PracticeStatus,
+    PracticeNetwork,
     PracticeTheme,
     Revision,
     utcnow,
@@ -184,6 +185,7 @@ def _store_published(uow: UnitOfWork, identity: Identity, doc: PracticeDoc,
     practice.published_at = practice.published_at or now
     practice.last_reviewed_at = now
     practice.theme_rows = [PracticeTheme(theme=t) for t in doc.themes]
+    practice.network_rows = [PracticeNetwork(network=n) for n in doc.networks]
     s.add(ChangeLog(practice_id=practice.id, slug=practice.slug,
                     action=ChangeAction.UPDATE if was_published else ChangeAction.PUBLISH,
                     revision_id=revision.id, created_at=now))
@@ -217,17 +219,24 @@ def _fill_parsed_columns(revision: Revision, doc: PracticeDoc) -> None:
 
 def practices_export(identity: Identity, directory: Path,
                      on_file: Callable[[str], None] | None = None,
-                     on_total: Callable[[int], None] | None = None) -> list[str]:
-    """Write every published practice as <slug>.md, byte for byte as stored."""
+                     on_total: Callable[[int], None] | None = None,
+                     include_network: bool = False) -> list[str]:
+    """Write every published practice as <slug>.md, byte for byte as stored.
+
+    Network-only practices are left out unless include_network is set (a full
+    backup by the operator).
+    """
     require(identity, "practice.export")
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     written = []
+    query = _published()
+    if not include_network:
+        query = query.where(Practice.visibility == "public")
     if on_total:
-        on_total(session().scalar(select(func.count()).select_from(_published().subquery())))
+        on_total(session().scalar(select(func.count()).select_from(query.subquery())))
     for practice in session().scalars(
-            _published().options(joinedload(Practice.published_revision))
-            .order_by(Practice.slug)):
+            query.options(joinedload(Practice.published_revision)).order_by(Practice.slug)):
         target = directory / f"{practice.slug}.md"
         _write_atomically(target, practice.published_revision.document)
         written.append(practice.slug)
@@ -397,7 +406,8 @@ LIST_FILTERS = ("theme", "country", "language")
 
 def practice_list(identity: Identity, filters: dict[str, list[str]] | None = None,
                   page: int = 1, per_page: int = 20, organization: str | None = None,
-                  order: str = "newest") -> Page:
+                  order: str = "newest", organizations: list[str] | None = None,
+                  network: str | None = None) -> Page:
     """Published practices the identity may see, filtered (OR within, AND across)."""
     require(identity, "kb.read")
     filters = {k: [v for v in vs if v] for k, vs in (filters or {}).items() if k in LIST_FILTERS}
@@ -411,6 +421,16 @@ def practice_list(identity: Identity, filters: dict[str, list[str]] | None = Non
             select(PracticeTheme.practice_id).where(PracticeTheme.theme.in_(filters["theme"]))))
     if organization:
         query = query.join(Practice.organization).where(Organization.slug == organization)
+    if organizations is not None or network:
+        # a network's practices: from its member organizations, or shared with it
+        in_network = []
+        if organizations:
+            in_network.append(Practice.organization_id.in_(
+                select(Organization.id).where(Organization.slug.in_(organizations))))
+        if network:
+            in_network.append(Practice.id.in_(
+                select(PracticeNetwork.practice_id).where(PracticeNetwork.network == network)))
+        query = query.where(or_(*in_network)) if in_network else query.where(false())
     page = max(1, page)
     start = (page - 1) * per_page
     if _sql_is_exact(identity):

@@ -6,10 +6,14 @@ from flask import Flask
 
 
 def register_views(app: Flask) -> None:
-    from kb.views import api, errors, filters, pages, search_views
+    from kb.views import admin, api, auth, errors, filters, networks, pages, search_views, security
 
     filters.init_app(app)
+    security.init_app(app)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(networks.bp)
+    app.register_blueprint(admin.bp)
     app.register_blueprint(search_views.bp)
     app.register_blueprint(api.bp)
     errors.init_app(app)

@@ -30,6 +30,12 @@ def init_app(app: Flask) -> None:
             return jsonify(error="forbidden", message=str(exc)), 403
         return render_template("errors/403.html"), 403
 
+    @app.errorhandler(429)
+    def too_many(exc):
+        if _wants_json():
+            return jsonify(error="rate_limited", message=str(exc.description)), 429
+        return render_template("errors/429.html"), 429
+
     @app.errorhandler(500)
     def server_error(exc):
         log.exception("unhandled error on %s", request.path)

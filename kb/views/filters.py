@@ -10,6 +10,7 @@ from flask import Flask, request, url_for
 from flask_babel import format_date, format_decimal, format_percent, get_locale, gettext
 
 from kb.content.render import sanitize_snippet
+from kb.views.helpers import current_identity
 from kb.content.vocab import EVIDENCE, POPULATION_BANDS, STAGES, THEMES
 
 BANDS = {key: label for key, label, _low, _high in POPULATION_BANDS}
@@ -109,6 +110,7 @@ def init_app(app: Flask) -> None:
             "current_locale": str(_locale()),
             "languages": app.config["LANGUAGES"],
             "site_name": app.config["SITE_NAME"],
+            "identity": current_identity(),
         }
 
     @app.after_request
