@@ -1,0 +1,12 @@
+"""Full-text search over practices: a derived, multilingual Whoosh index.
+
+Fed with plain document dicts, answers with plain dataclasses. Imports
+nothing from ``kb``. See :class:`SearchIndex` for the interface.
+"""
+
+from .index import SORTS, SearchIndex, document_fields
+from .results import Hit, IndexBusy, SearchResults, Viewer
+from .schema import FACETS, Facet, Ranking
+
+__all__ = ["SearchIndex", "Viewer", "IndexBusy", "SearchResults", "Hit", "FACETS", "Facet",
+           "Ranking", "SORTS", "document_fields"]

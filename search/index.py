@@ -1,0 +1,915 @@
+"""The search index: a derived view of the published practices.
+
+Directory layout (``path``)::
+
+    CURRENT          name of the live generation, replaced atomically
+    write.lock       flock held around apply() and the swap of a rebuild
+    build.lock       flock held by the (single) rebuild in progress
+    gen-000007/      a Whoosh index (compound=False) + state.json
+
+``state.json`` (``{"last_change_id": N}``) is replaced atomically *after*
+the Whoosh commit, so a crash in between only makes the change log apply
+again, which is idempotent (``update_document`` by practice id).
+
+A rebuild writes a new generation beside the live one without blocking
+apply() on the live one, then takes the write lock, replaces ``CURRENT`` and
+removes the other generations. Its ``last_change_id`` is the one of the
+snapshot the documents came from, so changes applied to the old generation
+during the build are applied again by the caller's catch-up. A generation
+that is not ``CURRENT`` (an interrupted rebuild) is never read and is removed
+by the next rebuild.
+
+Searchers are kept per SearchIndex object, refreshed when another writer
+committed, reopened when the generation changed. All reads of one object go
+through one lock (Whoosh readers share file handles and are not safe for
+concurrent use); per-searcher derived data (facet values, sort keys,
+visible-document sets, posting sets) is cached and rebuilt per segment.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import math
+import os
+import re
+import shutil
+import threading
+import time
+from collections import Counter, OrderedDict
+from datetime import datetime, timezone
+
+from whoosh import index as windex
+from whoosh.filedb.filestore import RamStorage
+from whoosh import query, scoring
+from whoosh.index import LockError
+from whoosh.reading import TermNotFound
+
+from .analysis import OTHER, WORD_RE, analyzer_for, field_language, fold
+from .highlight import HighlightTerms, snippet as make_snippet
+from .locking import FileLock
+from .querying import Built, QueryBuilder, has_operators, looks_broken, plain_words, query_terms
+from .results import Hit, IndexBusy, SearchResults, Viewer
+from .schema import (DEFAULT_RANKING, FACETS, FACETS_BY_NAME, FIELD_LANGUAGES, SCHEMA,
+                     TEXT_PARTS, Ranking, text_field)
+
+SORTS = ("relevance", "newest", "title", "adapted")
+_GEN_RE = re.compile(r"^gen-(\d{6,})$")
+_POINTER = "CURRENT"
+_STATE = "state.json"
+_POSTING_CACHE_BUDGET = 400_000   # docnums held in cached posting sets (memory bound)
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+# --------------------------------------------------------------------------
+# documents -> index fields
+
+
+def _timestamp(value) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return int((value - _EPOCH).total_seconds())
+    return int(value)
+
+
+def _clean(value) -> str:
+    return "" if value is None else str(value)
+
+
+def document_fields(doc: dict) -> dict:
+    """The Whoosh fields of one practice document dict."""
+    lang = field_language(doc.get("language"))
+    title = _clean(doc.get("title"))
+    summary = _clean(doc.get("summary"))
+    body = _clean(doc.get("body"))
+    tags = [str(t).replace(",", " ").strip() for t in (doc.get("tags") or []) if t]
+    organization = _clean(doc.get("organization"))
+    region = _clean(doc.get("region"))
+    data = {
+        "id": int(doc["id"]), "slug": doc.get("slug") or "", "title": title,
+        "summary": summary, "language": doc.get("language") or "",
+        "organization": organization, "organization_slug": doc.get("organization_slug") or "",
+        "country": doc.get("country") or "", "themes": list(doc.get("themes") or []),
+        "stage": doc.get("stage") or "", "evidence": doc.get("evidence") or "",
+        "population": doc.get("population"), "published_at": doc.get("published_at"),
+        "adaptations_count": int(doc.get("adaptations_count") or 0), "body": body,
+    }
+    f = {
+        "id": str(int(doc["id"])),
+        "data": data,
+        "visibility": doc.get("visibility") or "public",
+        "published": _timestamp(doc.get("published_at")),
+        "adapted": int(doc.get("adaptations_count") or 0),
+        "title_sort": fold(title.lower()).strip()[:80],
+        text_field(lang, "title"): title,
+        text_field(lang, "summary"): summary,
+        # The body field holds all the text (one BM25 field over everything
+        # scored best on SciFact); the title and tags fields add their weight
+        # on top, the summary counts twice in it. See docs/benchmarks.md.
+        text_field(lang, "body"): "\n".join([title, summary, summary, "\n".join(tags), body]),
+        "title_n": title,
+        "text_n": "\n".join([title, summary, "\n".join(tags), organization, region]),
+    }
+    if tags:
+        f[text_field(lang, "tags")] = "\n".join(tags)
+        f["tag_exact"] = ",".join(tags)
+    if organization:
+        f["org_n"] = organization
+        f["org_entry"] = f"{doc.get('organization_slug') or ''}\x1f{organization}"
+    networks = [str(n) for n in (doc.get("networks") or []) if n]
+    if networks:
+        f["networks"] = " ".join(networks)
+    for facet in FACETS:
+        values = [v.replace(" ", "_") for v in facet.values(doc)]
+        if values:
+            f[facet.field] = " ".join(values)
+    return f
+
+
+# --------------------------------------------------------------------------
+# per-segment and per-searcher derived data
+
+
+def _lexicon(reader, fieldname):
+    for b in reader.lexicon(fieldname):
+        yield b.decode("utf-8") if isinstance(b, bytes) else b
+
+
+def _posting_ids(reader, fieldname, text):
+    try:
+        return reader.postings(fieldname, text).all_ids()
+    except TermNotFound:
+        return ()
+
+
+class _SegmentData:
+    """Facet values, visibility and sort keys of one segment, by local docnum."""
+
+    def __init__(self, reader):
+        n = reader.doc_count_all()
+        self.n = n
+        self.facets: dict[str, list] = {}
+        for facet in FACETS:
+            arr: list = [() if facet.multi else None] * n
+            for value in _lexicon(reader, facet.field):
+                for d in _posting_ids(reader, facet.field, value):
+                    if facet.multi:
+                        arr[d] = arr[d] + (value,)
+                    else:
+                        arr[d] = value
+            self.facets[facet.name] = arr
+        nets: list = [()] * n
+        for value in _lexicon(reader, "networks"):
+            for d in _posting_ids(reader, "networks", value):
+                nets[d] = nets[d] + (value,)
+        vis: list = [None] * n
+        for d in _posting_ids(reader, "visibility", "network"):
+            vis[d] = frozenset(nets[d])
+        self.visibility = vis
+        self.published = list(reader.column_reader("published"))
+        self.adapted = list(reader.column_reader("adapted"))
+        self.title_sort = list(reader.column_reader("title_sort"))
+        self.ids = list(reader.column_reader("id"))
+
+
+class _View:
+    """What one searcher needs beyond Whoosh, built once per searcher."""
+
+    def __init__(self, generation: str, ix, searcher, segment_cache: dict):
+        self.generation = generation
+        self.ix = ix
+        self.searcher = searcher
+        self.reader = reader = searcher.reader()
+        leaves = sorted(reader.leaf_readers(), key=lambda pair: pair[1])
+        used = {}
+        parts = []
+        for leaf, offset in leaves:
+            if leaf.segment() is None or not leaf.doc_count_all():
+                continue   # an empty index
+            key = (leaf.segment().segment_id(), leaf.doc_count_all())
+            data = segment_cache.get(key)
+            if data is None:
+                data = _SegmentData(leaf)
+            used[key] = data
+            parts.append(data)
+        segment_cache.clear()
+        segment_cache.update(used)
+        self.facets = {f.name: [v for p in parts for v in p.facets[f.name]] for f in FACETS}
+        self.visibility = [v for p in parts for v in p.visibility]
+        self.published = [v for p in parts for v in p.published]
+        self.adapted = [v for p in parts for v in p.adapted]
+        self.title_sort = [v for p in parts for v in p.title_sort]
+        self.ids = [v for p in parts for v in p.ids]
+        self.alive = frozenset(reader.all_doc_ids())
+        langs = {field_language(v) for d, v in enumerate(self.facets["language"])
+                 if v is not None and d in self.alive}
+        self.languages = [lang for lang in FIELD_LANGUAGES if lang in langs] or ["en"]
+        self._visible: dict[tuple, frozenset] = {}
+        self._postings: OrderedDict = OrderedDict()
+        self._postings_size = 0
+        self._autocomplete: list | None = None
+        self._exists: dict = {}
+
+    def exists(self, fieldname: str, text: str) -> bool:
+        key = (fieldname, text)
+        found = self._exists.get(key)
+        if found is None:
+            if len(self._exists) > 100_000:
+                self._exists.clear()
+            found = self._exists[key] = key in self.reader
+        return found
+
+    def builder(self, ranking: Ranking) -> QueryBuilder:
+        return QueryBuilder(self.languages, ranking, self.exists)
+
+    # -- sets ---------------------------------------------------------------
+
+    def visible(self, viewer: Viewer) -> frozenset:
+        key = viewer.key()
+        found = self._visible.get(key)
+        if found is not None:
+            return found
+        vis = self.visibility
+        if viewer.see_all:
+            found = self.alive
+        else:
+            nets = frozenset(viewer.networks)
+            found = frozenset(d for d in self.alive
+                              if vis[d] is None or (nets and not vis[d].isdisjoint(nets)))
+        if len(self._visible) > 64:
+            self._visible.clear()
+        self._visible[key] = found
+        return found
+
+    def term_docs(self, fieldname: str, text: str) -> frozenset:
+        key = (fieldname, text)
+        cache = self._postings
+        found = cache.get(key)
+        if found is not None:
+            cache.move_to_end(key)
+            return found
+        found = frozenset(_posting_ids(self.reader, fieldname, text))
+        cache[key] = found
+        self._postings_size += len(found) + 1
+        while self._postings_size > _POSTING_CACHE_BUDGET and len(cache) > 1:
+            _, old = cache.popitem(last=False)
+            self._postings_size -= len(old) + 1
+        return found
+
+    def docset(self, q) -> frozenset | set:
+        """Documents matching a query, by set algebra over posting sets."""
+        if q is None:
+            return self.alive
+        if q is query.NullQuery:
+            return frozenset()
+        if isinstance(q, query.Term):
+            return self.term_docs(q.fieldname, q.text)
+        if isinstance(q, query.Or):
+            sets = [self.docset(s) for s in q.subqueries]
+            return set().union(*sets) if sets else set()
+        if isinstance(q, query.And):
+            pos, neg = [], []
+            for s in q.subqueries:
+                if isinstance(s, query.Not):
+                    neg.append(self.docset(s.query))
+                else:
+                    pos.append(self.docset(s))
+            if pos:
+                pos.sort(key=len)
+                result = set(pos[0])
+                for s in pos[1:]:
+                    result &= s
+                    if not result:
+                        break
+            else:
+                result = set(self.alive)
+            for s in neg:
+                result -= s
+            return result
+        if isinstance(q, query.Not):
+            return self.alive - self.docset(q.query)
+        if isinstance(q, query.AndNot):
+            return self.docset(q.a) - self.docset(q.b)
+        if isinstance(q, query.AndMaybe):
+            return self.docset(q.a)
+        if isinstance(q, query.Require):
+            return self.docset(q.a) & self.docset(q.b)
+        if isinstance(q, query.ConstantScoreQuery):
+            return self.docset(q.child)
+        return set(q.docs(self.searcher)) & self.alive
+
+    # -- autocomplete data ----------------------------------------------------
+
+    def autocomplete_entries(self) -> list:
+        """(folded text, text, kind, slug, docnums) for tags and organizations."""
+        if self._autocomplete is not None:
+            return self._autocomplete
+        entries = []
+        for tag in _lexicon(self.reader, "tag_exact"):
+            docs = tuple(_posting_ids(self.reader, "tag_exact", tag))
+            if docs:
+                entries.append((fold(tag.lower()), tag, "tag", None, docs))
+        for entry in _lexicon(self.reader, "org_entry"):
+            docs = tuple(_posting_ids(self.reader, "org_entry", entry))
+            if docs:
+                slug, _, name = entry.partition("\x1f")
+                entries.append((fold(name.lower()), name, "organization", slug, docs))
+        self._autocomplete = entries
+        return entries
+
+
+# --------------------------------------------------------------------------
+
+
+def _weighting(ranking: Ranking):
+    per_field = {}
+    for lang in FIELD_LANGUAGES:
+        for part in TEXT_PARTS:
+            per_field[f"{text_field(lang, part)}_B"] = ranking.b_for(text_field(lang, part))
+    return scoring.BM25F(B=ranking.b, K1=ranking.k1, **per_field)
+
+
+def _write_json_atomic(path: str, data: dict) -> None:
+    tmp = f"{path}.tmp-{os.getpid()}-{threading.get_ident()}"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(data, fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(os.path.dirname(path))
+
+
+def _fsync_dir(path: str) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+class SearchIndex:
+    """The practice search index in one directory. See the module docstring.
+
+    ``operator``: "or" (default: any word matches, BM25F ranks documents
+    with more and rarer matching words first) or "and" (all words must
+    match; when that finds nothing, the words are searched with OR). OR
+    ranked better on both judged sets (docs/benchmarks.md: SciFact nDCG@10
+    0.692 vs 0.629, bundled practices 0.739 vs 0.706). Explicit AND/OR/NOT
+    in the query are always honoured.
+    ``ranking``: BM25F parameters and field weights (search.schema.Ranking).
+    ``writer_procs``/``writer_limitmb``: Whoosh writer processes and memory on
+    rebuild (procs default: 2 when ``total`` >= 2000 and 2 CPUs exist, else 1).
+    """
+
+    def __init__(self, path: str, lock_timeout: float = 10.0, *,
+                 ranking: Ranking = DEFAULT_RANKING, operator: str = "or",
+                 writer_procs: int | None = None, writer_limitmb: int = 256):
+        self.path = os.path.abspath(path)
+        self.lock_timeout = lock_timeout
+        self.ranking = ranking
+        self.operator = operator
+        self.writer_procs = writer_procs
+        self.writer_limitmb = writer_limitmb
+        self._lock = threading.RLock()
+        self._view: _View | None = None
+        self._pointer_token = None
+        self._segment_cache: dict = {}
+        self._weighting = _weighting(ranking)
+
+    # -- layout -------------------------------------------------------------
+
+    def _p(self, *names: str) -> str:
+        return os.path.join(self.path, *names)
+
+    def _current_generation(self) -> str | None:
+        try:
+            with open(self._p(_POINTER), encoding="utf-8") as fh:
+                name = fh.read().strip()
+        except FileNotFoundError:
+            return None
+        return name if _GEN_RE.match(name) else None
+
+    def _generations(self) -> list[str]:
+        try:
+            names = os.listdir(self.path)
+        except FileNotFoundError:
+            return []
+        return sorted(n for n in names if _GEN_RE.match(n))
+
+    def exists(self) -> bool:
+        gen = self._current_generation()
+        return bool(gen) and windex.exists_in(self._p(gen))
+
+    def last_change_id(self) -> int:
+        gen = self._current_generation()
+        if not gen:
+            return 0
+        return self._read_state(gen)
+
+    def _read_state(self, gen: str) -> int:
+        try:
+            with open(self._p(gen, _STATE), encoding="utf-8") as fh:
+                return int(json.load(fh).get("last_change_id", 0))
+        except (FileNotFoundError, ValueError):
+            return 0
+
+    # -- writing --------------------------------------------------------------
+
+    def _lock_file(self, name: str) -> FileLock:
+        os.makedirs(self.path, exist_ok=True)
+        return FileLock(self._p(name), self.lock_timeout)
+
+    def apply(self, changes, upto: int) -> None:
+        """Apply (practice_id, doc-or-None) changes in order, in one commit."""
+        latest: OrderedDict[int, dict | None] = OrderedDict()
+        for practice_id, doc in changes:
+            latest.pop(int(practice_id), None)
+            latest[int(practice_id)] = doc
+        if not self.exists():
+            self._ensure_empty()
+        lock = self._lock_file("write.lock")
+        started = time.monotonic()
+        lock.acquire()
+        try:
+            gen = self._current_generation()
+            if latest:
+                ix = windex.open_dir(self._p(gen), schema=SCHEMA)
+                try:
+                    writer = ix.writer(timeout=lock.remaining(started), compound=False)
+                except LockError as exc:
+                    raise IndexBusy(str(exc)) from exc
+                try:
+                    for practice_id, doc in latest.items():
+                        if doc is None:
+                            writer.delete_by_term("id", str(practice_id))
+                        else:
+                            writer.update_document(**document_fields(doc))
+                except BaseException:
+                    writer.cancel()
+                    raise
+                writer.commit()
+            current = self._read_state(gen)
+            if upto > current:
+                _write_json_atomic(self._p(gen, _STATE), {"last_change_id": int(upto)})
+        finally:
+            lock.release()
+
+    def rebuild(self, docs, last_change_id: int, total: int | None = None, progress=None) -> None:
+        """Build a new generation from ``docs`` and swap it in atomically."""
+        build_lock = self._lock_file("build.lock")
+        build_lock.acquire()
+        try:
+            self._rebuild_locked(docs, last_change_id, progress, total)
+        finally:
+            build_lock.release()
+
+    def _ensure_empty(self) -> None:
+        """Create an empty first generation unless one exists (apply/search on a new path)."""
+        build_lock = self._lock_file("build.lock")
+        build_lock.acquire()
+        try:
+            if not self.exists():
+                self._rebuild_locked([], 0, None, 0)
+        finally:
+            build_lock.release()
+
+    def _rebuild_locked(self, docs, last_change_id: int, progress, total) -> None:
+        current = self._current_generation()
+        for name in self._generations():
+            if name != current:
+                shutil.rmtree(self._p(name), ignore_errors=True)
+        numbers = [int(_GEN_RE.match(n).group(1)) for n in self._generations()]
+        name = "gen-%06d" % (max(numbers, default=0) + 1)
+        gen_path = self._p(name)
+        os.makedirs(gen_path)
+        ix = windex.create_in(gen_path, SCHEMA)
+        kwargs = {"limitmb": self.writer_limitmb, "compound": False}
+        procs = self.writer_procs
+        if procs is None:
+            procs = min(2, os.cpu_count() or 1) if (total or 0) >= 2000 else 1
+        if procs > 1:
+            # One segment per process, not merged: merging rewrites every
+            # posting and would cost as much as the indexing saved.
+            kwargs.update(procs=procs, multisegment=True)
+        writer = ix.writer(**kwargs)
+        done = 0
+        try:
+            for doc in docs:
+                writer.add_document(**document_fields(doc))
+                done += 1
+                if progress is not None:
+                    progress(done)
+        except BaseException:
+            writer.cancel()
+            raise
+        if procs > 1:
+            writer.commit()
+        else:
+            writer.commit(optimize=True)
+        _write_json_atomic(os.path.join(gen_path, _STATE),
+                           {"last_change_id": int(last_change_id)})
+        write_lock = self._lock_file("write.lock")
+        write_lock.acquire()
+        try:
+            _write_json_pointer(self._p(_POINTER), name)
+        finally:
+            write_lock.release()
+        for old in self._generations():
+            if old != name:
+                shutil.rmtree(self._p(old), ignore_errors=True)
+
+    # -- reading ----------------------------------------------------------------
+
+    def _current_view(self) -> _View:
+        """The view of the live generation, refreshed if another writer committed."""
+        try:
+            st = os.stat(self._p(_POINTER))
+            token = (st.st_ino, st.st_mtime_ns, st.st_size)
+        except FileNotFoundError:
+            token = None
+        view = self._view
+        if view is not None and token == self._pointer_token:
+            if view.searcher.up_to_date():
+                return view
+            searcher = view.searcher.refresh()
+            self._view = _View(view.generation, view.ix, searcher, self._segment_cache)
+            return self._view
+        self._close_view()
+        gen = self._current_generation()
+        if gen is None or not windex.exists_in(self._p(gen)):
+            # No index yet: answer from an empty in-memory one (creating one
+            # here would make exists() true and hide the need to rebuild).
+            ix = RamStorage().create_index(SCHEMA)
+            searcher = ix.searcher(weighting=self._weighting)
+            self._segment_cache = {}
+            self._view = _View("", ix, searcher, self._segment_cache)
+            self._pointer_token = ("missing",)
+            return self._view
+        ix = windex.open_dir(self._p(gen), schema=SCHEMA)
+        searcher = ix.searcher(weighting=self._weighting)
+        self._segment_cache = {}
+        self._view = _View(gen, ix, searcher, self._segment_cache)
+        self._pointer_token = token
+        return self._view
+
+    def _close_view(self) -> None:
+        if self._view is not None:
+            try:
+                self._view.searcher.close()
+            except Exception:
+                pass
+            self._view = None
+            self._pointer_token = None
+
+    def _read(self, fn):
+        """Run fn(view) under the lock; reopen once if the generation vanished."""
+        with self._lock:
+            try:
+                return fn(self._current_view())
+            except (OSError, EOFError):
+                self._close_view()
+                return fn(self._current_view())
+
+    def close(self) -> None:
+        with self._lock:
+            self._close_view()
+
+    def doc_ids(self) -> set[int]:
+        def run(view: _View):
+            return {int(view.ids[d]) for d in view.alive}
+        return self._read(run)
+
+    # -- search -------------------------------------------------------------------
+
+    def _build(self, view: _View, text: str, operator: str) -> tuple[Built, bool]:
+        builder = view.builder(self.ranking)
+        if looks_broken(text):
+            return builder.build_words(plain_words(text), operator), True
+        try:
+            return builder.build(text, operator), False
+        except Exception:
+            return builder.build_words(plain_words(text), operator), True
+
+    def search(self, q: str = "", filters: dict | None = None, viewer: Viewer = Viewer(),
+               sort: str = "relevance", page: int = 1, per_page: int = 10,
+               facets: bool = True) -> SearchResults:
+        """Search visible practices.
+
+        Facet counts: for each facet, the number of visible documents that
+        match the query and the filters of every *other* facet, per value
+        (so values of a facet with a selection still show how many
+        documents each would add; for facets without a selection this is
+        simply the count over the current result set). Selected values are
+        always listed, with ``selected: True``. Values are ordered by count,
+        then value.
+
+        An empty query lists every visible practice; with sort "relevance"
+        it is ordered newest first.
+        """
+        if sort not in SORTS:
+            sort = "relevance"
+        page = max(1, int(page or 1))
+        per_page = max(1, min(int(per_page or 10), 100))
+        filters = {k: [str(v) for v in vs if v not in (None, "")]
+                   for k, vs in (filters or {}).items() if k in FACETS_BY_NAME and vs}
+        text = (q or "").strip()
+
+        def run(view: _View) -> SearchResults:
+            visible = view.visible(viewer)
+            degraded = False
+            built = Built(None)
+            base = visible
+            if text:
+                operator = "or" if self.operator == "or" else "and"
+                built, degraded = self._build(view, text, operator)
+                if built.query is not None:
+                    base = view.docset(built.query) & visible
+                    if (not base and operator == "and" and not has_operators(text)
+                            and len(built.words) > 1):
+                        built, degraded2 = self._build(view, text, "or")
+                        degraded = degraded or degraded2
+                        base = view.docset(built.query) & visible if built.query else set()
+            # filters, per facet
+            fsets: dict[str, set] = {}
+            for name, values in filters.items():
+                facet = FACETS_BY_NAME[name]
+                s: set = set()
+                for v in values:
+                    s |= view.term_docs(facet.field, v.replace(" ", "_"))
+                fsets[name] = s
+            result = base
+            for s in sorted(fsets.values(), key=len):
+                result = result & s
+            facet_out = self._facets(view, base, fsets, filters, result) if facets else {}
+            total = len(result)
+            pages = max(1, math.ceil(total / per_page)) if total else 0
+            start = (page - 1) * per_page
+            scored = []
+            if built.query is not None and sort == "relevance" and total:
+                hits = view.searcher.search(built.query, limit=start + per_page,
+                                            filter=result if type(result) is set
+                                            else set(result))
+                scored = [(h.docnum, h.score) for h in hits][start:start + per_page]
+            elif total:
+                scored = [(d, 0.0) for d in self._sorted(view, result, sort, start + per_page)]
+                scored = scored[start:start + per_page]
+            highlight: dict = {}
+            out_hits = [self._hit(view, d, s, built, highlight) for d, s in scored]
+            suggestion = None
+            if built.words:
+                suggestion = self._suggest(view, text, built, visible, total)
+            return SearchResults(total=total, page=page, per_page=per_page, pages=pages,
+                                 hits=out_hits, facets=facet_out, suggestion=suggestion,
+                                 degraded=degraded, sort=sort)
+
+        return self._read(run)
+
+    @staticmethod
+    def _sorted(view: _View, docs, sort: str, n: int) -> list[int]:
+        if sort == "title":
+            key = view.title_sort
+            return heapq.nsmallest(n, docs, key=lambda d: (key[d], d))
+        if sort == "adapted":
+            ad, pub = view.adapted, view.published
+            return heapq.nsmallest(n, docs, key=lambda d: (-ad[d], -pub[d], d))
+        pub = view.published
+        return heapq.nsmallest(n, docs, key=lambda d: (-pub[d], d))
+
+    @staticmethod
+    def _facets(view: _View, base, fsets: dict, filters: dict, result) -> dict:
+        out: dict[str, list[dict]] = {}
+        for facet in FACETS:
+            if facet.name in fsets:
+                docs = base
+                for name, s in fsets.items():
+                    if name != facet.name:
+                        docs = docs & s
+            else:
+                docs = result
+            arr = view.facets[facet.name]
+            counts = Counter(map(arr.__getitem__, docs))
+            if facet.multi:
+                expanded: Counter = Counter()
+                for values, c in counts.items():
+                    for v in values:
+                        expanded[v] += c
+                counts = expanded
+            else:
+                counts.pop(None, None)
+            selected = {v.replace(" ", "_") for v in filters.get(facet.name, ())}
+            for v in selected:
+                counts.setdefault(v, 0)
+            out[facet.name] = [
+                {"value": v, "count": c, "selected": v in selected}
+                for v, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+            ]
+        return out
+
+    def _hit(self, view: _View, docnum: int, score: float, built: Built,
+             highlight: dict | None = None) -> Hit:
+        data = view.searcher.stored_fields(docnum)["data"]
+        snip = ""
+        if built.query is not None and highlight is not None:
+            snip = self._snippet(data, built, highlight)
+        return Hit(id=data["id"], slug=data["slug"], title=data["title"],
+                   summary=data["summary"], language=data["language"],
+                   organization=data["organization"],
+                   organization_slug=data["organization_slug"], country=data["country"],
+                   themes=list(data["themes"]), stage=data["stage"], evidence=data["evidence"],
+                   population=data["population"], published_at=data["published_at"],
+                   adaptations_count=data["adaptations_count"], score=float(score),
+                   snippet=snip)
+
+    @staticmethod
+    def _snippet(data: dict, built: Built, highlight: dict) -> str:
+        """highlight: a per-query cache, language -> HighlightTerms."""
+        lang = field_language(data["language"])
+        ht = highlight.get(lang)
+        if ht is None:
+            if "_terms" not in highlight:
+                highlight["_terms"] = query_terms(built.query)
+            suffix = "_" + lang
+            terms, neutral = set(), set()
+            for fieldname, t in highlight["_terms"]:
+                if fieldname.endswith(suffix):
+                    terms.add(t)
+                elif fieldname in ("title_n", "text_n"):
+                    neutral.add(t)
+            ht = highlight[lang] = HighlightTerms(terms, neutral, built.prefixes)
+        return make_snippet(data["body"], lang, ht)
+
+    # -- did you mean ---------------------------------------------------------------
+
+    def _suggest(self, view: _View, text: str, built: Built, visible, total: int) -> str | None:
+        builder = view.builder(self.ranking)
+        sees_all = len(visible) == len(view.alive)
+        reader = view.reader
+        replaced = text
+        changed = False
+        for word in dict.fromkeys(built.words):
+            if total and self.operator != "or" and len(built.words) == 1:
+                break
+            q, _ = builder.word(word)
+            if q is None:
+                continue
+            if total and sees_all:
+                terms = query_terms(q)
+                if any(reader.doc_frequency(f, t) for f, t in terms if f == "text_n"):
+                    continue
+            if view.docset(q) & visible:
+                continue
+            best = self._correction(view, word, visible, sees_all)
+            if best:
+                replaced = re.sub(r"(?i)(?<!\w)" + re.escape(word) + r"(?!\w)",
+                                  lambda m, b=best: b, replaced, count=1)
+                changed = True
+        return replaced if changed and replaced != text else None
+
+    @staticmethod
+    def _correction(view: _View, word: str, visible, sees_all: bool) -> str | None:
+        words = WORD_RE.findall(fold(word.lower()))
+        if len(words) != 1:
+            return None
+        w = words[0]
+        if len(w) < 3 or w.isdigit():
+            return None
+        maxdist = 1 if len(w) <= 4 else 2
+        reader = view.reader
+        candidates = set()
+        for fieldname in ("title_n", "text_n"):
+            try:
+                for c in reader.terms_within(fieldname, w, maxdist, prefix=1):
+                    if c != w and not c.isdigit():
+                        candidates.add(c)
+            except Exception:
+                continue
+            if len(candidates) > 200:
+                break
+        if not candidates:
+            return None
+        scored = []
+        from whoosh.support.levenshtein import distance
+        for c in candidates:
+            df = view.term_docs("text_n", c) | view.term_docs("title_n", c)
+            if not sees_all:
+                df = df & visible
+            if df:
+                scored.append((distance(w, c), -len(df), c))
+        if not scored:
+            return None
+        scored.sort()
+        return scored[0][2]
+
+    # -- autocomplete -------------------------------------------------------------
+
+    def autocomplete(self, prefix: str, viewer: Viewer = Viewer(), limit: int = 8) -> list[dict]:
+        """Titles, tags and organizations whose words start with ``prefix``.
+
+        Each item is {"text", "kind"} with kind "title" (plus "slug"), "tag"
+        or "organization" (plus "slug", the organization slug). Titles whose
+        words match come first (best BM25 first), then tags and
+        organizations used by most visible practices.
+        """
+        p = fold((prefix or "").lower()).strip()
+        words = WORD_RE.findall(p)
+        if not words:
+            return []
+
+        def run(view: _View) -> list[dict]:
+            visible = view.visible(viewer)
+            out: list[dict] = []
+            complete, last = words[:-1], words[-1]
+            subs = [query.Term("title_n", w) for w in complete]
+            subs.append(query.Prefix("title_n", last))
+            q = subs[0] if len(subs) == 1 else query.And(subs)
+            allowed = view.docset(q) & visible
+            if allowed:
+                for hit in view.searcher.search(q, limit=limit, filter=set(allowed)):
+                    data = hit["data"]
+                    out.append({"text": data["title"], "kind": "title", "slug": data["slug"]})
+            others = []
+            needle = " ".join(words)
+            for folded, display, kind, slug, docs in view.autocomplete_entries():
+                norm = " ".join(WORD_RE.findall(folded))
+                if not (norm.startswith(needle) or (" " + needle) in (" " + norm)):
+                    continue
+                count = sum(1 for d in docs if d in visible)
+                if not count:
+                    continue
+                item = {"text": display, "kind": kind}
+                if slug is not None:
+                    item["slug"] = slug
+                others.append((not norm.startswith(needle), -count, display.lower(), item))
+            others.sort(key=lambda t: t[:3])
+            n_other = min(len(others), max(limit - len(out), limit // 2))
+            return out[:limit - n_other] + [o[3] for o in others[:n_other]]
+
+        return self._read(run)
+
+    # -- similar --------------------------------------------------------------------
+
+    def _similar(self, view: _View, text: str, language: str, viewer: Viewer,
+                 limit: int, exclude: set, themes=()) -> list[Hit]:
+        """More-like-this: the text's most distinctive terms (Bo1 model over the
+        body field of its language), plus a small constant for each shared theme."""
+        lang = field_language(language)
+        fieldname = text_field(lang, "body")
+        try:
+            keys = view.searcher.key_terms_from_text(fieldname, text, numterms=25)
+        except Exception:
+            keys = []
+        subs = []
+        for term, weight in keys:
+            for part in TEXT_PARTS:
+                if not self.ranking.weight(part) or not weight:
+                    continue
+                subs.append(query.Term(text_field(lang, part), term,
+                                       boost=weight * self.ranking.weight(part)))
+        theme_field = FACETS_BY_NAME["theme"].field
+        for theme in themes:
+            subs.append(query.ConstantScoreQuery(query.Term(theme_field, theme), 0.5))
+        if not subs:
+            return []
+        q = query.Or(subs)
+        allowed = (view.docset(q) & view.visible(viewer)) - exclude
+        if not allowed:
+            return []
+        return [self._hit(view, h.docnum, h.score, Built(None))
+                for h in view.searcher.search(q, limit=limit, filter=set(allowed))]
+
+    def similar(self, practice_id: int, viewer: Viewer = Viewer(), limit: int = 5) -> list[Hit]:
+        """Practices most like this one (more-like-this), never itself."""
+        def run(view: _View) -> list[Hit]:
+            docs = view.term_docs("id", str(int(practice_id))) & view.alive
+            if not docs or not (docs & view.visible(viewer)):
+                return []     # unknown, or hidden from this viewer
+            docnum = next(iter(docs))
+            data = view.searcher.stored_fields(docnum)["data"]
+            text = "\n".join([data["title"], data["summary"], data["body"]])
+            return self._similar(view, text, data["language"], viewer, limit, set(docs),
+                                 data["themes"])
+        return self._read(run)
+
+    def similar_to_text(self, title: str, summary: str, body: str, language: str,
+                        viewer: Viewer = Viewer(), limit: int = 5) -> list[Hit]:
+        """Practices most like a text being written (duplicate warning)."""
+        text = "\n".join([title or "", summary or "", body or ""])
+        return self._read(lambda view: self._similar(view, text, language, viewer, limit, set()))
+
+
+def _write_json_pointer(path: str, name: str) -> None:
+    tmp = f"{path}.tmp-{os.getpid()}-{threading.get_ident()}"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(name + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(os.path.dirname(path))

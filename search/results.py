@@ -1,0 +1,58 @@
+"""Plain result objects: JSON-serializable with ``dataclasses.asdict``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+class IndexBusy(Exception):
+    """Another writer held the index lock for longer than the lock timeout."""
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is searching. ``Viewer()`` is an anonymous member of the public.
+
+    A practice with visibility "network" is visible only when ``see_all`` is
+    set or one of its networks is in ``networks``.
+    """
+
+    networks: frozenset[str] = frozenset()
+    see_all: bool = False
+
+    def key(self) -> tuple:
+        return ("*",) if self.see_all else tuple(sorted(self.networks))
+
+
+@dataclass
+class Hit:
+    id: int
+    slug: str
+    title: str
+    summary: str
+    language: str
+    organization: str
+    organization_slug: str
+    country: str
+    themes: list[str]
+    stage: str
+    evidence: str
+    population: int | None
+    published_at: datetime | None
+    adaptations_count: int
+    score: float
+    snippet: str = ""
+
+
+@dataclass
+class SearchResults:
+    total: int
+    page: int
+    per_page: int
+    pages: int
+    hits: list[Hit]
+    facets: dict[str, list[dict]] = field(default_factory=dict)
+    suggestion: str | None = None
+    degraded: bool = False
+    sort: str = "relevance"
