@@ -43,7 +43,10 @@ class PracticeStatus:
     PUBLISHED = "published"
     REJECTED = "rejected"
     ARCHIVED = "archived"
+    # a revision replaced by a later published one, or a draft saved over
+    SUPERSEDED = "superseded"
     ALL = (DRAFT, SUBMITTED, CHANGES_REQUESTED, PUBLISHED, REJECTED, ARCHIVED)
+    EDITABLE = (DRAFT, CHANGES_REQUESTED)
 
 
 class ChangeAction:
@@ -125,6 +128,13 @@ class Revision(Base):
     author_id: Mapped[int | None] = mapped_column(Integer)
     comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # the revision an edit started from (None for the first one)
+    base_revision_id: Mapped[int | None] = mapped_column(Integer)
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    reviewed_by_id: Mapped[int | None] = mapped_column(Integer)
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    review_comment: Mapped[str | None] = mapped_column(Text)
 
     # parsed columns, for filtering and listing without re-parsing
     title: Mapped[str] = mapped_column(String(160))
@@ -326,3 +336,54 @@ class AuditEvent(Base):
     target_type: Mapped[str] = mapped_column(String(40))
     target_id: Mapped[str] = mapped_column(String(80))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+# --------------------------------------------------------------- curation
+
+
+class Flag(Base):
+    """A reader reports a problem with a practice; moderators resolve it."""
+
+    __tablename__ = "flags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open | resolved
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    resolved_by_id: Mapped[int | None] = mapped_column(Integer)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    resolution: Mapped[str | None] = mapped_column(Text)
+
+    practice: Mapped[Practice] = relationship()
+    user: Mapped[User | None] = relationship()
+
+
+class Notification(Base):
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(Text)
+    link: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    read_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class NotificationOptOut(Base):
+    """A kind of notification a person turned off."""
+
+    __tablename__ = "notification_opt_outs"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
+class Follow(Base):
+    __tablename__ = "follows"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

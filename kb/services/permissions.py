@@ -141,6 +141,51 @@ def _network_manage(identity: Identity, _target=None) -> bool:
     return identity.is_site_admin
 
 
+# -- the editorial flow
+
+
+@rule("practice.create")
+def _create(identity: Identity, _target=None) -> bool:
+    return identity.is_site_admin or bool(identity.organizations)
+
+
+@rule("practice.edit")
+def _edit(identity: Identity, practice: Practice) -> bool:
+    return identity.is_site_admin or practice.organization_id in identity.organizations
+
+
+@rule("practice.review")
+def _review(identity: Identity, practice: Practice) -> bool:
+    if identity.is_global_moderator:
+        return True
+    if not identity.moderates:
+        return False
+    from kb.services.editorial import _networks_of
+
+    return bool(identity.moderates & _networks_of(practice))
+
+
+@rule("practice.moderate")
+def _moderate(identity: Identity, _target=None) -> bool:
+    return identity.is_global_moderator or bool(identity.moderates)
+
+
+@rule("practice.history")
+def _history(identity: Identity, practice: Practice) -> bool:
+    return _edit(identity, practice) or _review(identity, practice)
+
+
+@rule("practice.flag")
+def _flag(identity: Identity, practice: Practice) -> bool:
+    return identity.user_id is not None and identity.verified and \
+        practice.status == PracticeStatus.PUBLISHED and _view(identity, practice)
+
+
+@rule("audit.view")
+def _audit(identity: Identity, _target=None) -> bool:
+    return identity.is_site_admin
+
+
 ACTION_LABELS = {
     "practice.import": "import practices",
     "practice.export": "export practices",

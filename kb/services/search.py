@@ -175,3 +175,18 @@ def practice_similar(identity: Identity, slug: str, limit: int = 5):
     require(identity, "practice.view", practice)
     search_catch_up()
     return get_index().similar(practice.id, viewer=_viewer_for(identity), limit=limit)
+
+
+def practice_similar_to_document(identity: Identity, document: str, slug: str | None = None,
+                                 limit: int = 5):
+    """Published practices that resemble a document being written (possible duplicates)."""
+    from kb.content import markdown_to_text, parse_practice
+
+    require(identity, "kb.read")
+    result = parse_practice(document, f"{slug}.md" if slug else "draft.md")
+    doc = result.practice
+    if doc is None:
+        return []
+    search_catch_up()
+    return get_index().similar_to_text(doc.title, doc.summary, markdown_to_text(doc.body),
+                                       doc.language, viewer=_viewer_for(identity), limit=limit)

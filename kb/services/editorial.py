@@ -1,0 +1,709 @@
+"""The editorial flow: drafts, submission, review, publication, history, flags.
+
+State machine of a practice's working revision:
+
+    draft -> submitted -> published -> archived
+    submitted -> changes_requested -> submitted
+    submitted -> rejected
+
+Editing a published practice creates a new revision that goes through review;
+the published revision stays live until the new one is approved. Every save
+names the revision it started from and that revision's content hash; a save
+based on anything older is refused with the current text and a diff.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import difflib
+import io
+from dataclasses import dataclass, field
+
+import yaml
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from kb.content import ValidationFailed, parse_practice
+from kb.content.document import content_hash
+from kb.db import session
+from kb.models import (
+    AuditEvent,
+    ChangeAction,
+    ChangeLog,
+    Flag,
+    Follow,
+    Membership,
+    Network,
+    NetworkMember,
+    NetworkModerator,
+    Organization,
+    Practice,
+    PracticeNetwork,
+    PracticeStatus as S,
+    PracticeTheme,
+    Revision,
+    User,
+    utcnow,
+)
+from kb.services import effects
+from kb.services.accounts import _link, audit
+from kb.services.errors import Conflict, InvalidInput, NotFound
+from kb.services.identity import Identity
+from kb.services.notifications import notify
+from kb.services.permissions import require
+from kb.services.practices import _fill_parsed_columns, slugify
+from kb.services.uow import UnitOfWork
+
+STALE_MONTHS = 24
+
+
+class StaleEdit(Conflict):
+    """Someone changed the practice after this edit started."""
+
+    def __init__(self, current: Revision, diff: list[tuple[str, str]]):
+        self.current = current
+        self.diff = diff
+        super().__init__(_("Someone else changed this practice while you were editing. Your "
+                           "text is kept below; compare it with the current version and save "
+                           "again."))
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _practice(slug: str) -> Practice:
+    practice = session().scalar(select(Practice).where(Practice.slug == slug).options(
+        joinedload(Practice.current_revision), joinedload(Practice.published_revision),
+        joinedload(Practice.organization)))
+    if practice is None:
+        raise NotFound(_("No such practice."))
+    return practice
+
+
+def _validate(text: str, slug: str | None = None):
+    result = parse_practice(text, f"{slug}.md" if slug else None)
+    if result.errors:
+        raise ValidationFailed(result.errors, result.warnings)
+    return result.practice
+
+
+def _organization_of(identity: Identity, doc) -> Organization:
+    org = session().scalar(select(Organization).where(
+        Organization.slug == slugify(doc.organization)))
+    if org is None or not (identity.is_site_admin or org.id in identity.organizations):
+        from kb.content.document import Problem
+
+        raise ValidationFailed([Problem("organization", _(
+            "choose an organization you act for"))])
+    return org
+
+
+def _check_networks(doc) -> None:
+    known = set(session().scalars(select(Network.slug).where(Network.slug.in_(doc.networks))))
+    missing = [n for n in doc.networks if n not in known]
+    if missing:
+        from kb.content.document import Problem
+
+        raise ValidationFailed([Problem("networks", _("unknown network: %(names)s",
+                                                      names=", ".join(missing)))])
+
+
+def _new_revision(practice: Practice, text: str, doc, identity: Identity, state: str,
+                  base: Revision | None, comment: str | None = None) -> Revision:
+    number = (session().scalar(select(func.max(Revision.number)).where(
+        Revision.practice_id == practice.id)) or 0) + 1
+    now = utcnow()
+    revision = Revision(practice_id=practice.id, number=number, document=text,
+                        content_hash=content_hash(text), state=state,
+                        author_id=identity.user_id, created_at=now, updated_at=now,
+                        base_revision_id=base.id if base else None, comment=comment)
+    _fill_parsed_columns(revision, doc)
+    session().add(revision)
+    session().flush()
+    practice.current_revision = revision
+    practice.updated_at = now
+    return revision
+
+
+def working_revision(practice: Practice) -> Revision | None:
+    """The revision under work (draft, submitted, changes requested), if any."""
+    current = practice.current_revision
+    if current is not None and current.state in (S.DRAFT, S.SUBMITTED, S.CHANGES_REQUESTED):
+        return current
+    return None
+
+
+def _diff_texts(old: str, new: str) -> list[tuple[str, str]]:
+    out = []
+    for line in difflib.ndiff(old.splitlines(), new.splitlines()):
+        if line.startswith("? "):
+            continue
+        out.append(({"+ ": "added", "- ": "removed"}.get(line[:2], "same"), line[2:]))
+    return out
+
+
+def _reviewers(practice: Practice) -> set[int]:
+    """Who may review a practice: global moderators, admins, its networks' moderators."""
+    s = session()
+    ids = set(s.scalars(select(User.id).where(User.site_role.in_(("admin", "global_moderator")),
+                                              User.deleted_at.is_(None))))
+    networks = _networks_of(practice)
+    if networks:
+        ids |= set(s.scalars(select(NetworkModerator.user_id).join(Network).where(
+            Network.slug.in_(networks))))
+    return ids
+
+
+def _networks_of(practice: Practice) -> set[str]:
+    """Networks that curate a practice: those it is shared with and its organization's."""
+    s = session()
+    shared = set(s.scalars(select(PracticeNetwork.network).where(
+        PracticeNetwork.practice_id == practice.id)))
+    rev = practice.current_revision
+    if rev is not None:
+        shared |= set(rev.networks or [])
+    member_of = set(s.scalars(select(Network.slug).join(NetworkMember).where(
+        NetworkMember.organization_id == practice.organization_id)))
+    return shared | member_of
+
+
+def _author_ids(practice: Practice) -> set[int]:
+    return {r.author_id for r in practice.revisions if r.author_id}
+
+
+def _followers(practice: Practice) -> set[int]:
+    return set(session().scalars(select(Follow.user_id).where(
+        Follow.practice_id == practice.id)))
+
+
+def _practice_link(practice: Practice, endpoint: str = "moderation.review") -> str:
+    return _link(endpoint, slug=practice.slug)
+
+
+# ----------------------------------------------------------------- writing
+
+
+def practice_draft_create(identity: Identity, text: str) -> Practice:
+    """Start a new practice as a draft of one of my organizations."""
+    require(identity, "practice.create")
+    doc = _validate(text)
+    org = _organization_of(identity, doc)
+    _check_networks(doc)
+    if session().scalar(select(Practice).where(Practice.slug == doc.slug)):
+        from kb.content.document import Problem
+
+        raise ValidationFailed([Problem("slug", _(
+            "another practice already has the address %(slug)s; choose another title or "
+            "slug", slug=doc.slug))])
+    with UnitOfWork():
+        practice = Practice(slug=doc.slug, organization=org, status=S.DRAFT,
+                            visibility=doc.visibility, adapted_from_slug=doc.adapted_from,
+                            created_by_id=identity.user_id)
+        session().add(practice)
+        session().flush()
+        _new_revision(practice, text, doc, identity, S.DRAFT, None, _("first draft"))
+        audit(identity, "practice.draft", "practice", practice.slug)
+    return practice
+
+
+@dataclass
+class EditState:
+    practice: Practice
+    document: str
+    base_revision_id: int
+    base_hash: str
+    working: Revision | None
+
+
+def practice_edit_start(identity: Identity, slug: str) -> EditState:
+    """What an editor starts from: the revision under work, or the published one."""
+    practice = _practice(slug)
+    require(identity, "practice.edit", practice)
+    base = working_revision(practice) or practice.published_revision or practice.current_revision
+    return EditState(practice, base.document, base.id, base.content_hash,
+                     working_revision(practice))
+
+
+def practice_draft_save(identity: Identity, slug: str, text: str, base_revision_id: int,
+                        base_hash: str) -> Revision:
+    """Save my edit as a draft; refused when someone changed the practice since I started."""
+    practice = _practice(slug)
+    require(identity, "practice.edit", practice)
+    doc = _validate(text, slug)
+    if doc.slug != slug:
+        from kb.content.document import Problem
+
+        raise ValidationFailed([Problem("slug", _("the address of a practice cannot change"))])
+    _organization_of(identity, doc)
+    _check_networks(doc)
+    working = working_revision(practice)
+    current = working or practice.published_revision or practice.current_revision
+    if current.id != base_revision_id or current.content_hash != base_hash:
+        raise StaleEdit(current, _diff_texts(current.document, text))
+    if working is not None and working.state == S.SUBMITTED:
+        raise Conflict(_("This version is waiting for review; it cannot be changed now."))
+    with UnitOfWork():
+        if working is not None and working.author_id == identity.user_id:
+            # my own draft: saved in place, its hash changes so other editors notice
+            working.document = text
+            working.content_hash = content_hash(text)
+            working.updated_at = utcnow()
+            _fill_parsed_columns(working, doc)
+            practice.updated_at = working.updated_at
+            revision = working
+        else:
+            if working is not None:
+                working.state = S.SUPERSEDED
+            revision = _new_revision(practice, text, doc, identity, S.DRAFT, current,
+                                     _("edit"))
+        audit(identity, "practice.save", "practice", slug, revision=revision.number)
+    return revision
+
+
+def practice_submit(identity: Identity, slug: str) -> Revision:
+    practice = _practice(slug)
+    require(identity, "practice.edit", practice)
+    working = working_revision(practice)
+    if working is None or working.state not in S.EDITABLE:
+        raise Conflict(_("There is no draft to submit."))
+    with UnitOfWork() as uow:
+        working.state = S.SUBMITTED
+        working.submitted_at = utcnow()
+        if practice.status != S.PUBLISHED:
+            practice.status = S.SUBMITTED
+        audit(identity, "practice.submit", "practice", slug, revision=working.number)
+        notify(uow, _reviewers(practice) - {identity.user_id}, "new_submission",
+               _("New submission to review: %(title)s", title=working.title),
+               _practice_link(practice))
+    return working
+
+
+# ---------------------------------------------------------------- reviewing
+
+
+def _transition(identity: Identity, slug: str, action: str, comment: str | None,
+                require_comment: bool = False):
+    practice = _practice(slug)
+    require(identity, "practice.review", practice)
+    comment = (comment or "").strip()
+    if require_comment and not comment:
+        raise InvalidInput({"comment": _("Write a comment: the author deserves a reason.")})
+    return practice, comment
+
+
+def review_approve(identity: Identity, slug: str, comment: str = "") -> Revision:
+    """Publish the submitted revision; it replaces the live one."""
+    practice, comment = _transition(identity, slug, "approve", comment)
+    working = working_revision(practice)
+    if working is None or working.state != S.SUBMITTED:
+        raise Conflict(_("Only a submitted version can be approved."))
+    doc = _validate(working.document, slug)
+    with UnitOfWork() as uow:
+        now = utcnow()
+        was_published = practice.status == S.PUBLISHED
+        if practice.published_revision is not None:
+            practice.published_revision.state = S.SUPERSEDED
+        working.state = S.PUBLISHED
+        working.reviewed_by_id, working.reviewed_at = identity.user_id, now
+        working.review_comment = comment or None
+        practice.published_revision = working
+        practice.status = S.PUBLISHED
+        practice.visibility = doc.visibility
+        practice.adapted_from_slug = doc.adapted_from
+        practice.published_at = practice.published_at or now
+        practice.last_reviewed_at = now
+        practice.theme_rows = [PracticeTheme(theme=t) for t in doc.themes]
+        practice.network_rows = [PracticeNetwork(network=n) for n in doc.networks]
+        session().add(ChangeLog(practice_id=practice.id, slug=slug,
+                                action=ChangeAction.UPDATE if was_published
+                                else ChangeAction.PUBLISH, revision_id=working.id))
+        audit(identity, "practice.approve", "practice", slug, revision=working.number,
+              comment=comment)
+        notify(uow, _author_ids(practice) - {identity.user_id}, "submission_state",
+               _("Published: %(title)s", title=working.title),
+               _practice_link(practice, "pages.practice_detail"))
+        notify(uow, _followers(practice) - _author_ids(practice) - {identity.user_id},
+               "followed_practice", _("Updated: %(title)s", title=working.title),
+               _practice_link(practice, "pages.practice_detail"))
+        effects.after_practice_change(uow)
+    return working
+
+
+def review_request_changes(identity: Identity, slug: str, comment: str) -> Revision:
+    practice, comment = _transition(identity, slug, "request_changes", comment, True)
+    working = working_revision(practice)
+    if working is None or working.state != S.SUBMITTED:
+        raise Conflict(_("Only a submitted version can be sent back."))
+    with UnitOfWork() as uow:
+        working.state = S.CHANGES_REQUESTED
+        working.reviewed_by_id, working.reviewed_at = identity.user_id, utcnow()
+        working.review_comment = comment
+        if practice.status != S.PUBLISHED:
+            practice.status = S.CHANGES_REQUESTED
+        audit(identity, "practice.request_changes", "practice", slug,
+              revision=working.number, comment=comment)
+        notify(uow, _author_ids(practice) - {identity.user_id}, "submission_state",
+               _("Changes requested for %(title)s: %(comment)s", title=working.title,
+                 comment=comment), _practice_link(practice, "editor.edit"))
+    return working
+
+
+def review_reject(identity: Identity, slug: str, reason: str) -> Revision:
+    practice, reason = _transition(identity, slug, "reject", reason, True)
+    working = working_revision(practice)
+    if working is None or working.state != S.SUBMITTED:
+        raise Conflict(_("Only a submitted version can be rejected."))
+    with UnitOfWork() as uow:
+        working.state = S.REJECTED
+        working.reviewed_by_id, working.reviewed_at = identity.user_id, utcnow()
+        working.review_comment = reason
+        if practice.published_revision is not None:
+            practice.current_revision = practice.published_revision
+        else:
+            practice.status = S.REJECTED
+        audit(identity, "practice.reject", "practice", slug, revision=working.number,
+              comment=reason)
+        notify(uow, _author_ids(practice) - {identity.user_id}, "submission_state",
+               _("Not accepted: %(title)s: %(reason)s", title=working.title, reason=reason),
+               _practice_link(practice, "moderation.history"))
+    return working
+
+
+def practice_feature(identity: Identity, slug: str, featured: bool = True) -> None:
+    practice = _practice(slug)
+    require(identity, "practice.review", practice)
+    if practice.status != S.PUBLISHED:
+        raise Conflict(_("Only a published practice can be featured."))
+    with UnitOfWork() as uow:
+        practice.featured = featured
+        session().add(ChangeLog(practice_id=practice.id, slug=slug, action=ChangeAction.UPDATE,
+                                revision_id=practice.published_revision_id))
+        audit(identity, "practice.feature" if featured else "practice.unfeature", "practice",
+              slug)
+        effects.after_practice_change(uow)
+
+
+def practice_archive(identity: Identity, slug: str, comment: str = "") -> None:
+    practice = _practice(slug)
+    require(identity, "practice.review", practice)
+    if practice.status != S.PUBLISHED:
+        raise Conflict(_("Only a published practice can be archived."))
+    with UnitOfWork() as uow:
+        practice.status = S.ARCHIVED
+        practice.featured = False
+        session().add(ChangeLog(practice_id=practice.id, slug=slug,
+                                action=ChangeAction.UNPUBLISH,
+                                revision_id=practice.published_revision_id))
+        audit(identity, "practice.archive", "practice", slug, comment=comment)
+        notify(uow, _author_ids(practice) - {identity.user_id}, "submission_state",
+               _("Archived: %(title)s", title=practice.published_revision.title),
+               _practice_link(practice, "moderation.history"))
+        effects.after_practice_change(uow)
+
+
+def practice_restore(identity: Identity, slug: str) -> None:
+    practice = _practice(slug)
+    require(identity, "practice.review", practice)
+    if practice.status != S.ARCHIVED:
+        raise Conflict(_("Only an archived practice can be restored."))
+    with UnitOfWork() as uow:
+        practice.status = S.PUBLISHED
+        session().add(ChangeLog(practice_id=practice.id, slug=slug, action=ChangeAction.PUBLISH,
+                                revision_id=practice.published_revision_id))
+        audit(identity, "practice.restore", "practice", slug)
+        effects.after_practice_change(uow)
+
+
+def revision_restore(identity: Identity, slug: str, number: int) -> Revision:
+    """Bring back an old revision as a new submission."""
+    practice = _practice(slug)
+    require(identity, "practice.review", practice)
+    old = session().scalar(select(Revision).where(Revision.practice_id == practice.id,
+                                                  Revision.number == number))
+    if old is None:
+        raise NotFound(_("No such revision."))
+    working = working_revision(practice)
+    doc = _validate(old.document, slug)
+    with UnitOfWork() as uow:
+        if working is not None:
+            working.state = S.SUPERSEDED
+        revision = _new_revision(practice, old.document, doc, identity, S.SUBMITTED,
+                                 practice.published_revision,
+                                 _("restored from revision %(n)d", n=number))
+        revision.submitted_at = utcnow()
+        if practice.status not in (S.PUBLISHED, S.ARCHIVED):
+            practice.status = S.SUBMITTED
+        audit(identity, "practice.restore_revision", "practice", slug, revision=number)
+        notify(uow, _reviewers(practice) - {identity.user_id}, "new_submission",
+               _("New submission to review: %(title)s", title=revision.title),
+               _practice_link(practice))
+    return revision
+
+
+# ------------------------------------------------------------------ reading
+
+
+@dataclass
+class WorkItem:
+    practice: Practice
+    revision: Revision
+
+
+def my_work(identity: Identity) -> list[WorkItem]:
+    """Drafts and submissions of my organizations, newest first, with their state."""
+    require(identity, "account.manage")
+    query = select(Practice).options(joinedload(Practice.current_revision),
+                                     joinedload(Practice.organization))
+    if not identity.is_site_admin:
+        query = query.where(Practice.organization_id.in_(identity.organizations or {-1}))
+    items = []
+    for practice in session().scalars(query).unique():
+        rev = practice.current_revision
+        if rev is not None and rev.state in (S.DRAFT, S.SUBMITTED, S.CHANGES_REQUESTED,
+                                             S.REJECTED):
+            items.append(WorkItem(practice, rev))
+    items.sort(key=lambda i: i.revision.updated_at or i.revision.created_at, reverse=True)
+    return items
+
+
+@dataclass
+class QueueItem:
+    practice: Practice
+    revision: Revision
+    is_edit: bool
+    age_days: int
+    networks: set[str]
+
+
+def moderation_queue(identity: Identity, network: str | None = None, theme: str | None = None,
+                     language: str | None = None, min_age_days: int | None = None
+                     ) -> list[QueueItem]:
+    """Submissions waiting for review that this moderator may review, oldest first."""
+    require(identity, "practice.moderate")
+    revisions = session().scalars(select(Revision).where(Revision.state == S.SUBMITTED)
+                                  .options(joinedload(Revision.practice))
+                                  .order_by(Revision.submitted_at)).unique()
+    from kb.services.permissions import can
+
+    now = utcnow()
+    items = []
+    for rev in revisions:
+        practice = rev.practice
+        if practice.current_revision_id != rev.id or not can(identity, "practice.review",
+                                                             practice):
+            continue
+        networks = _networks_of(practice)
+        age = (now - (rev.submitted_at or rev.created_at)).days
+        if network and network not in networks:
+            continue
+        if theme and theme not in (rev.themes or []):
+            continue
+        if language and rev.language != language:
+            continue
+        if min_age_days is not None and age < min_age_days:
+            continue
+        items.append(QueueItem(practice, rev, practice.published_revision_id is not None,
+                               age, networks))
+    return items
+
+
+@dataclass
+class FieldChange:
+    field: str
+    old: str | None
+    new: str | None
+
+
+@dataclass
+class Diff:
+    old: Revision | None
+    new: Revision
+    fields: list[FieldChange] = field(default_factory=list)
+    body: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _dump(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    return yaml.safe_dump(value, allow_unicode=True, sort_keys=False,
+                          default_flow_style=True, width=100_000).strip()
+
+
+def diff_revisions(old: Revision | None, new: Revision, slug: str) -> Diff:
+    """Field by field for the metadata, line by line for the body."""
+    new_doc = _validate(new.document, slug)
+    old_doc = _validate(old.document, slug) if old is not None else None
+    new_meta = new_doc.frontmatter()
+    old_meta = old_doc.frontmatter() if old_doc else {}
+    fields = []
+    for key in list(dict.fromkeys([*old_meta, *new_meta])):
+        if old_meta.get(key) != new_meta.get(key):
+            fields.append(FieldChange(key, _dump(old_meta.get(key)), _dump(new_meta.get(key))))
+    body = _diff_texts(old_doc.body if old_doc else "", new_doc.body)
+    return Diff(old, new, fields, body)
+
+
+def practice_history(identity: Identity, slug: str) -> list[Revision]:
+    practice = _practice(slug)
+    require(identity, "practice.history", practice)
+    return list(reversed(practice.revisions))
+
+
+def revisions_diff(identity: Identity, slug: str, a: int, b: int) -> Diff:
+    practice = _practice(slug)
+    require(identity, "practice.history", practice)
+    by_number = {r.number: r for r in practice.revisions}
+    if a not in by_number or b not in by_number:
+        raise NotFound(_("No such revision."))
+    return diff_revisions(by_number[a], by_number[b], slug)
+
+
+@dataclass
+class Review:
+    practice: Practice
+    revision: Revision
+    diff: Diff | None
+    similar: list
+
+
+def review_get(identity: Identity, slug: str) -> Review:
+    """What a moderator sees of a submission: the revision, its diff, similar practices."""
+    practice = _practice(slug)
+    require(identity, "practice.history", practice)
+    rev = working_revision(practice) or practice.current_revision
+    diff = None
+    if practice.published_revision is not None and practice.published_revision.id != rev.id:
+        diff = diff_revisions(practice.published_revision, rev, slug)
+    from kb.services.search import practice_similar_to_document
+
+    similar = [h for h in practice_similar_to_document(identity, rev.document, slug)
+               if h.slug != slug]
+    return Review(practice, rev, diff, similar)
+
+
+# --------------------------------------------------------------- flags etc.
+
+
+def flag_create(identity: Identity, slug: str, reason: str) -> Flag:
+    practice = _practice(slug)
+    require(identity, "practice.flag", practice)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput({"reason": _("Say what is wrong, so moderators can act on it.")})
+    with UnitOfWork() as uow:
+        flag = Flag(practice_id=practice.id, user_id=identity.user_id, reason=reason[:2000])
+        session().add(flag)
+        audit(identity, "practice.flag", "practice", slug)
+        notify(uow, _reviewers(practice) - {identity.user_id}, "new_submission",
+               _("A reader reported a problem with %(title)s", title=practice.published_revision.title
+                 if practice.published_revision else slug), _link("moderation.flags"))
+    return flag
+
+
+def flags_open(identity: Identity) -> list[Flag]:
+    require(identity, "practice.moderate")
+    from kb.services.permissions import can
+
+    flags = session().scalars(select(Flag).where(Flag.status == "open")
+                              .order_by(Flag.created_at)).all()
+    return [f for f in flags if can(identity, "practice.review", f.practice)]
+
+
+def flag_resolve(identity: Identity, flag_id: int, resolution: str) -> Flag:
+    flag = session().get(Flag, flag_id)
+    if flag is None or flag.status != "open":
+        raise NotFound(_("No open report with this number."))
+    require(identity, "practice.review", flag.practice)
+    resolution = (resolution or "").strip()
+    if not resolution:
+        raise InvalidInput({"resolution": _("Say how the report was handled.")})
+    with UnitOfWork():
+        flag.status, flag.resolution = "resolved", resolution
+        flag.resolved_by_id, flag.resolved_at = identity.user_id, utcnow()
+        audit(identity, "practice.flag_resolve", "practice", flag.practice.slug,
+              comment=resolution)
+    return flag
+
+
+def practices_stale(identity: Identity, months: int = STALE_MONTHS) -> list[Practice]:
+    """Published practices not re-verified for `months` months, oldest first."""
+    require(identity, "practice.moderate")
+    from kb.services.permissions import can
+
+    cutoff = utcnow() - dt.timedelta(days=round(months * 30.44))
+    practices = session().scalars(select(Practice).where(
+        Practice.status == S.PUBLISHED, Practice.last_reviewed_at < cutoff)
+        .order_by(Practice.last_reviewed_at)).all()
+    return [p for p in practices if can(identity, "practice.review", p)]
+
+
+def is_stale(practice: Practice, months: int = STALE_MONTHS) -> bool:
+    if practice.last_reviewed_at is None:
+        return False
+    return practice.last_reviewed_at < utcnow() - dt.timedelta(days=round(months * 30.44))
+
+
+def practice_reverify(identity: Identity, slug: str, comment: str = "") -> None:
+    practice = _practice(slug)
+    require(identity, "practice.review", practice)
+    with UnitOfWork():
+        practice.last_reviewed_at = utcnow()
+        audit(identity, "practice.reverify", "practice", slug, comment=comment)
+
+
+def practice_follow(identity: Identity, slug: str, follow: bool = True) -> None:
+    practice = _practice(slug)
+    require(identity, "practice.view", practice)
+    require(identity, "account.manage")
+    with UnitOfWork():
+        row = session().get(Follow, (identity.user_id, practice.id))
+        if follow and row is None:
+            session().add(Follow(user_id=identity.user_id, practice_id=practice.id))
+        elif not follow and row is not None:
+            session().delete(row)
+
+
+def is_following(identity: Identity, practice_id: int) -> bool:
+    if identity.user_id is None:
+        return False
+    return session().get(Follow, (identity.user_id, practice_id)) is not None
+
+
+def audit_list(identity: Identity, action: str | None = None, target: str | None = None,
+               limit: int = 500) -> list[AuditEvent]:
+    require(identity, "audit.view")
+    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+    if action:
+        query = query.where(AuditEvent.action.startswith(action))
+    if target:
+        query = query.where(AuditEvent.target_id == target)
+    return list(session().scalars(query))
+
+
+def audit_csv(identity: Identity, action: str | None = None, target: str | None = None) -> str:
+    events = audit_list(identity, action, target, limit=100_000)
+    names = dict(session().execute(select(User.id, User.email)).all())
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["id", "time_utc", "actor", "action", "target_type", "target", "detail"])
+    for e in events:
+        writer.writerow([e.id, e.created_at.isoformat(timespec="seconds"),
+                         names.get(e.actor_id, "system" if e.actor_id is None else e.actor_id),
+                         e.action, e.target_type, e.target_id,
+                         yaml.safe_dump(e.detail, default_flow_style=True).strip()
+                         if e.detail else ""])
+    return out.getvalue()
+
+
+def member_organizations(identity: Identity) -> list[Organization]:
+    """The organizations I may write practices for."""
+    require(identity, "account.manage")
+    query = select(Organization).order_by(Organization.name)
+    if not identity.is_site_admin:
+        query = query.where(Organization.id.in_(
+            select(Membership.organization_id).where(Membership.user_id == identity.user_id)))
+    return list(session().scalars(query))
