@@ -76,9 +76,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def _select_locale() -> str | None:
-    from flask import current_app
+    from flask import current_app, has_request_context
 
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # the command line and background work
+        return languages[0]
     chosen = request.args.get("lang") or request.cookies.get("lang")
     if chosen in languages:
         return chosen

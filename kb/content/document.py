@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any, NamedTuple
@@ -160,6 +161,13 @@ class ParseResult(NamedTuple):
     @property
     def ok(self) -> bool:
         return self.practice is not None and not self.errors
+
+
+def slugify(text: str, max_len: int = 80) -> str:
+    """An address made of a name: lower-case ASCII words joined by hyphens."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")
+    return slug[:max_len].rstrip("-") or "practice"
 
 
 def content_hash(text: str) -> str:

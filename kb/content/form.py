@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 import yaml
 
-from kb.content.document import FIELD_ORDER, Practice
+from kb.content.document import FIELD_ORDER, Practice, slugify
 
 OUTCOME_KEYS = ("indicator", "unit", "baseline", "result", "better", "period", "source", "note")
 LIST_FIELDS = {
@@ -63,8 +63,9 @@ def document_from_form(form: Mapping[str, Any], getlist=None) -> str:
         return value or None
 
     meta: dict[str, Any] = {}
-    meta["slug"] = text("slug")
     meta["title"] = text("title")
+    # a new practice takes its address from its title
+    meta["slug"] = text("slug") or (slugify(meta["title"]) if meta["title"] else None)
     meta["summary"] = text("summary")
     meta["language"] = text("language")
     meta["organization"] = text("organization")

@@ -53,10 +53,9 @@ from kb.services.errors import Conflict, InvalidInput, NotFound
 from kb.services.identity import Identity
 from kb.services.notifications import notify
 from kb.services.permissions import require
-from kb.services.practices import _fill_parsed_columns, slugify
+from kb.services.practices import STALE_MONTHS, _fill_parsed_columns, is_stale, slugify
 from kb.services.uow import UnitOfWork
 
-STALE_MONTHS = 24
 
 
 class StaleEdit(Conflict):
@@ -185,10 +184,17 @@ def _practice_link(practice: Practice, endpoint: str = "moderation.review") -> s
 # ----------------------------------------------------------------- writing
 
 
-def practice_draft_create(identity: Identity, text: str) -> Practice:
-    """Start a new practice as a draft of one of my organizations."""
+def practice_draft_create(identity: Identity, text: str, filename: str | None = None
+                          ) -> Practice:
+    """Start a new practice as a draft of one of my organizations.
+
+    An uploaded document without a slug takes it from its file name.
+    """
     require(identity, "practice.create")
-    doc = _validate(text)
+    result = parse_practice(text, filename)
+    if result.errors:
+        raise ValidationFailed(result.errors, result.warnings)
+    doc = result.practice
     org = _organization_of(identity, doc)
     _check_networks(doc)
     if session().scalar(select(Practice).where(Practice.slug == doc.slug)):
@@ -203,7 +209,7 @@ def practice_draft_create(identity: Identity, text: str) -> Practice:
                             created_by_id=identity.user_id)
         session().add(practice)
         session().flush()
-        _new_revision(practice, text, doc, identity, S.DRAFT, None, _("first draft"))
+        _new_revision(practice, text, doc, identity, S.DRAFT, None)
         audit(identity, "practice.draft", "practice", practice.slug)
     return practice
 
@@ -256,8 +262,7 @@ def practice_draft_save(identity: Identity, slug: str, text: str, base_revision_
         else:
             if working is not None:
                 working.state = S.SUPERSEDED
-            revision = _new_revision(practice, text, doc, identity, S.DRAFT, current,
-                                     _("edit"))
+            revision = _new_revision(practice, text, doc, identity, S.DRAFT, current)
         audit(identity, "practice.save", "practice", slug, revision=revision.number)
     return revision
 
@@ -431,7 +436,7 @@ def revision_restore(identity: Identity, slug: str, number: int) -> Revision:
             working.state = S.SUPERSEDED
         revision = _new_revision(practice, old.document, doc, identity, S.SUBMITTED,
                                  practice.published_revision,
-                                 _("restored from revision %(n)d", n=number))
+                                 f"restored from revision {number}")
         revision.submitted_at = utcnow()
         if practice.status not in (S.PUBLISHED, S.ARCHIVED):
             practice.status = S.SUBMITTED
@@ -547,10 +552,23 @@ def diff_revisions(old: Revision | None, new: Revision, slug: str) -> Diff:
     return Diff(old, new, fields, body)
 
 
-def practice_history(identity: Identity, slug: str) -> list[Revision]:
+@dataclass
+class HistoryEntry:
+    revision: Revision
+    author: str | None
+    reviewer: str | None
+
+
+def practice_history(identity: Identity, slug: str) -> list[HistoryEntry]:
+    """Every revision, newest first, with who wrote and who reviewed it."""
     practice = _practice(slug)
     require(identity, "practice.history", practice)
-    return list(reversed(practice.revisions))
+    ids = {r.author_id for r in practice.revisions} | {r.reviewed_by_id
+                                                       for r in practice.revisions}
+    names = dict(session().execute(select(User.id, User.name).where(
+        User.id.in_({i for i in ids if i})))) if any(ids) else {}
+    return [HistoryEntry(r, names.get(r.author_id), names.get(r.reviewed_by_id))
+            for r in reversed(practice.revisions)]
 
 
 def revisions_diff(identity: Identity, slug: str, a: int, b: int) -> Diff:
@@ -639,12 +657,6 @@ def practices_stale(identity: Identity, months: int = STALE_MONTHS) -> list[Prac
         Practice.status == S.PUBLISHED, Practice.last_reviewed_at < cutoff)
         .order_by(Practice.last_reviewed_at)).all()
     return [p for p in practices if can(identity, "practice.review", p)]
-
-
-def is_stale(practice: Practice, months: int = STALE_MONTHS) -> bool:
-    if practice.last_reviewed_at is None:
-        return False
-    return practice.last_reviewed_at < utcnow() - dt.timedelta(days=round(months * 30.44))
 
 
 def practice_reverify(identity: Identity, slug: str, comment: str = "") -> None:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -26,7 +24,7 @@ from kb.content import (
     parse_practice_bytes,
     render_markdown,
 )
-from kb.content.document import content_hash
+from kb.content.document import content_hash, slugify
 from kb.content.vocab import THEMES, population_band
 from kb.db import session
 from kb.models import (
@@ -47,10 +45,14 @@ from kb.services.permissions import require
 from kb.services.uow import UnitOfWork
 
 
-def slugify(text: str, max_len: int = 80) -> str:
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")
-    return slug[:max_len].rstrip("-") or "organization"
+STALE_MONTHS = 24
+
+
+def is_stale(practice: Practice, months: int = STALE_MONTHS) -> bool:
+    """Not re-verified for `months` months: shown as "may be outdated"."""
+    if practice.last_reviewed_at is None:
+        return False
+    return practice.last_reviewed_at < utcnow() - dt.timedelta(days=round(months * 30.44))
 
 
 # ------------------------------------------------------------------ importing
@@ -338,6 +340,7 @@ class PracticeDetail:
     adaptation_chain: list[PracticeCard]
     adapted_by: list[PracticeCard]
     show_email: bool
+    stale: bool
 
 
 @dataclass
@@ -397,7 +400,7 @@ def practice_get(identity: Identity, slug: str) -> PracticeDetail:
         last_reviewed_at=practice.last_reviewed_at, adapted_from=source,
         adapted_from_missing=missing, adaptation_chain=chain,
         adapted_by=[PracticeCard.of(p) for p in _filter_visible(identity, children)],
-        show_email=not identity.is_anonymous,
+        show_email=not identity.is_anonymous, stale=is_stale(practice),
     )
 
 

@@ -7,13 +7,27 @@ from urllib.parse import urlencode
 
 from babel import Locale
 from flask import Flask, request, url_for
-from flask_babel import format_date, format_decimal, format_percent, get_locale, gettext
+from flask_babel import (format_date, format_decimal, format_percent, get_locale, gettext,
+                         lazy_gettext)
 
-from kb.content.render import sanitize_snippet
+from kb.content.render import render_markdown, sanitize_snippet
 from kb.views.helpers import current_identity
 from kb.content.vocab import EVIDENCE, POPULATION_BANDS, STAGES, THEMES
 
 BANDS = {key: label for key, label, _low, _high in POPULATION_BANDS}
+STATES = {
+    "draft": lazy_gettext("Draft"),
+    "submitted": lazy_gettext("Waiting for review"),
+    "changes_requested": lazy_gettext("Changes requested"),
+    "published": lazy_gettext("Published"),
+    "rejected": lazy_gettext("Not accepted"),
+    "archived": lazy_gettext("Archived"),
+    "superseded": lazy_gettext("Replaced by a later version"),
+}
+
+
+def state_label(value: str) -> str:
+    return str(STATES.get(value, value))
 
 
 def _locale() -> Locale:
@@ -99,7 +113,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         theme=theme_label, stage=stage_label, evidence=evidence_label, band=band_label,
         country=country_name, language=language_name, number=number, percent=percent,
-        date=date, snippet=sanitize_snippet,
+        date=date, snippet=sanitize_snippet, state=state_label, markdown=render_markdown,
     )
 
     @app.context_processor

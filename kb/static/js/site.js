@@ -89,3 +89,66 @@
   });
   input.addEventListener("blur", function () { setTimeout(close, 100); });
 })();
+
+// The practice editor: live preview through the server's sanitizing renderer, outcome rows.
+(function () {
+  "use strict";
+  var body = document.querySelector("[data-preview-url]");
+  if (body) {
+    var target = document.getElementById(body.getAttribute("data-preview-target"));
+    var token = body.form.querySelector("input[name=csrf_token]").value;
+    var timer = null;
+    body.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var data = new FormData();
+        data.append("body", body.value);
+        fetch(body.getAttribute("data-preview-url"), {
+          method: "POST", body: data, headers: { "X-CSRFToken": token },
+          credentials: "same-origin"
+        }).then(function (r) { return r.ok ? r.json() : null; })
+          .then(function (json) { if (json) { target.innerHTML = json.html; } });
+      }, 300);
+    });
+  }
+
+  var rows = document.getElementById("outcome-rows");
+  if (!rows) { return; }
+  function renumber() {
+    rows.querySelectorAll("[data-row]").forEach(function (row, i) {
+      row.querySelectorAll("input, select").forEach(function (el) {
+        el.name = el.name.replace(/^outcome-\d+-/, "outcome-" + i + "-");
+        el.id = el.id.replace(/^f-outcome-\d+-/, "f-outcome-" + i + "-");
+      });
+      row.querySelectorAll("label").forEach(function (label) {
+        label.htmlFor = label.htmlFor.replace(/^f-outcome-\d+-/, "f-outcome-" + i + "-");
+      });
+      var legend = row.querySelector("legend");
+      if (legend) { legend.textContent = legend.textContent.replace(/\d+/, String(i + 1)); }
+    });
+  }
+  rows.addEventListener("click", function (event) {
+    if (event.target.matches("[data-remove-row]")) {
+      var all = rows.querySelectorAll("[data-row]");
+      var row = event.target.closest("[data-row]");
+      if (all.length > 1) { row.remove(); } else {
+        row.querySelectorAll("input").forEach(function (el) { el.value = ""; });
+      }
+      renumber();
+    }
+  });
+  var add = document.querySelector("[data-add-row]");
+  if (add) {
+    add.addEventListener("click", function (event) {
+      event.preventDefault();
+      var last = rows.querySelector("[data-row]:last-of-type");
+      var copy = last.cloneNode(true);
+      copy.querySelectorAll("input").forEach(function (el) { el.value = ""; el.removeAttribute("aria-invalid"); });
+      copy.querySelectorAll("select").forEach(function (el) { el.selectedIndex = 0; });
+      copy.querySelectorAll(".error").forEach(function (el) { el.remove(); });
+      rows.appendChild(copy);
+      renumber();
+      copy.querySelector("input").focus();
+    });
+  }
+})();

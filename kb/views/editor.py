@@ -1,0 +1,171 @@
+"""Writing practices: the submission form, live preview, upload, my work."""
+
+from __future__ import annotations
+
+from flask import (Blueprint, current_app, flash, jsonify, redirect, render_template, request,
+                   url_for)
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from kb.content import ValidationFailed, parse_practice, render_markdown
+from kb.content.form import document_from_form, form_field_for, form_from_practice, outcome_rows
+from kb.content.vocab import EVIDENCE, STAGES, THEMES
+from kb.services import editorial
+from kb.services.errors import Conflict
+from kb.services.search import practice_similar_to_document
+from kb.views.helpers import current_identity
+
+bp = Blueprint("editor", __name__)
+
+
+def _errors_by_field(exc: ValidationFailed) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for problem in exc.errors:
+        key = form_field_for(problem.field)
+        message = problem.message if key != "form" else f"{problem.field}: {problem.message}"
+        errors[key] = f"{errors[key]} {message}" if key in errors else message
+    return errors
+
+
+def _form_data() -> dict:
+    """The submitted form as a plain dict, lists kept for multi-value fields."""
+    data = request.form.to_dict()
+    data["themes"] = request.form.getlist("themes")
+    data["networks"] = request.form.getlist("networks")
+    return data
+
+
+def _document() -> str:
+    return document_from_form(request.form, getlist=request.form.getlist)
+
+
+def _uploaded_document() -> tuple[str, str] | None:
+    """The text and file name of an uploaded .md file; BOM and CRLF are forgiven here."""
+    upload = request.files.get("document")
+    if not upload or not upload.filename:
+        return None
+    raw = upload.read(1024 * 1024 + 1)
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        text = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+    except UnicodeDecodeError:
+        from kb.content.document import Problem
+
+        raise ValidationFailed([Problem("document", _("the file is not UTF-8 text"))])
+    from werkzeug.utils import secure_filename
+
+    return text, secure_filename(upload.filename)
+
+
+def _render_form(form: dict, errors: dict, status: int = 200, **extra):
+    identity = current_identity()
+    rows = max(len(outcome_rows(form)) + 1, 2)
+    return render_template(
+        "editor/form.html", form=form, errors=errors, outcome_count=rows,
+        organizations=editorial.member_organizations(identity), themes=THEMES,
+        stages=STAGES, evidence_levels=EVIDENCE, **extra), status
+
+
+def _form_with_rows(form: dict) -> dict:
+    """Re-number the outcome rows so removed rows leave no gaps."""
+    rows = outcome_rows(form)
+    clean = {k: v for k, v in form.items() if not k.startswith("outcome-")}
+    for i, row in enumerate(rows):
+        for key, value in row.items():
+            clean[f"outcome-{i}-{key}"] = value
+    return clean
+
+
+@bp.route("/practices/new", methods=["GET", "POST"])
+@login_required
+def new():
+    identity = current_identity()
+    if request.method == "GET":
+        orgs = editorial.member_organizations(identity)
+        form = {"license": "CC-BY-4.0", "visibility": "public", "language": "en",
+                "themes": [], "networks": []}
+        if len(orgs) == 1:
+            org = orgs[0]
+            form.update(organization=org.name, country=org.country or "",
+                        region=org.region or "",
+                        population="" if org.population is None else str(org.population))
+        return _render_form(form, {})
+    form = _form_data()
+    if request.form.get("action") == "add_row":
+        return _render_form(_form_with_rows(form), {}, extra_row=True)
+    try:
+        upload = _uploaded_document()
+        if upload:
+            practice = editorial.practice_draft_create(identity, *upload)
+        else:
+            practice = editorial.practice_draft_create(identity, _document())
+    except ValidationFailed as exc:
+        return _render_form(_form_with_rows(form), _errors_by_field(exc), 400)
+    flash(_("Draft saved. Check the possible duplicates below, then submit it for review."),
+          "success")
+    return redirect(url_for("editor.edit", slug=practice.slug))
+
+
+@bp.route("/practices/<slug>/edit", methods=["GET", "POST"])
+@login_required
+def edit(slug: str):
+    identity = current_identity()
+    state = editorial.practice_edit_start(identity, slug)
+    working = state.working
+    if request.method == "GET":
+        parsed = parse_practice(state.document, f"{slug}.md").practice
+        form = form_from_practice(parsed)
+        form.update(base_revision_id=state.base_revision_id, base_hash=state.base_hash)
+        similar = [h for h in practice_similar_to_document(identity, state.document, slug)
+                   if h.slug != slug]
+        return _render_form(form, {}, practice=state.practice, working=working,
+                            similar=similar)
+    form = _form_data()
+    action = request.form.get("action", "save")
+    if action == "add_row":
+        return _render_form(_form_with_rows(form), {}, practice=state.practice,
+                            working=working, extra_row=True)
+    text = _document()
+    try:
+        if action == "submit" and working is not None and working.document == text:
+            editorial.practice_submit(identity, slug)  # nothing changed since the last save
+        else:
+            editorial.practice_draft_save(identity, slug, text,
+                                          int(request.form.get("base_revision_id") or 0),
+                                          request.form.get("base_hash", ""))
+            if action == "submit":
+                editorial.practice_submit(identity, slug)
+    except ValidationFailed as exc:
+        return _render_form(_form_with_rows(form), _errors_by_field(exc), 400,
+                            practice=state.practice, working=working)
+    except editorial.StaleEdit as exc:
+        form = _form_with_rows(form)
+        # saving again after reading the diff is a deliberate choice over the current version
+        form.update(base_revision_id=exc.current.id, base_hash=exc.current.content_hash)
+        return _render_form(form, {"form": str(exc)}, 409,
+                            practice=state.practice, working=working, conflict=exc)
+    except Conflict as exc:
+        return _render_form(_form_with_rows(form), {"form": str(exc)}, 409,
+                            practice=state.practice, working=working)
+    if action == "submit":
+        flash(_("Submitted for review. You will be notified of the moderators' decision."),
+              "success")
+        return redirect(url_for("editor.my_work"))
+    flash(_("Draft saved."), "success")
+    return redirect(url_for("editor.edit", slug=slug))
+
+
+@bp.post("/practices/preview")
+@login_required
+def preview():
+    """The body rendered by the same sanitizing pipeline as the published page."""
+    return jsonify(html=str(render_markdown(request.form.get("body", ""))))
+
+
+@bp.get("/my-work")
+@login_required
+def my_work():
+    return render_template("editor/my_work.html",
+                           items=editorial.my_work(current_identity()),
+                           max_upload=current_app.config.get("MAX_CONTENT_LENGTH"))
