@@ -199,7 +199,7 @@ def search_command(query, theme, country, language, stage, evidence, sort, page)
                                           ("language", language), ("stage", stage),
                                           ("evidence", evidence)) if v}
     results = practice_search(ANONYMOUS, query, filters, sort=sort, page=page)
-    click.echo(f"{results.total} practices (page {results.page} of {results.pages})"
+    click.echo(f"{results.total} practices (page {results.page} of {max(1, results.pages)})"
                + (f" - did you mean: {results.suggestion}" if results.suggestion else ""))
     rows = [("slug", "title", "lang", "country", "organization")]
     rows += [(h.slug, h.title, h.language, h.country, h.organization) for h in results.hits]

@@ -47,7 +47,7 @@ def search_doc(practice: Practice, adaptations_count: int) -> dict:
     rev = practice.published_revision
     return {
         "id": practice.id, "slug": practice.slug, "title": rev.title,
-        "summary": rev.summary, "body": body_text(rev.document, practice.slug),
+        "summary": rev.summary, "body": _searchable_text(rev, practice.slug),
         "language": rev.language, "organization": practice.organization.name,
         "organization_slug": practice.organization.slug, "country": rev.country,
         "region": rev.region, "population": rev.population,
@@ -59,6 +59,19 @@ def search_doc(practice: Practice, adaptations_count: int) -> dict:
         "networks": list(rev.networks or []), "featured": practice.featured,
         "outcomes_count": len(rev.outcomes or []),
     }
+
+
+def _searchable_text(rev, slug: str) -> str:
+    """The body, then the other prose of the document: outcomes, transferability, adaptation."""
+    from kb.services.practices import _parsed, body_text
+
+    doc = _parsed(rev.document, slug)
+    parts = [body_text(rev.document, slug)]
+    parts += [o.indicator for o in doc.outcomes]
+    for block in (doc.transferability or {}, doc.adaptation or {}):
+        for value in block.values():
+            parts += value if isinstance(value, list) else [str(value)]
+    return "\n".join(parts)
 
 
 def _adaptation_counts(slugs: set[str] | None = None) -> dict[str, int]:
