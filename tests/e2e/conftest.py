@@ -62,16 +62,22 @@ def browser():
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
-    """The portal with the test practices plus a hostile one, on a free local port."""
+def live_app(tmp_path_factory):
+    """The portal with the test practices plus a hostile one."""
     from kb import create_app
 
     root = tmp_path_factory.mktemp("live")
     seeds = root / "practices"
     shutil.copytree(FIXTURE_PRACTICES, seeds)
     (seeds / "hostile-markup-test.md").write_text(HOSTILE_PRACTICE)
-    app = create_app({"INSTANCE_PATH": str(root / "instance"), "SEED_DIR": str(seeds),
-                      "SECRET_KEY": "e2e", "AUTO_INIT": True})
+    return create_app({"INSTANCE_PATH": str(root / "instance"), "SEED_DIR": str(seeds),
+                       "SECRET_KEY": "e2e", "AUTO_INIT": True})
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app):
+    """live_app served on a free local port."""
+    app = live_app
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -96,3 +102,34 @@ def page(browser):
     page.on("dialog", on_dialog)
     yield page
     context.close()
+
+
+@pytest.fixture(scope="session")
+def live_user(live_app):
+    """Create a confirmed account in the live portal; returns (email, password)."""
+    from kb.services.accounts import user_create
+    from kb.services.identity import SYSTEM
+    from kb.services.organizations import membership_add
+
+    def factory(email, role="none", orgs=None):
+        with live_app.app_context():
+            user_create(SYSTEM, email, email.split("@")[0].title(), "correct horse battery",
+                        role)
+            for slug, member_role in (orgs or {}).items():
+                membership_add(SYSTEM, slug, email, member_role)
+        return email, "correct horse battery"
+
+    return factory
+
+
+def sign_in(page, base, email, password="correct horse battery"):
+    page.goto(base + "/login")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(base + "/")
+
+
+def sign_out(page):
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_load_state("load")

@@ -13,7 +13,7 @@ def test_home_and_practice_page_without_console_errors(page, live_server):
     page.get_by_role("link", name="Volunteer flood wardens").first.click()
     page.wait_for_url("**/practices/riverton-flood-wardens")
     assert page.locator("h1").inner_text() == "Volunteer flood wardens"
-    table = page.get_by_role("table")
+    table = page.locator("table.outcomes")
     assert "Households warned before flooding" in table.inner_text()
     assert page.locator("article .practice-head").get_attribute("lang") == "en"
     assert page.console_errors == []
