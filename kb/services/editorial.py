@@ -563,18 +563,19 @@ def practice_history(identity: Identity, slug: str) -> list[HistoryEntry]:
     """Every revision, newest first, with who wrote and who reviewed it."""
     practice = _practice(slug)
     require(identity, "practice.history", practice)
-    ids = {r.author_id for r in practice.revisions} | {r.reviewed_by_id
-                                                       for r in practice.revisions}
-    names = dict(session().execute(select(User.id, User.name).where(
-        User.id.in_({i for i in ids if i})))) if any(ids) else {}
+    revisions = list(session().scalars(select(Revision).where(
+        Revision.practice_id == practice.id).order_by(Revision.number.desc())))
+    ids = {i for r in revisions for i in (r.author_id, r.reviewed_by_id) if i}
+    names = dict(session().execute(select(User.id, User.name).where(User.id.in_(ids))).all())
     return [HistoryEntry(r, names.get(r.author_id), names.get(r.reviewed_by_id))
-            for r in reversed(practice.revisions)]
+            for r in revisions]
 
 
 def revisions_diff(identity: Identity, slug: str, a: int, b: int) -> Diff:
     practice = _practice(slug)
     require(identity, "practice.history", practice)
-    by_number = {r.number: r for r in practice.revisions}
+    by_number = {r.number: r for r in session().scalars(select(Revision).where(
+        Revision.practice_id == practice.id))}
     if a not in by_number or b not in by_number:
         raise NotFound(_("No such revision."))
     return diff_revisions(by_number[a], by_number[b], slug)

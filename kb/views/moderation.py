@@ -24,16 +24,6 @@ from kb.views.helpers import current_identity
 
 bp = Blueprint("moderation", __name__)
 
-STATE_LABELS = {
-    "draft": lazy_gettext("draft"),
-    "submitted": lazy_gettext("waiting for review"),
-    "changes_requested": lazy_gettext("changes requested"),
-    "published": lazy_gettext("published"),
-    "rejected": lazy_gettext("not accepted"),
-    "archived": lazy_gettext("archived"),
-    "superseded": lazy_gettext("superseded"),
-}
-
 # action -> (service call, success message, where to go next)
 REVIEW_ACTIONS = {
     "approve": (lambda i, slug, f: editorial.review_approve(i, slug, f.get("comment", "")),
@@ -55,11 +45,6 @@ REVIEW_ACTIONS = {
     "reverify": (lambda i, slug, f: editorial.practice_reverify(i, slug, f.get("comment", "")),
                  lazy_gettext("Marked as re-verified today."), "moderation.review"),
 }
-
-
-@bp.app_template_filter("revision_state")
-def revision_state(value: str | None) -> str:
-    return str(STATE_LABELS.get(value or "", value or ""))
 
 
 @bp.app_template_filter("when")
