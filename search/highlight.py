@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from html import escape
 
-from .analysis import WORD_RE, _FOLD_TABLE, analyzer_for, fold
+from .analysis import _FOLD_TABLE, analyzer_for, fold
 
 WINDOW_CHARS = 220
 LEAD_CHARS = 40

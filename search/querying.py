@@ -113,6 +113,11 @@ class QueryBuilder:
         self.exists = exists or (lambda fieldname, text: True)
         self.implicit_or = False
 
+    def _weight(self, part, parts):
+        """A field's weight; a field the user named (title:, tag:) is always searched."""
+        w = self.ranking.weight(part)
+        return w if (w or parts == TEXT_PARTS) else 1.0
+
     def _leaf(self, fieldname, terms, boost):
         if not boost:
             return None          # a field weighted 0 is not searched
@@ -146,7 +151,7 @@ class QueryBuilder:
                 continue
             analysed = True
             for part in parts:
-                leaf = self._leaf(text_field(lang, part), terms, r.weight(part))
+                leaf = self._leaf(text_field(lang, part), terms, self._weight(part, parts))
                 if leaf is not None:
                     subs.append(leaf)
         nterms = self.neutral.terms(word)
@@ -181,7 +186,7 @@ class QueryBuilder:
             if not terms:
                 continue
             for part in parts:
-                leaf = self._leaf(text_field(lang, part), terms, r.weight(part))
+                leaf = self._leaf(text_field(lang, part), terms, self._weight(part, parts))
                 if leaf is not None:
                     subs.append(leaf)
         nterms = self.neutral.terms(text)
@@ -203,9 +208,9 @@ class QueryBuilder:
         subs: list[query.Query] = []
         for lang in self.languages:
             for part in parts:
-                if self.ranking.weight(part):
+                if self._weight(part, parts):
                     subs.append(query.Prefix(text_field(lang, part), p,
-                                             boost=self.ranking.weight(part)))
+                                             boost=self._weight(part, parts)))
         if "title" in parts:
             subs.append(query.Prefix("title_n", p, boost=self.ranking.title_n or 0.1))
         return query.Or(subs)
