@@ -22,11 +22,13 @@ def outbox_dir() -> Path:
     return Path(current_app.instance_path) / "outbox"
 
 
-def send_mail(to: str, subject: str, body: str) -> None:
+def send_mail(to: str, subject: str, body: str, reply_to: str | None = None) -> None:
     config = current_app.config
     message = EmailMessage()
     message["From"] = config["MAIL_FROM"]
     message["To"] = to
+    if reply_to:
+        message["Reply-To"] = reply_to
     message["Subject"] = subject
     message["Message-ID"] = make_msgid(domain="practice-exchange")
     message.set_content(body)

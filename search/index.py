@@ -54,7 +54,7 @@ from .results import Hit, IndexBusy, SearchResults, Viewer
 from .schema import (DEFAULT_RANKING, FACETS, FACETS_BY_NAME, FIELD_LANGUAGES, SCHEMA,
                      TEXT_PARTS, Ranking, text_field)
 
-SORTS = ("relevance", "newest", "title", "adapted")
+SORTS = ("relevance", "newest", "title", "adapted", "replicated")
 _GEN_RE = re.compile(r"^gen-(\d{6,})$")
 _POINTER = "CURRENT"
 _STATE = "state.json"
@@ -747,6 +747,9 @@ class SearchIndex:
         if sort == "adapted":
             ad, pub = view.adapted, view.published
             return heapq.nsmallest(n, docs, key=lambda d: (-ad[d], -pub[d], d))
+        if sort == "replicated":
+            rep, ad, pub = view.facets["replicated"], view.adapted, view.published
+            return heapq.nsmallest(n, docs, key=lambda d: (rep[d] != "yes", -ad[d], -pub[d], d))
         pub = view.published
         return heapq.nsmallest(n, docs, key=lambda d: (-pub[d], d))
 

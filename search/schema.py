@@ -66,6 +66,9 @@ FACETS: list[Facet] = [
     Facet("organization", "f_organization", "organization_slug"),
     Facet("population", "f_population", "population_band"),
     Facet("started", "f_started", "started_year"),
+    # "yes" for a practice adapted with an improvement in two or more cities
+    # (kb.services.exchange, docs/exchange.md); absent otherwise
+    Facet("replicated", "f_replicated", "replicated"),
 ]
 FACETS_BY_NAME: dict[str, Facet] = {f.name: f for f in FACETS}
 

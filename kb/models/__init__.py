@@ -387,3 +387,30 @@ class Follow(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), primary_key=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+# --------------------------------------------------------------- exchange
+
+
+class OrganizationFollow(Base):
+    """A person follows an organization: notified when it publishes a practice."""
+
+    __tablename__ = "organization_follows"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"),
+                                                 primary_key=True, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class IndicatorMapping(Base):
+    """The author of a practice says one of its indicators measures the same thing as an
+    indicator named differently in its lineage (keys are normalized "indicator|unit")."""
+
+    __tablename__ = "indicator_mappings"
+
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), primary_key=True)
+    indicator_key: Mapped[str] = mapped_column(String(600), primary_key=True)
+    target_key: Mapped[str] = mapped_column(String(600))
+    created_by_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

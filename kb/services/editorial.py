@@ -50,6 +50,7 @@ from kb.models import (
 from kb.services import effects
 from kb.services.accounts import _link, audit
 from kb.services.errors import Conflict, InvalidInput, NotFound
+from kb.services.exchange import lineage_check, notify_adaptation_published
 from kb.services.identity import Identity
 from kb.services.notifications import notify
 from kb.services.permissions import require
@@ -197,6 +198,7 @@ def practice_draft_create(identity: Identity, text: str, filename: str | None = 
     doc = result.practice
     org = _organization_of(identity, doc)
     _check_networks(doc)
+    lineage_check(doc.slug, doc.adapted_from)
     if session().scalar(select(Practice).where(Practice.slug == doc.slug)):
         from kb.content.document import Problem
 
@@ -244,6 +246,7 @@ def practice_draft_save(identity: Identity, slug: str, text: str, base_revision_
         raise ValidationFailed([Problem("slug", _("the address of a practice cannot change"))])
     _organization_of(identity, doc)
     _check_networks(doc)
+    lineage_check(slug, doc.adapted_from)
     working = working_revision(practice)
     current = working or practice.published_revision or practice.current_revision
     if current.id != base_revision_id or current.content_hash != base_hash:
@@ -305,6 +308,7 @@ def review_approve(identity: Identity, slug: str, comment: str = "") -> Revision
     if working is None or working.state != S.SUBMITTED:
         raise Conflict(_("Only a submitted version can be approved."))
     doc = _validate(working.document, slug)
+    lineage_check(slug, doc.adapted_from)
     with UnitOfWork() as uow:
         now = utcnow()
         was_published = practice.status == S.PUBLISHED
@@ -332,6 +336,8 @@ def review_approve(identity: Identity, slug: str, comment: str = "") -> Revision
         notify(uow, _followers(practice) - _author_ids(practice) - {identity.user_id},
                "followed_practice", _("Updated: %(title)s", title=working.title),
                _practice_link(practice, "pages.practice_detail"))
+        if not was_published:
+            notify_adaptation_published(uow, practice)
         effects.after_practice_change(uow)
     return working
 

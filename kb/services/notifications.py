@@ -16,6 +16,7 @@ KINDS = {
     "submission_state": lazy_gettext("My submission changed state"),
     "new_submission": lazy_gettext("A new submission for a network I moderate"),
     "followed_practice": lazy_gettext("A practice I follow changed"),
+    "followed_organization": lazy_gettext("An organization I follow published a practice"),
 }
 
 

@@ -186,6 +186,31 @@ def _audit(identity: Identity, _target=None) -> bool:
     return identity.is_site_admin
 
 
+# -- exchange: adapting, comparing, following, contacting
+
+
+@rule("practice.adapt")
+def _adapt(identity: Identity, practice: Practice) -> bool:
+    return (identity.is_site_admin or bool(identity.organizations)) and \
+        practice is not None and _view(identity, practice)
+
+
+@rule("indicator.map")
+def _indicator_map(identity: Identity, practice: Practice) -> bool:
+    return practice is not None and _edit(identity, practice)
+
+
+@rule("organization.follow")
+def _organization_follow(identity: Identity, _target=None) -> bool:
+    return identity.user_id is not None
+
+
+@rule("practice.contact")
+def _contact(identity: Identity, practice: Practice) -> bool:
+    return identity.user_id is not None and identity.verified and \
+        practice is not None and _view(identity, practice)
+
+
 ACTION_LABELS = {
     "practice.import": "import practices",
     "practice.export": "export practices",
@@ -194,4 +219,8 @@ ACTION_LABELS = {
     "org.create": "create organizations",
     "org.manage": "manage this organization",
     "network.manage": "manage networks",
+    "practice.adapt": "adapt this practice",
+    "indicator.map": "map the indicators of this practice",
+    "organization.follow": "follow organizations",
+    "practice.contact": "contact the owner of this practice",
 }

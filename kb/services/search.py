@@ -25,7 +25,9 @@ from search import IndexBusy, SearchIndex, SearchResults, Viewer
 
 log = logging.getLogger(__name__)
 
-SORTS = ("relevance", "newest", "title", "adapted")
+SORTS = ("relevance", "newest", "title", "adapted", "replicated", "like_mine")
+# "cities like mine" re-ranks this many best matches by the context of the viewer's city
+LIKE_MINE_WINDOW = 500
 
 
 def get_index() -> SearchIndex:
@@ -58,7 +60,14 @@ def search_doc(practice: Practice, adaptations_count: int) -> dict:
         "adapted_from": practice.adapted_from_slug, "visibility": practice.visibility,
         "networks": list(rev.networks or []), "featured": practice.featured,
         "outcomes_count": len(rev.outcomes or []),
+        "replicated": "yes" if adaptations_count and _replicated(practice) else None,
     }
+
+
+def _replicated(practice: Practice) -> bool:
+    from kb.services.exchange import replicated_for_index
+
+    return replicated_for_index(practice)
 
 
 def _searchable_text(rev, slug: str) -> str:
@@ -162,15 +171,50 @@ def search_rebuild_unchecked(progress=None, on_total=None) -> int:
 
 
 def practice_search(identity: Identity, q: str = "", filters: dict | None = None,
-                    sort: str = "relevance", page: int = 1,
-                    per_page: int | None = None) -> SearchResults:
+                    sort: str = "relevance", page: int = 1, per_page: int | None = None,
+                    organization: str | None = None) -> SearchResults:
     require(identity, "kb.read")
     search_catch_up()
     if sort not in SORTS:
         sort = "relevance"
+    per_page = per_page or current_app.config["PER_PAGE"]
+    if sort == "like_mine":
+        return _like_mine(identity, q, filters or {}, max(1, page), per_page, organization)
     return get_index().search(
         q=q or "", filters=filters or {}, viewer=_viewer_for(identity), sort=sort,
-        page=max(1, page), per_page=per_page or current_app.config["PER_PAGE"])
+        page=max(1, page), per_page=per_page)
+
+
+def _like_mine(identity: Identity, q: str, filters: dict, page: int, per_page: int,
+               organization: str | None) -> SearchResults:
+    """The best matches re-ranked by how much their city's context resembles mine.
+
+    The context is the chosen organization, or the first one the viewer acts for;
+    without one, the order stays by relevance. See docs/exchange.md for the score.
+    """
+    from kb.models import Organization
+    from kb.services.exchange import _first_organization, like_mine_scores
+
+    org = None
+    if organization:
+        org = session().scalar(select(Organization).where(Organization.slug == organization))
+    org = org or _first_organization(identity)
+    results = get_index().search(q=q or "", filters=filters, viewer=_viewer_for(identity),
+                                 sort="relevance", page=1, per_page=LIKE_MINE_WINDOW)
+    if org is not None and results.hits:
+        practices = session().scalars(
+            select(Practice).where(Practice.slug.in_([h.slug for h in results.hits]))
+            .options(joinedload(Practice.published_revision),
+                     joinedload(Practice.organization))).unique()
+        scores = like_mine_scores(org, practices)
+        order = {h.slug: i for i, h in enumerate(results.hits)}
+        results.hits.sort(key=lambda h: (-scores.get(h.slug, 0), order[h.slug]))
+    start = (page - 1) * per_page
+    results.hits = results.hits[start:start + per_page]
+    results.page, results.per_page = page, per_page
+    results.pages = max(1, -(-min(results.total, LIKE_MINE_WINDOW) // per_page))
+    results.sort = "like_mine"
+    return results
 
 
 def search_autocomplete(identity: Identity, prefix: str, limit: int = 8) -> list[dict]:

@@ -6,8 +6,8 @@ from flask import Flask
 
 
 def register_views(app: Flask) -> None:
-    from kb.views import (admin, api, auth, editor, errors, filters, moderation, networks, pages,
-                          search_views, security)
+    from kb.views import (admin, api, auth, editor, errors, exchange, filters, moderation,
+                          networks, pages, search_views, security)
 
     filters.init_app(app)
     security.init_app(app)
@@ -17,6 +17,7 @@ def register_views(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(editor.bp)
     app.register_blueprint(moderation.bp)
+    app.register_blueprint(exchange.bp)
     app.register_blueprint(search_views.bp)
     app.register_blueprint(api.bp)
     errors.init_app(app)

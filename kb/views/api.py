@@ -70,7 +70,7 @@ def search():
     sort = request.args.get("sort", "relevance")
     results = practice_search(current_identity(), request.args.get("q", ""),
                               list_args(*FACETS), sort=sort if sort in SORTS else "relevance",
-                              page=page_arg())
+                              page=page_arg(), organization=request.args.get("like") or None)
     data = dataclasses.asdict(results)
     for hit in data["hits"]:
         hit["url"] = url_for("pages.practice_detail", slug=hit["slug"], _external=True)

@@ -12,7 +12,7 @@ from kb.views.helpers import current_identity, list_args, page_arg
 bp = Blueprint("search", __name__)
 
 FACETS = ("theme", "country", "language", "stage", "evidence", "organization",
-          "population", "started")
+          "population", "started", "replicated")
 
 
 @bp.get("/search")
@@ -21,7 +21,8 @@ def search_page():
     sort = request.args.get("sort", "relevance")
     filters = list_args(*FACETS)
     results = practice_search(current_identity(), q, filters,
-                              sort=sort if sort in SORTS else "relevance", page=page_arg())
+                              sort=sort if sort in SORTS else "relevance", page=page_arg(),
+                              organization=request.args.get("like") or None)
     shown = {f["value"] for f in results.facets.get("organization", [])}
     names = organization_names(current_identity(),
                                shown | set(filters.get("organization", [])))

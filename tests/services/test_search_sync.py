@@ -121,3 +121,18 @@ def test_killed_in_the_middle_of_indexing_the_index_matches_the_database(make_ap
         ids = published_ids()
         assert len(ids) > 6 + 10
         assert get_index().doc_ids() == ids
+
+
+def test_cities_like_mine_sort_puts_practices_from_similar_places_first(ctx):
+    from kb.services.organizations import org_create
+
+    org_create(SYSTEM, "Thamesby", "city", "GB", None, 41000)
+    org_create(SYSTEM, "Loughton Bay", "city", "IE", None, 8500)
+    british = practice_search(ANONYMOUS, "flood wardens", sort="like_mine",
+                              organization="thamesby")
+    irish = practice_search(ANONYMOUS, "flood wardens", sort="like_mine",
+                            organization="loughton-bay")
+    assert british.sort == irish.sort == "like_mine"
+    assert british.hits[0].slug == "riverton-flood-wardens"   # GB, 42,000 people
+    assert irish.hits[0].slug == "lakeside-flood-wardens"     # IE, 9,000 people
+    assert british.total == irish.total == practice_search(ANONYMOUS, "flood wardens").total
