@@ -81,6 +81,8 @@ class Outcome:
     period: str | None = None
     source: str | None = None
     note: str | None = None
+    # on an adaptation: the original's indicator (same unit) this row measures
+    matches: str | None = None
 
     @property
     def change(self) -> float | int | None:
@@ -611,7 +613,7 @@ class _Validator:
             return []
         out = []
         allowed = ("indicator", "unit", "baseline", "result", "better", "period",
-                   "source", "note")
+                   "source", "note", "matches")
         for i, row in enumerate(value):
             path = f"outcomes[{i}]"
             if not isinstance(row, dict):
@@ -640,11 +642,12 @@ class _Validator:
                 period = str(period)
             source = self.url(row.get("source"), f"{path}.source")
             note = self.text(row, "note", f"{path}.note", max_len=400)
+            matches = self.text(row, "matches", f"{path}.matches", max_len=SHORT_TEXT_MAX)
             if indicator and unit and _is_number(result) and \
                     (baseline is None or _is_number(baseline)):
                 out.append(Outcome(indicator=indicator, unit=unit, result=result,
                                    baseline=baseline, better=better, period=period,
-                                   source=source, note=note))
+                                   source=source, note=note, matches=matches))
         return out
 
     def list_mapping(self, data: dict, key: str, keys: tuple[str, ...]):

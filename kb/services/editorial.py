@@ -54,7 +54,7 @@ from kb.services.exchange import lineage_check, notify_adaptation_published
 from kb.services.identity import Identity
 from kb.services.notifications import notify
 from kb.services.permissions import require
-from kb.services.practices import STALE_MONTHS, _fill_parsed_columns, is_stale, slugify
+from kb.services.practices import STALE_MONTHS, _fill_parsed_columns, slugify
 from kb.services.uow import UnitOfWork
 
 

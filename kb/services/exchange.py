@@ -20,7 +20,6 @@ from typing import Any, Iterable
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from kb.content import parse_practice
 from kb.content.document import Outcome, Problem, ValidationFailed, serialize_practice, slugify
 from kb.content.vocab import EVIDENCE, POPULATION_BANDS, STAGES, population_band
 from kb.db import session
@@ -106,11 +105,22 @@ def _descendants(root: Practice, children: dict[str, list[Practice]]) -> list[Pr
 
 
 def _mappings(practice_ids: Iterable[int]) -> dict[tuple[int, str], str]:
+    """Indicator mappings: those written in the documents (an outcome's `matches`),
+    overridden by those an author stored on the practice page."""
     ids = list(set(practice_ids))
     if not ids:
         return {}
-    return {(m.practice_id, m.indicator_key): m.target_key for m in session().scalars(
-        select(IndicatorMapping).where(IndicatorMapping.practice_id.in_(ids)))}
+    mappings: dict[tuple[int, str], str] = {}
+    for practice in session().scalars(select(Practice).where(Practice.id.in_(ids))):
+        if practice.published_revision is None:
+            continue
+        for row in practice.published_revision.outcomes or []:
+            if row.get("matches"):
+                mappings[(practice.id, indicator_key(row["indicator"], row["unit"]))] = \
+                    indicator_key(row["matches"], row["unit"])
+    mappings.update({(m.practice_id, m.indicator_key): m.target_key for m in session().scalars(
+        select(IndicatorMapping).where(IndicatorMapping.practice_id.in_(ids)))})
+    return mappings
 
 
 def _resolve(practice_id: int, key: str, mappings: dict[tuple[int, str], str],
@@ -1209,6 +1219,17 @@ def practice_contact(identity: Identity, slug: str, message: str) -> int:
         for to in recipients:
             uow.on_commit(lambda to=to: send_mail(to, subject, body, reply_to=sender.email))
     return len(recipients)
+
+
+@dataclass
+class PracticePanel:
+    lineage: Lineage
+    comparison: Comparison
+    replication: Replication
+    organizations: list[Organization]
+    can_adapt: bool
+    can_contact: bool
+    following_organization: bool
 
 
 def practice_panel_get(identity: Identity, slug: str) -> PracticePanel:

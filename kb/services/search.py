@@ -44,8 +44,6 @@ def _latest_change_id() -> int:
 
 def search_doc(practice: Practice, adaptations_count: int) -> dict:
     """The plain dict the search package indexes for a published practice."""
-    from kb.services.practices import body_text
-
     rev = practice.published_revision
     return {
         "id": practice.id, "slug": practice.slug, "title": rev.title,

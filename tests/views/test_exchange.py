@@ -250,3 +250,16 @@ Text.
     assert first == "lakeside-street-water-squares"
     page = client.get("/practices/lakeside-street-water-squares").get_data(as_text=True)
     assert 'class="badge replicated"' in page
+
+
+def test_bundled_lineage_compares_indicators_matched_across_languages(make_app):
+    from kb.config import REPO_ROOT
+
+    client = make_app(SEED_DIR=str(REPO_ROOT / "practices")).test_client()
+    html = client.get("/practices/rotterdam-water-square-benthemplein").get_data(as_text=True)
+    comparison = html.split("Outcome comparison", 1)[1]
+    # Musterstadt's "Rückhaltevolumen der Mulden" and Lakeside's pocket basins are declared
+    # (`matches`) as the same indicator as Rotterdam's storage capacity
+    shared = comparison.split("Indicators reported by one practice", 1)[0]
+    assert "1,800" in shared and "220" in shared and "140" in shared
+    assert "<svg" in shared and "<table" in shared
