@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -74,16 +75,24 @@ def live_app(tmp_path_factory):
                        "SECRET_KEY": "e2e", "AUTO_INIT": True})
 
 
-@pytest.fixture(scope="session")
-def live_server(live_app):
-    """live_app served on a free local port."""
-    app = live_app
+@contextmanager
+def serving(app):
+    """Serve an app on a free local port for the duration of the block; yields its URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    app.extensions["kb.search"].close()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        app.extensions["kb.search"].close()
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app):
+    """live_app served on a free local port."""
+    with serving(live_app) as url:
+        yield url
 
 
 @pytest.fixture

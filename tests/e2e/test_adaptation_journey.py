@@ -5,12 +5,12 @@ dashboard. No console errors along the way."""
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
 from kb.config import REPO_ROOT
+from tests.e2e.conftest import serving
+from tests.e2e.conftest import sign_in as conftest_sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -39,20 +39,12 @@ def exchange_server(tmp_path_factory):
         network_create(SYSTEM, "Water squares", "water-squares")
         network_add_member(SYSTEM, "water-squares", "municipality-of-rotterdam")
         network_add_member(SYSTEM, "water-squares", ADOPTER)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    app.extensions["kb.search"].close()
+    with serving(app) as url:
+        yield url
 
 
 def sign_in(page, base, email):
-    page.goto(base + "/login")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state("load")
+    conftest_sign_in(page, base, email, PASSWORD)
 
 
 def test_adapt_publish_and_see_it_everywhere(browser, exchange_server):
