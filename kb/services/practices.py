@@ -584,3 +584,13 @@ def organization_names(identity: Identity, slugs: Iterable[str]) -> dict[str, st
         return {}
     return dict(session().execute(select(Organization.slug, Organization.name)
                                   .where(Organization.slug.in_(slugs))).all())
+
+
+def tag_suggestions(identity: Identity, limit: int = 300) -> list[str]:
+    """Tags of the practices the identity may see, most used first (for the editor)."""
+    require(identity, "kb.read")
+    counts: dict[str, int] = {}
+    for tags in session().scalars(_visible_practices(identity).with_only_columns(Revision.tags)):
+        for tag in tags or []:
+            counts[tag] = counts.get(tag, 0) + 1
+    return sorted(counts, key=lambda t: (-counts[t], t.casefold()))[:limit]

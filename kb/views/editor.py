@@ -12,6 +12,7 @@ from kb.content.form import document_from_form, form_field_for, form_from_practi
 from kb.content.vocab import EVIDENCE, STAGES, THEMES
 from kb.services import editorial
 from kb.services.errors import Conflict
+from kb.services.practices import tag_suggestions
 from kb.services.search import practice_similar_to_document
 from kb.views.helpers import current_identity
 
@@ -64,6 +65,7 @@ def _render_form(form: dict, errors: dict, status: int = 200, **extra):
     return render_template(
         "editor/form.html", form=form, errors=errors, outcome_count=rows,
         organizations=editorial.member_organizations(identity), themes=THEMES,
+        tag_suggestions=tag_suggestions(identity),
         stages=STAGES, evidence_levels=EVIDENCE, **extra), status
 
 

@@ -46,6 +46,7 @@ def test_new_form_is_prefilled_with_my_organization(app, make_user):
     assert 'value="GB"' in html and 'value="42000"' in html
     assert '<option value="Riverton (fictional example town)" selected>' in html
     assert 'id="f-outcome-1-indicator"' in html  # two outcome rows to start with
+    assert '<datalist id="tag-suggestions">' in html and '<option value="example">' in html
 
 
 def test_errors_appear_next_to_their_fields_and_nothing_typed_is_lost(app, make_user):
