@@ -42,7 +42,6 @@ from kb.models import (
     Practice,
     PracticeNetwork,
     PracticeStatus as S,
-    PracticeTheme,
     Revision,
     User,
     utcnow,
@@ -54,7 +53,8 @@ from kb.services.exchange import lineage_check, notify_adaptation_published
 from kb.services.identity import Identity
 from kb.services.notifications import notify
 from kb.services.permissions import require
-from kb.services.practices import STALE_MONTHS, _fill_parsed_columns, slugify
+from kb.services.practices import (STALE_MONTHS, _fill_parsed_columns, publish_revision,
+                                   slugify)
 from kb.services.uow import UnitOfWork
 
 
@@ -291,43 +291,36 @@ def practice_submit(identity: Identity, slug: str) -> Revision:
 # ---------------------------------------------------------------- reviewing
 
 
-def _transition(identity: Identity, slug: str, action: str, comment: str | None,
-                require_comment: bool = False):
+def _under_review(identity: Identity, slug: str, comment: str | None, refusal: str,
+                  require_comment: bool = False) -> tuple[Practice, Revision, str]:
+    """The practice and its submitted revision, once the reviewer may decide on it."""
     practice = _practice(slug)
     require(identity, "practice.review", practice)
     comment = (comment or "").strip()
     if require_comment and not comment:
         raise InvalidInput({"comment": _("Write a comment: the author deserves a reason.")})
-    return practice, comment
+    working = working_revision(practice)
+    if working is None or working.state != S.SUBMITTED:
+        raise Conflict(refusal)
+    return practice, working, comment
+
+
+def _record_decision(working: Revision, identity: Identity, comment: str, state: str) -> None:
+    working.state = state
+    working.reviewed_by_id, working.reviewed_at = identity.user_id, utcnow()
+    working.review_comment = comment or None
 
 
 def review_approve(identity: Identity, slug: str, comment: str = "") -> Revision:
     """Publish the submitted revision; it replaces the live one."""
-    practice, comment = _transition(identity, slug, "approve", comment)
-    working = working_revision(practice)
-    if working is None or working.state != S.SUBMITTED:
-        raise Conflict(_("Only a submitted version can be approved."))
+    practice, working, comment = _under_review(
+        identity, slug, comment, _("Only a submitted version can be approved."))
     doc = _validate(working.document, slug)
     lineage_check(slug, doc.adapted_from)
     with UnitOfWork() as uow:
-        now = utcnow()
         was_published = practice.status == S.PUBLISHED
-        if practice.published_revision is not None:
-            practice.published_revision.state = S.SUPERSEDED
-        working.state = S.PUBLISHED
-        working.reviewed_by_id, working.reviewed_at = identity.user_id, now
-        working.review_comment = comment or None
-        practice.published_revision = working
-        practice.status = S.PUBLISHED
-        practice.visibility = doc.visibility
-        practice.adapted_from_slug = doc.adapted_from
-        practice.published_at = practice.published_at or now
-        practice.last_reviewed_at = now
-        practice.theme_rows = [PracticeTheme(theme=t) for t in doc.themes]
-        practice.network_rows = [PracticeNetwork(network=n) for n in doc.networks]
-        session().add(ChangeLog(practice_id=practice.id, slug=slug,
-                                action=ChangeAction.UPDATE if was_published
-                                else ChangeAction.PUBLISH, revision_id=working.id))
+        _record_decision(working, identity, comment, S.PUBLISHED)
+        publish_revision(uow, practice, working, doc, working.reviewed_at)
         audit(identity, "practice.approve", "practice", slug, revision=working.number,
               comment=comment)
         notify(uow, _author_ids(practice) - {identity.user_id}, "submission_state",
@@ -338,19 +331,14 @@ def review_approve(identity: Identity, slug: str, comment: str = "") -> Revision
                _practice_link(practice, "pages.practice_detail"))
         if not was_published:
             notify_adaptation_published(uow, practice)
-        effects.after_practice_change(uow)
     return working
 
 
 def review_request_changes(identity: Identity, slug: str, comment: str) -> Revision:
-    practice, comment = _transition(identity, slug, "request_changes", comment, True)
-    working = working_revision(practice)
-    if working is None or working.state != S.SUBMITTED:
-        raise Conflict(_("Only a submitted version can be sent back."))
+    practice, working, comment = _under_review(
+        identity, slug, comment, _("Only a submitted version can be sent back."), True)
     with UnitOfWork() as uow:
-        working.state = S.CHANGES_REQUESTED
-        working.reviewed_by_id, working.reviewed_at = identity.user_id, utcnow()
-        working.review_comment = comment
+        _record_decision(working, identity, comment, S.CHANGES_REQUESTED)
         if practice.status != S.PUBLISHED:
             practice.status = S.CHANGES_REQUESTED
         audit(identity, "practice.request_changes", "practice", slug,
@@ -362,14 +350,10 @@ def review_request_changes(identity: Identity, slug: str, comment: str) -> Revis
 
 
 def review_reject(identity: Identity, slug: str, reason: str) -> Revision:
-    practice, reason = _transition(identity, slug, "reject", reason, True)
-    working = working_revision(practice)
-    if working is None or working.state != S.SUBMITTED:
-        raise Conflict(_("Only a submitted version can be rejected."))
+    practice, working, reason = _under_review(
+        identity, slug, reason, _("Only a submitted version can be rejected."), True)
     with UnitOfWork() as uow:
-        working.state = S.REJECTED
-        working.reviewed_by_id, working.reviewed_at = identity.user_id, utcnow()
-        working.review_comment = reason
+        _record_decision(working, identity, reason, S.REJECTED)
         if practice.published_revision is not None:
             practice.current_revision = practice.published_revision
         else:

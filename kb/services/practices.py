@@ -167,7 +167,6 @@ def _store_published(uow: UnitOfWork, identity: Identity, doc: PracticeDoc,
                             created_by_id=identity.user_id)
         s.add(practice)
         s.flush()
-    was_published = practice.status == PracticeStatus.PUBLISHED
     number = (s.scalar(select(func.max(Revision.number))
                        .where(Revision.practice_id == practice.id)) or 0) + 1
     revision = Revision(practice_id=practice.id, number=number, document=text,
@@ -178,6 +177,22 @@ def _store_published(uow: UnitOfWork, identity: Identity, doc: PracticeDoc,
     s.add(revision)
     s.flush()
     practice.organization = org
+    publish_revision(uow, practice, revision, doc, now)
+    return ImportOutcome(doc.slug, "created" if created else "updated")
+
+
+def publish_revision(uow: UnitOfWork, practice: Practice, revision: Revision,
+                     doc: PracticeDoc, now) -> None:
+    """Make a revision the live one: the single path of every publication.
+
+    Supersedes the previous live revision, refreshes the filter rows, writes the
+    change-log row in the same transaction and schedules the after-commit effects.
+    """
+    was_published = practice.status == PracticeStatus.PUBLISHED
+    previous = practice.published_revision
+    if previous is not None and previous.id != revision.id:
+        previous.state = PracticeStatus.SUPERSEDED
+    revision.state = PracticeStatus.PUBLISHED
     practice.current_revision = revision
     practice.published_revision = revision
     practice.status = PracticeStatus.PUBLISHED
@@ -188,11 +203,11 @@ def _store_published(uow: UnitOfWork, identity: Identity, doc: PracticeDoc,
     practice.last_reviewed_at = now
     practice.theme_rows = [PracticeTheme(theme=t) for t in doc.themes]
     practice.network_rows = [PracticeNetwork(network=n) for n in doc.networks]
-    s.add(ChangeLog(practice_id=practice.id, slug=practice.slug,
-                    action=ChangeAction.UPDATE if was_published else ChangeAction.PUBLISH,
-                    revision_id=revision.id, created_at=now))
+    uow.session.add(ChangeLog(practice_id=practice.id, slug=practice.slug,
+                              action=ChangeAction.UPDATE if was_published
+                              else ChangeAction.PUBLISH, revision_id=revision.id,
+                              created_at=now))
     effects.after_practice_change(uow)
-    return ImportOutcome(doc.slug, "created" if created else "updated")
 
 
 def _fill_parsed_columns(revision: Revision, doc: PracticeDoc) -> None:
