@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,8 @@ from flask import Flask, request
 from kb import db as kb_db
 from kb.config import REPO_ROOT, load_settings
 from kb.extensions import babel, csrf, limiter, login_manager
+
+log = logging.getLogger(__name__)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -45,6 +48,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     logging.basicConfig(level=app.config["LOG_LEVEL"])
+    if app.config["TRUSTED_PROXIES"] > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXIES"]  # the client address and scheme, never the host
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+    warn_if_rate_limits_are_per_process(app.config["RATELIMIT_STORAGE_URI"],
+                                        _workers_from_environment())
 
     kb_db.init_app(app, app.config["DATABASE_URL"])
     csrf.init_app(app)
@@ -73,6 +83,29 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         with app.app_context():
             ensure_ready()
     return app
+
+
+def warn_if_rate_limits_are_per_process(storage_uri: str, workers: int,
+                                        logger: logging.Logger | None = None) -> bool:
+    """Warn when several processes serve the portal but each keeps its own rate-limit counters.
+
+    Called by create_app (worker count from WEB_CONCURRENCY) and by the `when_ready` hook in
+    gunicorn.conf.py (the worker count gunicorn really starts).
+    """
+    if workers <= 1 or not storage_uri.startswith("memory://"):
+        return False
+    (logger or log).warning(
+        "KB_RATELIMIT_STORAGE_URI is %s while %d worker processes serve the portal: each "
+        "process counts attempts on its own, so rate limits allow %d times as many. Use a "
+        "shared store such as redis://host:6379.", storage_uri, workers, workers)
+    return True
+
+
+def _workers_from_environment() -> int:
+    try:
+        return int(os.environ.get("WEB_CONCURRENCY") or 1)
+    except ValueError:
+        return 1
 
 
 def _select_locale() -> str | None:

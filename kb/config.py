@@ -77,8 +77,23 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("RATELIMIT_SENSITIVE", "5 per hour",
             "Registrations and password-reset requests allowed per address."),
     Setting("LOGIN_MAX_FAILURES", 5,
-            "Wrong passwords in a row after which an account is locked for a while.", int),
-    Setting("LOGIN_LOCKOUT_MINUTES", 15, "How long a locked account stays locked.", int),
+            "Wrong passwords for one account from one network address after which that "
+            "address may not try that account for LOGIN_LOCKOUT_MINUTES (the account stays "
+            "open to its owner from elsewhere).", int),
+    Setting("LOGIN_ADDRESS_MAX_FAILURES", 20,
+            "Wrong passwords from one network address, for any accounts, after which that "
+            "address may not sign in for LOGIN_LOCKOUT_MINUTES.", int),
+    Setting("LOGIN_ACCOUNT_MAX_FAILURES", 20,
+            "Wrong passwords for one account from all addresses together after which the "
+            "account is under attack: the right password then only earns a one-time sign-in "
+            "link sent to the account's e-mail address.", int),
+    Setting("LOGIN_LOCKOUT_MINUTES", 15,
+            "The window in which wrong passwords are counted, and how long a locked-out "
+            "address stays locked out.", int),
+    Setting("TRUSTED_PROXIES", 0,
+            "Number of reverse proxies in front of the portal whose X-Forwarded-For and "
+            "X-Forwarded-Proto headers are believed (client address for rate limits and "
+            "sign-in lockouts, HTTPS). 0: forwarded headers are ignored.", int),
 )
 
 

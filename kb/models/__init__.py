@@ -223,6 +223,8 @@ class User(Base):
     email_verified_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # no longer used (wrong passwords are counted per address in login_throttle); kept
+    # because databases created before have them as NOT NULL columns
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
     # bumped on password change and account deletion: old sessions and links die
@@ -235,6 +237,35 @@ class User(Base):
     @property
     def is_verified(self) -> bool:
         return self.email_verified_at is not None
+
+
+class UserSession(Base):
+    """A signed-in browser: its session and remember-me cookies name this row.
+
+    Only a hash of the cookie's token is stored; signing out deletes the row, so a
+    copied cookie stops working.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class LoginThrottle(Base):
+    """Wrong passwords counted per key (an address, an address and an account, or an account).
+
+    Keys are keyed hashes, so the table holds neither addresses nor e-mail addresses.
+    """
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
 class Membership(Base):

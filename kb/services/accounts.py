@@ -3,13 +3,16 @@
 Passwords are hashed with scrypt (memory-hard, Werkzeug's default). Links
 sent by e-mail are signed, expiring tokens; a password reset link works once
 because it names the account's session version, which the reset bumps.
+Wrong passwords lock out the guessing address, not the account (kb.services.throttle);
+sessions live server-side (kb.services.sessions), so signing out ends them.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import logging
 import re
 import secrets
+from dataclasses import dataclass
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
@@ -31,20 +34,25 @@ from kb.models import (
     User,
     utcnow,
 )
+from kb.services import sessions, throttle
 from kb.services.errors import (
-    AccountLocked,
     AuthenticationFailed,
     InvalidInput,
     NotFound,
+    SignInLinkSent,
+    TooManyAttempts,
 )
 from kb.services.identity import ANONYMOUS, Identity
 from kb.services.permissions import require
 from kb.services.uow import UnitOfWork
 
+log = logging.getLogger(__name__)
+
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$")
 PASSWORD_MIN = 10
 VERIFY_MAX_AGE = 3 * 24 * 3600
 RESET_MAX_AGE = 3600
+SIGN_IN_LINK_MAX_AGE = 900
 # a real hash to compare against when the account does not exist (same timing)
 _DUMMY_HASH = generate_password_hash("not-a-real-password-" + secrets.token_hex(8))
 
@@ -138,6 +146,8 @@ def user_register(identity: Identity, email: str, name: str, password: str) -> N
         errors["password"] = problem
     if errors:
         raise InvalidInput(errors)
+    # hash before looking the address up: the same work whether or not it has an account
+    password_hash = generate_password_hash(password)
     existing = session().scalar(select(User).where(User.email == email))
     with UnitOfWork() as uow:
         if existing is not None:
@@ -147,7 +157,7 @@ def user_register(identity: Identity, email: str, name: str, password: str) -> N
                                               "you, sign in or reset your password:\n\n%(link)s",
                                               link=_link("auth.forgot_password"))))
             return
-        user = User(email=email, name=name, password_hash=generate_password_hash(password))
+        user = User(email=email, name=name, password_hash=password_hash)
         session().add(user)
         session().flush()
         audit(identity, "user.register", "user", user.id)
@@ -191,42 +201,98 @@ def user_resend_verification(identity: Identity, email: str) -> None:
 # ------------------------------------------------------------------ sign in
 
 
-def user_authenticate(identity: Identity, email: str, password: str) -> User:
-    """Check a password; repeated failures lock the account for a while."""
+@dataclass(frozen=True)
+class SignedIn:
+    """A new server-side session: its token goes into the session and remember-me cookies."""
+
+    user: User
+    session_token: str
+
+
+def user_authenticate(identity: Identity, email: str, password: str,
+                      address: str) -> SignedIn:
+    """Check a password sent from a network address and open a session.
+
+    Wrong passwords lock out the address they come from (kb.services.throttle), the same way
+    for unknown and existing accounts. While an account is under attack from many addresses,
+    the right password earns a one-time sign-in link by e-mail instead of a session.
+    """
     require(identity, "account.sign_in")
-    config = current_app.config
-    user = session().scalar(select(User).where(User.email == normalize_email(email),
-                                               User.deleted_at.is_(None)))
+    email = normalize_email(email)
+    keys = throttle.keys_for(email, address)
     now = utcnow()
-    if user is None:
-        check_password_hash(_DUMMY_HASH, password or "")
-        raise AuthenticationFailed(_("The e-mail address or password is not right."))
-    if user.locked_until and user.locked_until > now:
-        raise AccountLocked(user.locked_until)
-    if not check_password_hash(user.password_hash, password or ""):
+    wait = throttle.locked_seconds(keys, now)
+    if wait:
+        raise TooManyAttempts(wait)
+    user = session().scalar(select(User).where(User.email == email, User.deleted_at.is_(None)))
+    # the same hashing work whether or not the account exists
+    right = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
+    if user is None or not right:
         with UnitOfWork():
-            user.failed_logins = (user.failed_logins or 0) + 1
-            if user.failed_logins >= config["LOGIN_MAX_FAILURES"]:
-                user.locked_until = now + dt.timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"])
-                user.failed_logins = 0
-                audit(ANONYMOUS, "user.locked", "user", user.id)
-        if user.locked_until and user.locked_until > now:
-            raise AccountLocked(user.locked_until)
+            throttle.record_failure(keys, now)
         raise AuthenticationFailed(_("The e-mail address or password is not right."))
+    with UnitOfWork():
+        throttle.record_success(keys)
     if not user.is_verified:
         raise AuthenticationFailed(_("Confirm your e-mail address first: follow the link we "
                                      "sent you."))
+    if throttle.under_attack(keys, now):
+        _send_sign_in_link(user)
+        raise SignInLinkSent(_("Many wrong passwords were tried for this account. To finish "
+                               "signing in, follow the link we have just sent to your e-mail "
+                               "address."))
+    return _sign_in(user)
+
+
+def _sign_in(user: User) -> SignedIn:
     with UnitOfWork():
-        user.failed_logins = 0
-        user.locked_until = None
-        user.last_login_at = now
-    return user
+        user.last_login_at = utcnow()
+        token = sessions.session_open(user.id)
+    return SignedIn(user, token)
+
+
+def _sign_in_token_state(user: User) -> dict:
+    """What a sign-in link names: using it (or signing in otherwise) makes it invalid."""
+    return {"uid": user.id, "v": user.session_version,
+            "last": user.last_login_at.isoformat() if user.last_login_at else None}
+
+
+def _send_sign_in_link(user: User) -> None:
+    token = _serializer("sign-in").dumps(_sign_in_token_state(user))
+    send_mail(user.email, _("Your sign-in link"),
+              _("Your password was entered correctly while many wrong passwords were being "
+                "tried for your account. Follow this link within 15 minutes to finish signing "
+                "in. If it was not you, change your password.\n\n%(link)s",
+                link=_link("auth.sign_in_link", token=token)))
+    log.info("sign-in link sent to user %s (account under attack)", user.id)
+
+
+def user_sign_in_with_link(identity: Identity, token: str) -> SignedIn:
+    """Finish signing in with the one-time link sent while the account was under attack."""
+    require(identity, "account.sign_in")
+    invalid = InvalidInput({"token": _("This link is not valid any more. Sign in again.")})
+    try:
+        data = _serializer("sign-in").loads(token, max_age=SIGN_IN_LINK_MAX_AGE)
+    except (SignatureExpired, BadSignature):
+        raise invalid
+    user = session().get(User, data.get("uid"))
+    if user is None or user.deleted_at or _sign_in_token_state(user) != data:
+        raise invalid
+    return _sign_in(user)
+
+
+def user_sign_out(identity: Identity, session_token: str) -> None:
+    """End this session on the server: its cookies, wherever copied, stop working."""
+    require(identity, "account.manage")
+    with UnitOfWork():
+        sessions.session_close(identity.user_id, session_token)
 
 
 # ---------------------------------------------------------------- passwords
 
 
-def user_change_password(identity: Identity, current: str, new: str) -> None:
+def user_change_password(identity: Identity, current: str, new: str) -> SignedIn:
+    """Change my password: every session ends, and the returned new one replaces this one."""
     require(identity, "account.manage")
     user = session().get(User, identity.user_id)
     errors = {}
@@ -240,7 +306,10 @@ def user_change_password(identity: Identity, current: str, new: str) -> None:
     with UnitOfWork():
         user.password_hash = generate_password_hash(new)
         user.session_version += 1
+        sessions.sessions_close_all(user.id)
+        token = sessions.session_open(user.id)
         audit(identity, "user.password_change", "user", user.id)
+    return SignedIn(user, token)
 
 
 def user_request_password_reset(identity: Identity, email: str) -> None:
@@ -272,8 +341,7 @@ def user_reset_password(identity: Identity, token: str, new: str) -> User:
     with UnitOfWork():
         user.password_hash = generate_password_hash(new)
         user.session_version += 1
-        user.failed_logins = 0
-        user.locked_until = None
+        sessions.sessions_close_all(user.id)
         user.email_verified_at = user.email_verified_at or utcnow()  # the link proved the address
         audit(identity, "user.password_reset", "user", user.id)
     return user
@@ -291,6 +359,7 @@ def user_delete(identity: Identity, password: str) -> None:
         user.name = _("Deleted user")
         user.password_hash = generate_password_hash(secrets.token_hex(32))
         user.session_version += 1
+        sessions.sessions_close_all(user.id)
         user.site_role = SiteRole.NONE
         for m in list(user.memberships):
             session().delete(m)
@@ -353,14 +422,16 @@ def users_list(identity: Identity) -> list[User]:
                                   .order_by(User.email)))
 
 
-def user_for_session(user_id: int, version: int) -> User | None:
-    """The account behind a session cookie, if that session is still valid."""
+def user_for_session(user_id: int, version: int, token: str) -> User | None:
+    """The account behind a session cookie, if that session is still open."""
     user = session().get(User, user_id)
     if user is None or user.deleted_at or user.session_version != version:
+        return None
+    if not sessions.session_is_open(user_id, token):
         return None
     return user
 
 
 __all__ = ["identity_for", "user_register", "user_verify_email", "user_authenticate",
-           "user_change_password", "user_request_password_reset", "user_reset_password",
+           "user_sign_in_with_link", "user_sign_out", "user_change_password", "user_request_password_reset", "user_reset_password",
            "user_delete", "user_create", "user_set_role", "users_list"]

@@ -31,11 +31,18 @@ class AuthenticationFailed(ServiceError):
     pass
 
 
-class AccountLocked(AuthenticationFailed):
-    def __init__(self, until):
-        self.until = until
-        super().__init__("too many wrong passwords: the account is locked for a while")
+class TooManyAttempts(AuthenticationFailed):
+    """Too many wrong passwords came from this address: it may try again after a while."""
+
+    def __init__(self, retry_after: int):
+        self.retry_after = retry_after
+        super().__init__(f"too many wrong passwords from this address: retry in {retry_after} s")
+
+
+class SignInLinkSent(AuthenticationFailed):
+    """The password was right, but the account is under attack: finish with the e-mailed link."""
 
 
 __all__ = ["ServiceError", "NotFound", "PermissionDenied", "Conflict", "ValidationFailed",
-           "Problem", "InvalidInput", "AuthenticationFailed", "AccountLocked"]
+           "Problem", "InvalidInput", "AuthenticationFailed", "TooManyAttempts",
+           "SignInLinkSent"]

@@ -3,18 +3,17 @@ and an organization's people (invitations, join requests, roles)."""
 
 from __future__ import annotations
 
-from urllib.parse import urlparse
-
-from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    session, url_for)
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 
 from kb.extensions import limiter
 from kb.services import accounts, organizations
-from kb.services.errors import AccountLocked, AuthenticationFailed, Conflict, InvalidInput
-from kb.views.helpers import current_identity, session_user
+from kb.services.errors import (AuthenticationFailed, Conflict, InvalidInput, SignInLinkSent,
+                                TooManyAttempts)
+from kb.views.helpers import current_identity, safe_next, session_user
 
 bp = Blueprint("auth", __name__)
 
@@ -29,17 +28,6 @@ def _sensitive_limit() -> str:
 
 def _address_and_account() -> str:
     return f"{get_remote_address()}|{request.form.get('email', '').strip().lower()}"
-
-
-def safe_next(target: str | None) -> str:
-    """Where to go after signing in: only a path on this site."""
-    if not target:
-        return url_for("pages.home")
-    parsed = urlparse(target)
-    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//") \
-            or "\\" in target:
-        return url_for("pages.home")
-    return target
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -74,31 +62,56 @@ def verify_email(token: str):
 @limiter.limit(_login_limit, key_func=_address_and_account, methods=["POST"])
 @limiter.limit("60 per minute", methods=["POST"])
 def login():
-    if g.get("identity") and not current_identity().is_anonymous:
+    if not current_identity().is_anonymous:
         return redirect(safe_next(request.args.get("next")))
-    error = None
+    error, status, headers = None, 200, {}
     if request.method == "POST":
         try:
-            user = accounts.user_authenticate(current_identity(), request.form.get("email", ""),
-                                              request.form.get("password", ""))
-        except AccountLocked:
-            error = _("Too many wrong passwords: this account is locked for %(num)d minutes. "
-                      "You can also reset the password.",
-                      num=current_app.config["LOGIN_LOCKOUT_MINUTES"])
+            signed_in = accounts.user_authenticate(
+                current_identity(), request.form.get("email", ""),
+                request.form.get("password", ""), get_remote_address())
+        except TooManyAttempts as exc:
+            error = _("Too many wrong passwords came from your network address. Try again in "
+                      "%(num)d minutes, or reset your password.",
+                      num=max(1, -(-exc.retry_after // 60)))
+            status, headers = 429, {"Retry-After": str(exc.retry_after)}
+        except SignInLinkSent as exc:
+            return render_template("auth/message.html", title=_("Check your e-mail"),
+                                   message=str(exc))
         except AuthenticationFailed as exc:
-            error = str(exc)
+            error, status = str(exc), 401
         else:
             session.clear()  # a fresh session on sign-in
-            login_user(session_user(user), remember=bool(request.form.get("remember")))
-            flash(_("Signed in as %(name)s.", name=user.name), "success")
+            login_user(session_user(signed_in), remember=bool(request.form.get("remember")))
+            flash(_("Signed in as %(name)s.", name=signed_in.user.name), "success")
             return redirect(safe_next(request.form.get("next") or request.args.get("next")))
     return render_template("auth/login.html", error=error,
                            email=request.form.get("email", ""),
-                           next=request.values.get("next", "")), 401 if error else 200
+                           next=request.values.get("next", "")), status, headers
+
+
+@bp.route("/login/link/<token>", methods=["GET", "POST"])
+@limiter.limit(_sensitive_limit, methods=["POST"])
+def sign_in_link(token: str):
+    """The e-mailed one-time sign-in link; a button, so that mail scanners do not use it up."""
+    if request.method == "POST":
+        try:
+            signed_in = accounts.user_sign_in_with_link(current_identity(), token)
+        except InvalidInput as exc:
+            return render_template("auth/message.html", title=_("Link not valid"),
+                                   message=exc.errors["token"]), 400
+        session.clear()
+        login_user(session_user(signed_in))
+        flash(_("Signed in as %(name)s.", name=signed_in.user.name), "success")
+        return redirect(url_for("pages.home"))
+    return render_template("auth/sign_in_link.html")
 
 
 @bp.post("/logout")
 def logout():
+    token = getattr(current_user, "session_token", None)
+    if token and not current_identity().is_anonymous:
+        accounts.user_sign_out(current_identity(), token)
     logout_user()
     session.clear()
     flash(_("You are signed out."), "success")
@@ -146,14 +159,14 @@ def account():
 def change_password():
     identity = current_identity()
     try:
-        accounts.user_change_password(identity, request.form.get("current_password", ""),
-                                      request.form.get("new_password", ""))
+        signed_in = accounts.user_change_password(identity,
+                                                  request.form.get("current_password", ""),
+                                                  request.form.get("new_password", ""))
     except InvalidInput as exc:
         user = accounts.user_get(identity, identity.user_id)
         return render_template("auth/account.html", user=user, errors=exc.errors,
                                organizations=organizations.organizations_all(identity)), 400
-    user = accounts.user_get(identity, identity.user_id)
-    login_user(session_user(user))  # the password change ended other sessions, not this one
+    login_user(session_user(signed_in))  # the password change ended other sessions, not this one
     flash(_("Your password is changed; other sessions are signed out."), "success")
     return redirect(url_for("auth.account"))
 

@@ -10,7 +10,7 @@ from flask_login import login_required
 from kb.extensions import limiter
 from kb.services import exchange
 from kb.services.errors import Conflict, InvalidInput, ServiceError
-from kb.views.helpers import current_identity
+from kb.views.helpers import current_identity, safe_next
 
 bp = Blueprint("exchange", __name__)
 
@@ -113,10 +113,8 @@ def organization_follow(slug: str):
     exchange.organization_follow(current_identity(), slug, follow)
     flash(_("You follow this organization: you are notified when it publishes a practice.")
           if follow else _("You no longer follow this organization."), "success")
-    back = request.form.get("next", "")
-    if not back.startswith("/") or back.startswith("//"):
-        back = url_for("pages.organization_detail", slug=slug)
-    return redirect(back)
+    return redirect(safe_next(request.form.get("next"),
+                              url_for("pages.organization_detail", slug=slug)))
 
 
 # ------------------------------------------------------------ cities like mine

@@ -2,37 +2,64 @@
 
 from __future__ import annotations
 
-from flask import g, request
+import unicodedata
+from urllib.parse import urlsplit
+
+from flask import g, request, url_for
 from flask_login import UserMixin, current_user
 
 from kb.services.identity import ANONYMOUS, Identity
 
 
 class SessionUser(UserMixin):
-    """What Flask-Login keeps in the session: the account id and its session version.
+    """What Flask-Login keeps in the session and remember-me cookies: the account id, its
+    session version and the token of a server-side session.
 
-    Changing the password or deleting the account bumps the version, which
-    ends every other session of that account.
+    Signing out closes the server-side session; changing the password or deleting the
+    account bumps the version and closes every session of that account.
     """
 
-    def __init__(self, user):
+    def __init__(self, user, session_token: str):
         self.user = user
-        self.id = f"{user.id}:{user.session_version}"
+        self.session_token = session_token
+        self.id = f"{user.id}:{user.session_version}:{session_token}"
 
 
-def session_user(user) -> SessionUser:
-    return SessionUser(user)
+def session_user(signed_in) -> SessionUser:
+    """The Flask-Login user for a service's SignedIn result."""
+    return SessionUser(signed_in.user, signed_in.session_token)
 
 
 def load_session_user(session_id: str):
     from kb.services.accounts import user_for_session
 
     try:
-        user_id, version = (int(part) for part in session_id.split(":"))
+        user_id, version, token = session_id.split(":")
+        user = user_for_session(int(user_id), int(version), token)
     except ValueError:
         return None
-    user = user_for_session(user_id, version)
-    return SessionUser(user) if user else None
+    return SessionUser(user, token) if user else None
+
+
+def safe_next(target: str | None, fallback: str | None = None) -> str:
+    """Where to send someone after a form: `target` if it is a path on this site.
+
+    Every view that redirects to a target taken from the request goes through here.
+    Browsers drop tabs and line breaks inside a URL and read a backslash as a slash, so
+    "/<tab>/evil.example/" or "/<backslash>evil.example" lead to another site: a target with any
+    control character or backslash is refused, and so is one with a scheme or a host,
+    or one not starting with a single slash. Refused targets give `fallback` (the home page).
+    """
+    fallback = fallback or url_for("pages.home")
+    if not target or "\\" in target \
+            or any(unicodedata.category(c).startswith("C") for c in target):
+        return fallback
+    if not target.startswith("/") or target.startswith("//"):
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return fallback
+    return target
 
 
 def current_identity() -> Identity:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+import re
+
 from sqlalchemy import select
 
 from kb.db import session
 from kb.mail import read_outbox
 from kb.models import User
 from tests.auth_helpers import last_link, path_of, post
+
+ERROR_RE = re.compile(r'<div class="error-summary" role="alert"><p>(.*?)</p>', re.S)
 
 
 def test_register_verify_and_sign_in(app, client, auth):
@@ -103,16 +108,37 @@ def test_delete_account_removes_personal_data(app, client, auth):
     assert auth.login().status_code == 401
 
 
+EVIL_TARGETS = ("https://evil.example/", "//evil.example", "/\\evil.example", "\\\\evil",
+                "javascript:x", "/\t/evil.example/", "/\r\nSet-Cookie: a=b", "/x\ny",
+                "https:/evil.example", " //evil.example")
+
+
 def test_next_redirects_only_within_the_site(client, auth):
     auth.register()
     auth.verify()
     inside = auth.login(next="/practices?theme=water")
     assert inside.headers["Location"] == "/practices?theme=water"
+    # a signed-in person opening the sign-in page goes on to `next` the same way
+    assert client.get("/login", query_string={"next": "/themes/water"}).headers[
+        "Location"] == "/themes/water"
+    for evil in EVIL_TARGETS:
+        response = client.get("/login", query_string={"next": evil})
+        assert response.status_code == 302 and response.headers["Location"] == "/", repr(evil)
     auth.logout()
-    for evil in ("https://evil.example/", "//evil.example", "/\\evil.example", "javascript:x"):
-        response = auth.login(next=evil)
-        assert response.headers["Location"] == "/", evil
-        auth.logout()
+    assert auth.login(next="/\t/evil.example/").headers["Location"] == "/"
+
+
+def test_follow_form_redirects_only_within_the_site(client, make_user):
+    make_user("ana@city.example")
+    post(client, "/login", {"email": "ana@city.example", "password": "correct horse battery"})
+    url = "/organizations/riverton-fictional-example-town/follow"
+    good = post(client, url, {"next": "/practices?theme=water"}, token_from="/")
+    assert good.headers["Location"] == "/practices?theme=water"
+    for evil in EVIL_TARGETS:
+        response = post(client, url, {"next": evil}, token_from="/")
+        assert response.status_code == 302, repr(evil)
+        assert response.headers["Location"] == "/organizations/riverton-fictional-example-town", \
+            repr(evil)
 
 
 def test_forms_without_csrf_token_are_refused(client):
@@ -142,24 +168,170 @@ def test_session_cookie_flags(client, auth):
     assert any(c.startswith("remember_token=") and "HttpOnly" in c for c in cookies)
 
 
-def test_burst_of_wrong_passwords_is_locked_then_slowed_while_others_sign_in(
-        app, client, make_user):
+ATTACKER, OWNER = "203.0.113.9", "198.51.100.7"
+
+
+def client_at(app, address):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def sign_in(client, email, password="correct horse battery", **extra):
+    return post(client, "/login", {"email": email, "password": password, **extra})
+
+
+def signed_in(client) -> bool:
+    return "Sign out" in client.get("/").get_data(as_text=True)
+
+
+def test_wrong_passwords_lock_out_the_address_not_the_owner(app, make_user):
     make_user("target@city.example")
+    attacker = client_at(app, ATTACKER)
+    statuses = [sign_in(attacker, "target@city.example", "wrong guess").status_code
+                for _ in range(5)]
+    assert statuses == [401] * 5
+    # the address is locked out of the account, even with the right password
+    locked = sign_in(attacker, "target@city.example")
+    assert locked.status_code == 429 and int(locked.headers["Retry-After"]) > 0
+    assert "Too many wrong passwords came from your network address" in locked.get_data(
+        as_text=True)
+    assert not signed_in(attacker)
+    # the owner, from another address, signs in with the right password
+    owner = client_at(app, OWNER)
+    assert sign_in(owner, "target@city.example").status_code == 302
+    assert signed_in(owner)
+    # and another account from the attacker's address is not locked either
     make_user("colleague@city.example")
-    statuses = []
-    for _ in range(12):
-        statuses.append(post(client, "/login", {"email": "target@city.example",
-                                                "password": "wrong guess"}).status_code)
-    assert statuses[:4] == [401] * 4
-    # the fifth wrong password locks the account; more attempts are rate limited
-    assert statuses[4] == 401
-    assert 429 in statuses[5:]
-    locked = post(app.test_client(), "/login", {"email": "target@city.example",
-                                                "password": "correct horse battery"})
-    assert locked.status_code in (401, 429)
-    if locked.status_code == 401:
-        assert "locked" in locked.get_data(as_text=True)
-    # another account, from the same address, is unaffected
-    other = post(client, "/login", {"email": "colleague@city.example",
-                                    "password": "correct horse battery"})
-    assert other.status_code == 302
+    assert sign_in(attacker, "colleague@city.example").status_code == 302
+
+
+def test_locked_out_answers_are_the_same_for_unknown_accounts(app, make_user):
+    make_user("target@city.example")
+    answers = {}
+    for email, address in (("target@city.example", "203.0.113.1"),
+                           ("nobody@city.example", "203.0.113.2")):
+        client = client_at(app, address)
+        responses = [sign_in(client, email, "wrong guess") for _ in range(7)]
+        answers[email] = [(r.status_code,
+                           ERROR_RE.search(r.get_data(as_text=True)).group(1).strip())
+                          for r in responses]
+    assert answers["target@city.example"] == answers["nobody@city.example"]
+    assert [status for status, _ in answers["nobody@city.example"]] == [401] * 5 + [429] * 2
+
+
+def test_an_address_guessing_many_accounts_is_locked_out(make_app, make_user):
+    app = make_app(LOGIN_ADDRESS_MAX_FAILURES=4)
+    from kb.services.accounts import user_create
+    from kb.services.identity import SYSTEM
+
+    with app.app_context():
+        user_create(SYSTEM, "kept@city.example", "Kept", "correct horse battery")
+    attacker = client_at(app, ATTACKER)
+    for n in range(4):
+        assert sign_in(attacker, f"guess{n}@city.example", "wrong guess").status_code == 401
+    assert sign_in(attacker, "kept@city.example").status_code == 429
+    assert sign_in(client_at(app, OWNER), "kept@city.example").status_code == 302
+
+
+def test_under_attack_the_owner_finishes_signing_in_with_an_emailed_link(make_app):
+    app = make_app(LOGIN_MAX_FAILURES=3, LOGIN_ACCOUNT_MAX_FAILURES=6)
+    from kb.services.accounts import user_create
+    from kb.services.identity import SYSTEM
+
+    with app.app_context():
+        user_create(SYSTEM, "target@city.example", "Target", "correct horse battery")
+    for address in ("203.0.113.1", "203.0.113.2"):
+        bot = client_at(app, address)
+        assert [sign_in(bot, "target@city.example", "wrong").status_code
+                for _ in range(3)] == [401] * 3
+    # another guess from a fresh address is refused as usual and sends nothing
+    assert sign_in(client_at(app, "203.0.113.3"), "target@city.example",
+                   "wrong").status_code == 401
+    with app.app_context():
+        assert read_outbox("target@city.example") == []
+    owner = client_at(app, OWNER)
+    answer = sign_in(owner, "target@city.example")
+    assert answer.status_code == 200
+    assert "follow the link we have just sent" in answer.get_data(as_text=True)
+    assert not signed_in(owner)
+    link = path_of(last_link(app, "target@city.example"))
+    assert owner.get(link).status_code == 200  # a button: mail scanners do not use the link up
+    assert post(owner, link, {}).status_code == 302
+    assert signed_in(owner)
+    reused = post(client_at(app, OWNER), link, {})
+    assert reused.status_code == 400 and "not valid any more" in reused.get_data(as_text=True)
+
+
+def test_forwarded_addresses_are_ignored_unless_proxies_are_trusted(make_app, make_user):
+    for trusted, owner_status in ((0, 429), (1, 302)):
+        app = make_app(TRUSTED_PROXIES=trusted)
+        from kb.services.accounts import user_create
+        from kb.services.identity import SYSTEM
+
+        with app.app_context():
+            user_create(SYSTEM, "target@city.example", "T", "correct horse battery")
+        attacker, owner = app.test_client(), app.test_client()
+        attacker.environ_base["HTTP_X_FORWARDED_FOR"] = ATTACKER
+        owner.environ_base["HTTP_X_FORWARDED_FOR"] = OWNER
+        for _ in range(5):
+            sign_in(attacker, "target@city.example", "wrong guess")
+        # both come through 127.0.0.1: only a trusted proxy's header tells them apart
+        assert sign_in(owner, "target@city.example").status_code == owner_status, trusted
+
+
+def test_logout_ends_copied_session_and_remember_cookies(app, client, make_user):
+    make_user("ana@city.example")
+    assert sign_in(client, "ana@city.example", remember="1").status_code == 302
+    session_cookie = client.get_cookie("session").value
+    remember_cookie = client.get_cookie("remember_token").value
+
+    def with_cookie(name, value):
+        copy = app.test_client()
+        copy.set_cookie(name, value)
+        return copy
+
+    assert signed_in(with_cookie("session", session_cookie))
+    assert signed_in(with_cookie("remember_token", remember_cookie))
+    assert post(client, "/logout", {}, token_from="/").status_code == 302
+    assert not signed_in(client)
+    assert not signed_in(with_cookie("session", session_cookie))
+    assert not signed_in(with_cookie("remember_token", remember_cookie))
+    # signing out here leaves the account's other sessions alone
+    other = app.test_client()
+    sign_in(other, "ana@city.example")
+    assert sign_in(client, "ana@city.example").status_code == 302
+    post(client, "/logout", {}, token_from="/")
+    assert signed_in(other)
+
+
+def test_password_reset_links_are_never_logged(app, client, make_user, caplog):
+    make_user("ana@city.example")
+    with caplog.at_level(logging.DEBUG):
+        post(client, "/password/forgot", {"email": "ana@city.example"})
+    link = last_link(app, "ana@city.example")
+    token = link.rsplit("/", 1)[1]
+    assert "Reset your password" in caplog.text  # the event is logged
+    assert token not in caplog.text and link not in caplog.text
+
+
+def test_registration_does_the_same_work_for_new_and_taken_addresses(app, auth, monkeypatch):
+    from kb.services import accounts
+
+    hashed = []
+    real = accounts.generate_password_hash
+
+    def counting(password, *args, **kwargs):
+        hashed.append(password)
+        return real(password, *args, **kwargs)
+
+    monkeypatch.setattr(accounts, "generate_password_hash", counting)
+    work = []
+    for _ in range(2):  # a new address, then the same address again (taken)
+        before_hashes = len(hashed)
+        with app.app_context():
+            before_mails = len(read_outbox())
+        assert "Check your e-mail" in auth.register().get_data(as_text=True)
+        with app.app_context():
+            work.append((len(hashed) - before_hashes, len(read_outbox()) - before_mails))
+    assert work[0] == work[1] == (1, 1)
