@@ -433,5 +433,6 @@ def user_for_session(user_id: int, version: int, token: str) -> User | None:
 
 
 __all__ = ["identity_for", "user_register", "user_verify_email", "user_authenticate",
-           "user_sign_in_with_link", "user_sign_out", "user_change_password", "user_request_password_reset", "user_reset_password",
+           "user_sign_in_with_link", "user_sign_out", "user_change_password",
+           "user_request_password_reset", "user_reset_password",
            "user_delete", "user_create", "user_set_role", "users_list"]

@@ -166,7 +166,10 @@ def change_password():
         user = accounts.user_get(identity, identity.user_id)
         return render_template("auth/account.html", user=user, errors=exc.errors,
                                organizations=organizations.organizations_all(identity)), 400
-    login_user(session_user(signed_in))  # the password change ended other sessions, not this one
+    # the password change ended every session: this one goes on under a new session
+    remembered = request.cookies.get(current_app.config.get("REMEMBER_COOKIE_NAME",
+                                                            "remember_token"))
+    login_user(session_user(signed_in), remember=bool(remembered))
     flash(_("Your password is changed; other sessions are signed out."), "success")
     return redirect(url_for("auth.account"))
 

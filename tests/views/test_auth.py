@@ -335,3 +335,20 @@ def test_registration_does_the_same_work_for_new_and_taken_addresses(app, auth, 
         with app.app_context():
             work.append((len(hashed) - before_hashes, len(read_outbox()) - before_mails))
     assert work[0] == work[1] == (1, 1)
+
+
+def test_a_password_change_ends_copied_cookies_but_keeps_this_device_remembered(app, client,
+                                                                                make_user):
+    make_user("ana@city.example")
+    sign_in(client, "ana@city.example", remember="1")
+    old_remember = client.get_cookie("remember_token").value
+    changed = post(client, "/account/password", {"current_password": "correct horse battery",
+                                                 "new_password": "a brand new secret"},
+                   token_from="/account")
+    assert changed.status_code == 302 and signed_in(client)
+    copy = app.test_client()
+    copy.set_cookie("remember_token", old_remember)
+    assert not signed_in(copy)
+    this_device = app.test_client()
+    this_device.set_cookie("remember_token", client.get_cookie("remember_token").value)
+    assert signed_in(this_device)
