@@ -62,10 +62,11 @@ def _serializer(purpose: str) -> URLSafeTimedSerializer:
 
 
 def _link(endpoint: str, **values) -> str:
-    from flask import has_request_context
+    """An absolute link for an e-mail, always on KB_BASE_URL.
 
-    if has_request_context():
-        return url_for(endpoint, _external=True, **values)
+    Never built from the request's Host header: a forged Host on the forgotten-password
+    form would otherwise put a valid token into a link to another site.
+    """
     base = current_app.config["BASE_URL"].rstrip("/")
     with current_app.test_request_context(base_url=base):
         return url_for(endpoint, _external=True, **values)

@@ -352,3 +352,19 @@ def test_a_password_change_ends_copied_cookies_but_keeps_this_device_remembered(
     this_device = app.test_client()
     this_device.set_cookie("remember_token", client.get_cookie("remember_token").value)
     assert signed_in(this_device)
+
+
+def test_reset_links_use_the_configured_address_not_the_request_host(make_app):
+    from kb.services.accounts import user_create
+    from kb.services.identity import SYSTEM
+
+    app = make_app(BASE_URL="https://practices.example.org")
+    with app.app_context():
+        user_create(SYSTEM, "ana@city.example", "Ana", "correct horse battery", "none")
+    client = app.test_client()
+    client.environ_base["HTTP_HOST"] = "evil.example"  # a forged Host on every request
+    assert "Check your e-mail" in post(client, "/password/forgot",
+                                       {"email": "ana@city.example"}).get_data(as_text=True)
+    link = last_link(app, "ana@city.example")
+    assert link.startswith("https://practices.example.org/")
+    assert "evil.example" not in link
