@@ -1,4 +1,4 @@
-"""The `kb` command: initialize, import, check, export, serve, search, reindex.
+"""The `kb` command: initialize, import, check, export, serve, search, reindex, mail.
 
 Every command that changes something calls the same service functions as the
 portal, as the installation's operator (the SYSTEM identity).
@@ -342,6 +342,51 @@ def network_add_moderator_command(network, email):
 
     _report(lambda: network_set_moderator(SYSTEM, network, email, True))
     click.echo(f"{email} moderates {network}")
+
+
+@main.group("mail")
+def mail_group():
+    """Outgoing e-mail: list the outbox, deliver what is due, resend a message."""
+
+
+@mail_group.command("list")
+@click.option("--pending", "status", flag_value="pending",
+              help="Only messages waiting for their first or next attempt.")
+@click.option("--failed", "status", flag_value="failed",
+              help="Only messages whose attempts ran out.")
+@click.option("--sent", "status", flag_value="sent", help="Only delivered messages.")
+@click.option("--limit", default=200, show_default=True, help="Newest messages shown.")
+@with_appcontext
+def mail_list_command(status, limit):
+    """Print the outbox, newest first: id, status, attempts, recipient, subject, last error."""
+    from kb.services.identity import SYSTEM
+    from kb.services.mail import mail_list, mail_status
+
+    rows = _report(lambda: mail_list(SYSTEM, status, limit))
+    click.echo(f"{len(rows)} messages")
+    for row in rows:
+        state = mail_status(row)
+        when = row.sent_at if state == "sent" else row.next_attempt_at
+        line = (f"{row.id}  {state}  attempts={row.attempts}  "
+                f"{when.isoformat(sep=' ', timespec='seconds') if when else '-'}  "
+                f"{row.recipient}  {row.subject}")
+        if row.last_error and state != "sent":
+            line += f"  [{row.last_error}]"
+        click.echo(line)
+
+
+@mail_group.command("send")
+@click.argument("mail_id", required=False, type=int)
+@with_appcontext
+def mail_send_command(mail_id):
+    """Deliver every due message, or resend message MAIL_ID; exits 1 when one failed."""
+    from kb.services.identity import SYSTEM
+    from kb.services.mail import mail_send
+
+    result = _report(lambda: mail_send(SYSTEM, mail_id))
+    click.echo(f"{len(result.sent)} sent, {len(result.failed)} failed, "
+               f"{len(result.left)} left for the next run")
+    sys.exit(1 if result.failed or result.left else 0)
 
 
 @main.command("serve")

@@ -68,6 +68,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SMTP_USERNAME", None, "SMTP user name, if the server needs one."),
     Setting("SMTP_PASSWORD", None, "SMTP password, if the server needs one."),
     Setting("SMTP_STARTTLS", True, "Use STARTTLS with the SMTP server.", _bool),
+    Setting("SMTP_TIMEOUT", 10.0,
+            "Seconds to wait for the SMTP server before an attempt counts as failed.", float),
+    Setting("MAIL_MAX_ATTEMPTS", 5,
+            "Delivery attempts per message before it is marked failed (`kb mail send ID` "
+            "resends it).", int),
     Setting("RATELIMIT_STORAGE_URI", "memory://",
             "Where rate-limit counters live (Flask-Limiter storage URI). memory:// is correct "
             "for one process (kb serve); with several worker processes or nodes use a shared "
