@@ -99,7 +99,8 @@ def _import_with_progress(directory: Path) -> bool:
     for path, found in problems:
         _print_problems(path, found)
     click.echo(f"{len(report.created)} created, {len(report.updated)} updated, "
-               f"{len(report.unchanged)} unchanged, {len(report.failed)} failed")
+               f"{len(report.unchanged)} unchanged, {len(report.failed)} failed, "
+               f"{len(report.refused)} refused")
     return report.ok
 
 
@@ -132,7 +133,9 @@ def import_command(directory: Path):
     """Import every DIRECTORY/*.md (upsert by slug; unchanged files are skipped).
 
     Prints one line per problem as path:line: field: message; the good files
-    are imported anyway; exits 1 when any file failed.
+    are imported anyway. A file is refused when it would publish over an
+    archived practice or widen who may see a network-only one. Exits 1 when
+    any file failed or was refused.
     """
     from kb.bootstrap import init_database
 
@@ -161,14 +164,19 @@ def check_command(paths):
               help="Also write network-only practices (a full backup).")
 @with_appcontext
 def export_command(directory: Path, include_network: bool):
-    """Write every published public practice as DIRECTORY/<slug>.md, exactly as stored."""
+    """Make DIRECTORY hold every published public practice as <slug>.md, exactly as stored.
+
+    Files of practices that are archived, unpublished, deleted or network-only
+    are removed; files the knowledge base does not know are left alone.
+    """
     from kb.services.identity import SYSTEM
     from kb.services.practices import practices_export
 
     with _Progress(f"Exporting to {directory}") as bar:
-        written = practices_export(SYSTEM, directory, on_file=bar.step, on_total=bar.start,
-                                   include_network=include_network)
-    click.echo(f"{len(written)} practices written to {directory}")
+        result = practices_export(SYSTEM, directory, on_file=bar.step, on_total=bar.start,
+                                  include_network=include_network)
+    click.echo(f"{len(result.exported)} practices in {directory} ({len(result.written)} "
+               f"written, {len(result.removed)} removed)")
 
 
 @main.command("reindex")
