@@ -48,8 +48,10 @@ SETTINGS: tuple[Setting, ...] = (
             "Create the database and import the seed practices when the portal starts on an "
             "empty database.", _bool),
     Setting("EXPORT_DIR", None,
-            "When set, every published practice is mirrored there as <slug>.md after each "
-            "change (for keeping a network's KB in git)."),
+            "When set, the published public practices are mirrored there as <slug>.md after "
+            "each change, following the change log: changed files are written, files of "
+            "archived, unpublished and network-only practices removed (for keeping a "
+            "network's KB in git)."),
     Setting("PER_PAGE", 20, "Practices per page in lists and search results.", int),
     Setting("SEARCH_LOCK_TIMEOUT", 10.0,
             "Seconds a writer waits for the search index lock before giving up.", float),
