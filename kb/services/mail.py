@@ -2,11 +2,12 @@
 
 `queue_mail` writes a mail_outbox row in the caller's unit of work, so a
 rolled-back change sends nothing and a committed one cannot lose its mail.
-After the commit the unit of work delivers the rows it queued (and only
-those: a request never works through a backlog). A failed delivery is
-recorded on the row and retried with growing delays by `kb mail send`
-(run it from cron or a timer) until KB_MAIL_MAX_ATTEMPTS; the log says which
-attempt failed and when the next one is due.
+After the commit the unit of work delivers the rows it queued and, when
+that worked, a few older messages whose retry is due (a request never works
+through a backlog). A failed delivery is recorded on the row and retried
+with growing delays, by later requests and by `kb mail send` (run it from
+cron or a timer), until KB_MAIL_MAX_ATTEMPTS; the log says which attempt
+failed and when the next one is due.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ RETRY_DELAYS = (dt.timedelta(minutes=1), dt.timedelta(minutes=5), dt.timedelta(m
                 dt.timedelta(hours=2), dt.timedelta(hours=6))
 # while one process delivers a row, no other picks it up
 CLAIM = dt.timedelta(minutes=5)
+# after a request's own messages went out, this many older due ones (retries) go too
+RIDE_ALONG = 5
 # errors that mean the server cannot be reached: the rest of a batch waits for the next run
 UNREACHABLE = (ConnectionError, TimeoutError, socket.gaierror, smtplib.SMTPConnectError,
                smtplib.SMTPServerDisconnected)
@@ -59,7 +62,7 @@ def queue_mail(uow: UnitOfWork, to: str, subject: str, body: str,
     rows = _queued.get(uow)
     if rows is None:
         rows = _queued[uow] = []
-        uow.on_commit(lambda: mail_deliver(ids=[r.id for r in rows]))
+        uow.on_commit(lambda: _deliver_after_commit(rows))
     rows.append(row)
     return row
 
@@ -72,8 +75,15 @@ class Delivery:
     left: list[int] = field(default_factory=list)
 
 
-def mail_deliver(ids: list[int] | None = None) -> Delivery:
-    """Deliver the due outbox rows (only `ids` when given), oldest first.
+def _deliver_after_commit(rows: list[MailOutbox]) -> None:
+    """Deliver what a unit of work queued; when that worked, a few due retries too."""
+    own = mail_deliver(ids=[r.id for r in rows])
+    if own.sent and not own.failed:
+        mail_deliver(limit=RIDE_ALONG)
+
+
+def mail_deliver(ids: list[int] | None = None, limit: int | None = None) -> Delivery:
+    """Deliver the due outbox rows (only `ids` when given, at most `limit`), oldest first.
 
     Each row is claimed before it is sent, so two processes never send it twice;
     each outcome is committed on its own.
@@ -86,6 +96,8 @@ def mail_deliver(ids: list[int] | None = None) -> Delivery:
         if not ids:
             return Delivery()
         query = query.where(MailOutbox.id.in_(ids))
+    if limit is not None:
+        query = query.limit(limit)
     due = list(s.scalars(query))
     s.commit()
     result = Delivery()

@@ -211,3 +211,29 @@ def test_the_file_outbox_keeps_reply_to_and_one_message_per_row(app):
         assert [m["To"] for m in read_outbox()] == ["a@city.example", "b@city.example"]
         assert read_outbox("a@city.example")[0]["Reply-To"] == "asker@kb.example"
         assert read_outbox("a@city.example")[0].get_content() == "Hello\nthere\n"
+
+
+def test_a_due_retry_goes_out_with_the_next_message(make_app, smtp_server):
+    handler, port = smtp_server
+    app = make_app(SMTP_HOST="127.0.0.1", SMTP_PORT=port, SMTP_STARTTLS=False)
+    with app.app_context():
+        user_id = add_user("ana@city.example")
+        with UnitOfWork() as uow:
+            notify(uow, [user_id], "submission_state", "Published: first", "/x")
+        [first] = outbox_rows()
+        assert first.sent_at is None
+        make_due(first.id)
+        with UnitOfWork() as uow:
+            notify(uow, [user_id], "submission_state", "Published: second", "/y")
+        assert all(row.sent_at is not None for row in outbox_rows())
+    assert ["Published: second" in content for _, content in handler.received] == [True, False]
+
+
+def test_an_older_installation_gets_the_outbox_table_on_start(make_app, tmp_path):
+    from sqlalchemy import inspect
+
+    instance = str(tmp_path / "upgraded")
+    old = make_app(INSTANCE_PATH=instance)
+    MailOutbox.__table__.drop(old.extensions["kb.db"].engine)
+    new = make_app(INSTANCE_PATH=instance)
+    assert inspect(new.extensions["kb.db"].engine).has_table("mail_outbox")
