@@ -177,7 +177,11 @@ def _store_published(uow: UnitOfWork, identity: Identity, doc: PracticeDoc,
     now = utcnow()
     if practice is not None and practice.current_revision is not None \
             and practice.current_revision.content_hash == digest \
-            and practice.status in (PracticeStatus.PUBLISHED, PracticeStatus.ARCHIVED):
+            and practice.status == PracticeStatus.PUBLISHED:
+        return ImportOutcome(doc.slug, "unchanged")
+    if practice is not None and practice.status == PracticeStatus.ARCHIVED and digest in {
+            r.content_hash for r in (practice.current_revision, practice.published_revision)
+            if r is not None}:
         # an archived practice's own document changes nothing: it stays archived
         return ImportOutcome(doc.slug, "unchanged")
     if practice is not None:

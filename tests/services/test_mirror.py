@@ -105,6 +105,17 @@ def test_an_import_never_publishes_over_an_archived_practice(app):
         assert revisions(RIVERTON) == before
 
 
+def test_the_archived_document_stays_unchanged_while_an_older_one_is_under_review(app):
+    with app.test_request_context():
+        edited = fixture_text(RIVERTON).replace("knock on doors", "knock on every door")
+        practice_import(SYSTEM, edited, f"{RIVERTON}.md")
+        ed.practice_archive(SYSTEM, RIVERTON)
+        ed.revision_restore(SYSTEM, RIVERTON, 1)  # the first version, submitted again
+        assert practice_import(SYSTEM, edited, f"{RIVERTON}.md").action == "unchanged"
+        assert practice(RIVERTON).status == "archived"
+        assert revisions(RIVERTON) == [1, 2, 3]
+
+
 def test_an_import_never_widens_who_sees_a_practice(app):
     with app.app_context():
         network_only = practice(NETWORK_ONLY)
