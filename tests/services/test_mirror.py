@@ -136,3 +136,24 @@ def test_an_import_never_widens_who_sees_a_practice(app):
         assert revisions(NETWORK_ONLY) == before
         # narrowing needs no moderator
         assert practice_import(SYSTEM, narrowed(RIVERTON), f"{RIVERTON}.md").action == "updated"
+
+
+def test_a_busy_mirror_never_blocks_for_long_and_loses_nothing(mirrored_app, mirror,
+                                                               monkeypatch, caplog):
+    import fcntl
+    from pathlib import Path
+
+    from kb.services import mirror as mirror_module
+
+    monkeypatch.setattr(mirror_module, "LOCK_TIMEOUT", 0.1)
+    lock = Path(mirrored_app.instance_path) / ".export-mirror.lock"
+    with mirrored_app.test_request_context():
+        with open(lock, "w") as held:  # another process is writing the mirror
+            fcntl.flock(held, fcntl.LOCK_EX)
+            ed.practice_archive(SYSTEM, RIVERTON)
+            fcntl.flock(held, fcntl.LOCK_UN)
+        assert RIVERTON in md_files(mirror)
+        assert "is busy; this change is written by its next run" in caplog.text
+        ed.practice_archive(SYSTEM, "solby-medborgarbudget")
+    assert RIVERTON not in md_files(mirror)
+    assert "solby-medborgarbudget" not in md_files(mirror)
