@@ -65,6 +65,8 @@ def ensure_ready() -> None:
                 log.info("imported %d practices from %s (%d failed)",
                          len(report.created) + len(report.updated),
                          current_app.config["SEED_DIR"], len(report.failed))
+        else:
+            get_db().create_all()  # tables a newer version added, such as mail_outbox
         if not get_index().exists():
             log.info("search index missing: rebuilding it")
         search_catch_up()

@@ -1,4 +1,4 @@
-"""The `kb` command: initialize, import, check, export, serve, search, reindex.
+"""The `kb` command: initialize, import, check, export, serve, search, reindex, mail.
 
 Every command that changes something calls the same service functions as the
 portal, as the installation's operator (the SYSTEM identity).
@@ -99,7 +99,8 @@ def _import_with_progress(directory: Path) -> bool:
     for path, found in problems:
         _print_problems(path, found)
     click.echo(f"{len(report.created)} created, {len(report.updated)} updated, "
-               f"{len(report.unchanged)} unchanged, {len(report.failed)} failed")
+               f"{len(report.unchanged)} unchanged, {len(report.failed)} failed, "
+               f"{len(report.refused)} refused")
     return report.ok
 
 
@@ -132,7 +133,9 @@ def import_command(directory: Path):
     """Import every DIRECTORY/*.md (upsert by slug; unchanged files are skipped).
 
     Prints one line per problem as path:line: field: message; the good files
-    are imported anyway; exits 1 when any file failed.
+    are imported anyway. A file is refused when it would publish over an
+    archived practice or widen who may see a network-only one. Exits 1 when
+    any file failed or was refused.
     """
     from kb.bootstrap import init_database
 
@@ -161,14 +164,19 @@ def check_command(paths):
               help="Also write network-only practices (a full backup).")
 @with_appcontext
 def export_command(directory: Path, include_network: bool):
-    """Write every published public practice as DIRECTORY/<slug>.md, exactly as stored."""
+    """Make DIRECTORY hold every published public practice as <slug>.md, exactly as stored.
+
+    Files of practices that are archived, unpublished, deleted or network-only
+    are removed; files the knowledge base does not know are left alone.
+    """
     from kb.services.identity import SYSTEM
     from kb.services.practices import practices_export
 
     with _Progress(f"Exporting to {directory}") as bar:
-        written = practices_export(SYSTEM, directory, on_file=bar.step, on_total=bar.start,
-                                   include_network=include_network)
-    click.echo(f"{len(written)} practices written to {directory}")
+        result = practices_export(SYSTEM, directory, on_file=bar.step, on_total=bar.start,
+                                  include_network=include_network)
+    click.echo(f"{len(result.exported)} practices in {directory} ({len(result.written)} "
+               f"written, {len(result.removed)} removed)")
 
 
 @main.command("reindex")
@@ -342,6 +350,51 @@ def network_add_moderator_command(network, email):
 
     _report(lambda: network_set_moderator(SYSTEM, network, email, True))
     click.echo(f"{email} moderates {network}")
+
+
+@main.group("mail")
+def mail_group():
+    """Outgoing e-mail: list the outbox, deliver what is due, resend a message."""
+
+
+@mail_group.command("list")
+@click.option("--pending", "status", flag_value="pending",
+              help="Only messages waiting for their first or next attempt.")
+@click.option("--failed", "status", flag_value="failed",
+              help="Only messages whose attempts ran out.")
+@click.option("--sent", "status", flag_value="sent", help="Only delivered messages.")
+@click.option("--limit", default=200, show_default=True, help="Newest messages shown.")
+@with_appcontext
+def mail_list_command(status, limit):
+    """Print the outbox, newest first: id, status, attempts, recipient, subject, last error."""
+    from kb.services.identity import SYSTEM
+    from kb.services.mail import mail_list, mail_status
+
+    rows = _report(lambda: mail_list(SYSTEM, status, limit))
+    click.echo(f"{len(rows)} messages")
+    for row in rows:
+        state = mail_status(row)
+        when = row.sent_at if state == "sent" else row.next_attempt_at
+        line = (f"{row.id}  {state}  attempts={row.attempts}  "
+                f"{when.isoformat(sep=' ', timespec='seconds') if when else '-'}  "
+                f"{row.recipient}  {row.subject}")
+        if row.last_error and state != "sent":
+            line += f"  [{row.last_error}]"
+        click.echo(line)
+
+
+@mail_group.command("send")
+@click.argument("mail_id", required=False, type=int)
+@with_appcontext
+def mail_send_command(mail_id):
+    """Deliver every due message, or resend message MAIL_ID; exits 1 when one failed."""
+    from kb.services.identity import SYSTEM
+    from kb.services.mail import mail_send
+
+    result = _report(lambda: mail_send(SYSTEM, mail_id))
+    click.echo(f"{len(result.sent)} sent, {len(result.failed)} failed, "
+               f"{len(result.left)} left for the next run")
+    sys.exit(1 if result.failed or result.left else 0)
 
 
 @main.command("serve")

@@ -48,8 +48,10 @@ SETTINGS: tuple[Setting, ...] = (
             "Create the database and import the seed practices when the portal starts on an "
             "empty database.", _bool),
     Setting("EXPORT_DIR", None,
-            "When set, every published practice is mirrored there as <slug>.md after each "
-            "change (for keeping a network's KB in git)."),
+            "When set, the published public practices are mirrored there as <slug>.md after "
+            "each change, following the change log: changed files are written, files of "
+            "archived, unpublished and network-only practices removed (for keeping a "
+            "network's KB in git)."),
     Setting("PER_PAGE", 20, "Practices per page in lists and search results.", int),
     Setting("SEARCH_LOCK_TIMEOUT", 10.0,
             "Seconds a writer waits for the search index lock before giving up.", float),
@@ -68,6 +70,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SMTP_USERNAME", None, "SMTP user name, if the server needs one."),
     Setting("SMTP_PASSWORD", None, "SMTP password, if the server needs one."),
     Setting("SMTP_STARTTLS", True, "Use STARTTLS with the SMTP server.", _bool),
+    Setting("SMTP_TIMEOUT", 10.0,
+            "Seconds to wait for the SMTP server before an attempt counts as failed.", float),
+    Setting("MAIL_MAX_ATTEMPTS", 5,
+            "Delivery attempts per message before it is marked failed (`kb mail send ID` "
+            "resends it).", int),
     Setting("RATELIMIT_STORAGE_URI", "memory://",
             "Where rate-limit counters live (Flask-Limiter storage URI). memory:// is correct "
             "for one process (kb serve); with several worker processes or nodes use a shared "

@@ -130,3 +130,73 @@ def test_reindex_rebuilds_and_search_still_answers(runner):
     assert result.exit_code == 0, result.output
     assert "Indexed 6 practices" in result.output
     assert "riverton-flood-wardens" in runner.invoke(main, ["search", "wardens"]).output
+
+
+def test_round_trip_keeps_an_archived_practice_archived(make_app, tmp_path):
+    from kb.services.editorial import practice_archive
+    from kb.services.identity import SYSTEM
+
+    app = make_app()
+    runner = app.test_cli_runner()
+    folder = tmp_path / "kb"
+    assert runner.invoke(main, ["export", str(folder)]).exit_code == 0
+    slug = "riverton-flood-wardens"
+    older = (folder / f"{slug}.md").read_text()
+    with app.test_request_context():
+        practice_archive(SYSTEM, slug, "replaced by a regional scheme")
+    exported = runner.invoke(main, ["export", str(folder)])
+    assert "4 practices in" in exported.output and "(0 written, 1 removed)" in exported.output
+    assert not (folder / f"{slug}.md").exists()
+    back = runner.invoke(main, ["import", str(folder)])
+    assert back.exit_code == 0, back.output
+    assert "0 created, 0 updated, 4 unchanged, 0 failed, 0 refused" in back.output
+    # a copy from before the archive, edited meanwhile, does not bring it back
+    (folder / f"{slug}.md").write_text(older.replace("knock on doors", "knock on every door"))
+    refused = runner.invoke(main, ["import", str(folder)])
+    assert refused.exit_code == 1
+    assert f"{folder}/{slug}.md:1: slug: '{slug}' is archived; a moderator restores it in the " \
+           "portal (the file was not imported)" in refused.output.splitlines()
+    assert "0 created, 0 updated, 4 unchanged, 0 failed, 1 refused" in refused.output
+    with app.app_context():
+        practice = session().scalar(select(Practice).where(Practice.slug == slug))
+        assert practice.status == "archived"
+        assert "every door" not in practice.published_revision.document
+
+
+def test_round_trip_never_makes_a_network_only_practice_public(make_app, tmp_path):
+    from kb.services.identity import ANONYMOUS, SYSTEM
+    from kb.services.practices import practice_import
+    from kb.services.search import practice_search
+
+    app = make_app()
+    runner = app.test_cli_runner()
+    folder = tmp_path / "kb"
+    runner.invoke(main, ["export", str(folder)])
+    slug = "riverton-flood-wardens"
+    public = (folder / f"{slug}.md").read_text()
+    with app.app_context():  # shared with one network only from now on
+        practice_import(SYSTEM, public.replace(
+            "license:", "visibility: network\nnetworks: [rivers]\nlicense:", 1), f"{slug}.md")
+    assert "(0 written, 1 removed)" in runner.invoke(main, ["export", str(folder)]).output
+    assert not (folder / f"{slug}.md").exists()
+    # an old public copy, and a network-only practice edited to public, are both refused
+    (folder / f"{slug}.md").write_text(public)
+    backup = tmp_path / "backup"
+    runner.invoke(main, ["export", "--include-network", str(backup)])
+    opened = (backup / "netzwerk-intern.md").read_text().replace("visibility: network",
+                                                                 "visibility: public")
+    (folder / "netzwerk-intern.md").write_text(opened)
+    result = runner.invoke(main, ["import", str(folder)])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert any(line.startswith(f"{folder}/netzwerk-intern.md:11: visibility: 'netzwerk-intern' "
+                               "is shared with networks only; making it public needs a "
+                               "moderator") for line in lines)
+    assert any(line.startswith(f"{folder}/{slug}.md:1: visibility: '{slug}' is shared with "
+                               "networks only") for line in lines)
+    assert "2 refused" in result.output
+    with app.app_context():
+        assert session().scalars(select(Practice.visibility).where(
+            Practice.slug.in_([slug, "netzwerk-intern"]))).all() == ["network", "network"]
+        found = practice_search(ANONYMOUS, "zebrafink").total
+        assert found == 0

@@ -445,3 +445,29 @@ class IndicatorMapping(Base):
     target_key: Mapped[str] = mapped_column(String(600))
     created_by_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+# ------------------------------------------------------------------- e-mail
+
+
+class MailOutbox(Base):
+    """An e-mail to send, written in the transaction of the change that caused it.
+
+    Delivered after the commit; a failure is recorded here and retried with
+    backoff until `sent_at` is set or the attempts run out (then
+    `next_attempt_at` is empty and `kb mail send --id` resends it).
+    """
+
+    __tablename__ = "mail_outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    # further headers: Message-ID (kept across retries), Reply-To when there is one
+    headers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTime, index=True)

@@ -21,7 +21,6 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from kb.db import session
-from kb.mail import send_mail
 from kb.models import (
     AuditEvent,
     JoinRequest,
@@ -43,6 +42,7 @@ from kb.services.errors import (
     TooManyAttempts,
 )
 from kb.services.identity import ANONYMOUS, Identity
+from kb.services.mail import queue_mail
 from kb.services.permissions import require
 from kb.services.uow import UnitOfWork
 
@@ -152,11 +152,10 @@ def user_register(identity: Identity, email: str, name: str, password: str) -> N
     existing = session().scalar(select(User).where(User.email == email))
     with UnitOfWork() as uow:
         if existing is not None:
-            uow.on_commit(lambda: send_mail(email, _("Someone tried to register with your address"),
-                                            _("Somebody tried to create an account with this "
-                                              "e-mail address, which already has one. If it was "
-                                              "you, sign in or reset your password:\n\n%(link)s",
-                                              link=_link("auth.forgot_password"))))
+            queue_mail(uow, email, _("Someone tried to register with your address"),
+                       _("Somebody tried to create an account with this e-mail address, "
+                         "which already has one. If it was you, sign in or reset your "
+                         "password:\n\n%(link)s", link=_link("auth.forgot_password")))
             return
         user = User(email=email, name=name, password_hash=password_hash)
         session().add(user)
@@ -164,10 +163,9 @@ def user_register(identity: Identity, email: str, name: str, password: str) -> N
         audit(identity, "user.register", "user", user.id)
         token = _serializer("verify").dumps({"uid": user.id, "email": email})
         link = _link("auth.verify_email", token=token)
-        uow.on_commit(lambda: send_mail(email, _("Confirm your e-mail address"),
-                                        _("Welcome, %(name)s. Confirm your address to finish "
-                                          "creating your account (the link is valid for 3 "
-                                          "days):\n\n%(link)s", name=name, link=link)))
+        queue_mail(uow, email, _("Confirm your e-mail address"),
+                   _("Welcome, %(name)s. Confirm your address to finish creating your account "
+                     "(the link is valid for 3 days):\n\n%(link)s", name=name, link=link))
 
 
 def user_verify_email(identity: Identity, token: str) -> User:
@@ -194,9 +192,10 @@ def user_resend_verification(identity: Identity, email: str) -> None:
     if user is None or user.is_verified or user.deleted_at:
         return
     token = _serializer("verify").dumps({"uid": user.id, "email": user.email})
-    send_mail(user.email, _("Confirm your e-mail address"),
-              _("Confirm your address to finish creating your account:\n\n%(link)s",
-                link=_link("auth.verify_email", token=token)))
+    with UnitOfWork() as uow:
+        queue_mail(uow, user.email, _("Confirm your e-mail address"),
+                   _("Confirm your address to finish creating your account:\n\n%(link)s",
+                     link=_link("auth.verify_email", token=token)))
 
 
 # ------------------------------------------------------------------ sign in
@@ -238,7 +237,8 @@ def user_authenticate(identity: Identity, email: str, password: str,
         raise AuthenticationFailed(_("Confirm your e-mail address first: follow the link we "
                                      "sent you."))
     if throttle.under_attack(keys, now):
-        _send_sign_in_link(user)
+        with UnitOfWork() as uow:
+            _send_sign_in_link(uow, user)
         raise SignInLinkSent(_("Many wrong passwords were tried for this account. To finish "
                                "signing in, follow the link we have just sent to your e-mail "
                                "address."))
@@ -258,9 +258,9 @@ def _sign_in_token_state(user: User) -> dict:
             "last": user.last_login_at.isoformat() if user.last_login_at else None}
 
 
-def _send_sign_in_link(user: User) -> None:
+def _send_sign_in_link(uow: UnitOfWork, user: User) -> None:
     token = _serializer("sign-in").dumps(_sign_in_token_state(user))
-    send_mail(user.email, _("Your sign-in link"),
+    queue_mail(uow, user.email, _("Your sign-in link"),
               _("Your password was entered correctly while many wrong passwords were being "
                 "tried for your account. Follow this link within 15 minutes to finish signing "
                 "in. If it was not you, change your password.\n\n%(link)s",
@@ -321,10 +321,11 @@ def user_request_password_reset(identity: Identity, email: str) -> None:
     if user is None:
         return
     token = _serializer("reset").dumps({"uid": user.id, "v": user.session_version})
-    send_mail(user.email, _("Reset your password"),
-              _("Follow this link within an hour to choose a new password. If you did not ask "
-                "for it, ignore this message.\n\n%(link)s",
-                link=_link("auth.reset_password", token=token)))
+    with UnitOfWork() as uow:
+        queue_mail(uow, user.email, _("Reset your password"),
+                   _("Follow this link within an hour to choose a new password. If you did "
+                     "not ask for it, ignore this message.\n\n%(link)s",
+                     link=_link("auth.reset_password", token=token)))
 
 
 def user_reset_password(identity: Identity, token: str, new: str) -> User:

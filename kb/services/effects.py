@@ -26,7 +26,6 @@ def _catch_up_search() -> None:
 
 
 def _mirror_files() -> None:
-    from kb.services.practices import practices_export
-    from kb.services.identity import SYSTEM
+    from kb.services.mirror import mirror_catch_up
 
-    practices_export(SYSTEM, current_app.config["EXPORT_DIR"])
+    mirror_catch_up(current_app.config["EXPORT_DIR"])

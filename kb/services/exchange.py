@@ -23,7 +23,6 @@ from sqlalchemy import select
 from kb.content.document import Outcome, Problem, ValidationFailed, serialize_practice, slugify
 from kb.content.vocab import EVIDENCE, POPULATION_BANDS, STAGES, population_band
 from kb.db import session
-from kb.mail import send_mail
 from kb.models import (
     Follow,
     IndicatorMapping,
@@ -39,6 +38,7 @@ from kb.models import (
 )
 from kb.services.errors import Conflict, InvalidInput, NotFound
 from kb.services.identity import Identity
+from kb.services.mail import queue_mail
 from kb.services.notifications import notify
 from kb.services.permissions import can, require, sees_network
 from kb.services.practices import (
@@ -1217,7 +1217,7 @@ def practice_contact(identity: Identity, slug: str, message: str) -> int:
     with UnitOfWork() as uow:
         audit(identity, "practice.contact", "practice", slug, recipients=len(recipients))
         for to in recipients:
-            uow.on_commit(lambda to=to: send_mail(to, subject, body, reply_to=sender.email))
+            queue_mail(uow, to, subject, body, reply_to=sender.email)
     return len(recipients)
 
 

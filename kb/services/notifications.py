@@ -6,9 +6,9 @@ from flask_babel import lazy_gettext
 from sqlalchemy import select
 
 from kb.db import session
-from kb.mail import send_mail
 from kb.models import Notification, NotificationOptOut, User, utcnow
 from kb.services.identity import Identity
+from kb.services.mail import queue_mail
 from kb.services.permissions import require
 from kb.services.uow import UnitOfWork
 
@@ -23,8 +23,9 @@ KINDS = {
 def notify(uow: UnitOfWork, user_ids, kind: str, message: str, link: str) -> None:
     """Queue a notification for each user who has not turned the kind off.
 
-    The site notification is written in the unit of work; the e-mail goes
-    after the commit.
+    The site notification and the e-mail are written in the unit of work; the
+    e-mail is delivered after the commit. The subject is the message on one line
+    (a moderator's comment may have several); the body keeps it whole.
     """
     ids = {i for i in user_ids if i}
     if not ids:
@@ -34,9 +35,7 @@ def notify(uow: UnitOfWork, user_ids, kind: str, message: str, link: str) -> Non
         NotificationOptOut.kind == kind, NotificationOptOut.user_id.in_(ids))))
     for user in s.scalars(select(User).where(User.id.in_(ids - off), User.deleted_at.is_(None))):
         s.add(Notification(user_id=user.id, kind=kind, message=message, link=link))
-        email, subject = user.email, message
-        uow.on_commit(lambda email=email, subject=subject: send_mail(
-            email, subject[:150], f"{subject}\n\n{link}"))
+        queue_mail(uow, user.email, message, f"{message}\n\n{link}")
 
 
 def notifications_list(identity: Identity, limit: int = 50) -> list[Notification]:

@@ -16,7 +16,6 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from kb.db import session
-from kb.mail import send_mail
 from kb.models import (
     ORGANIZATION_KINDS,
     Invitation,
@@ -33,6 +32,7 @@ from kb.models import (
 from kb.services.accounts import _link, audit, normalize_email, EMAIL_RE
 from kb.services.errors import Conflict, InvalidInput, NotFound
 from kb.services.identity import Identity
+from kb.services.mail import queue_mail
 from kb.services.permissions import require
 from kb.services.practices import Page, practice_list, slugify
 from kb.services.uow import UnitOfWork
@@ -169,12 +169,12 @@ def org_invite(identity: Identity, slug: str, email: str,
             expires_at=utcnow() + dt.timedelta(days=INVITATION_DAYS)))
         audit(identity, "org.invite", "organization", org.slug, email=email, role=role)
         link = _link("auth.accept_invitation", token=token)
-        uow.on_commit(lambda: send_mail(
-            email, _("Invitation to act for %(org)s", org=org.name),
+        queue_mail(
+            uow, email, _("Invitation to act for %(org)s", org=org.name),
             _("You are invited to join %(org)s on the practice exchange as %(role)s. Sign in or "
               "create an account with this e-mail address, then open this link (valid for "
               "%(days)d days):\n\n%(link)s", org=org.name, role=role, days=INVITATION_DAYS,
-              link=link)))
+              link=link))
 
 
 def invitation_accept(identity: Identity, token: str) -> Organization:
@@ -220,9 +220,9 @@ def membership_request(identity: Identity, slug: str, message: str = "") -> Join
             Membership.organization_id == org.id, Membership.role == MemberRole.ADMIN)))
         link = _link("auth.org_people", slug=org.slug)
         for email in admins:
-            uow.on_commit(lambda email=email: send_mail(
-                email, _("%(name)s asks to join %(org)s", name=identity.name, org=org.name),
-                _("Review the request here:\n\n%(link)s", link=link)))
+            queue_mail(
+                uow, email, _("%(name)s asks to join %(org)s", name=identity.name, org=org.name),
+                _("Review the request here:\n\n%(link)s", link=link))
     return request
 
 
@@ -243,10 +243,10 @@ def membership_decide(identity: Identity, request_id: int, approve: bool) -> Joi
               request.organization.slug, user=request.user_id)
         email, org_name = request.user.email, request.organization.name
         verdict = _("approved") if approve else _("declined")
-        uow.on_commit(lambda: send_mail(
-            email, _("Your request to join %(org)s was %(verdict)s", org=org_name,
-                     verdict=verdict),
-            _("Your request to join %(org)s was %(verdict)s.", org=org_name, verdict=verdict)))
+        queue_mail(
+            uow, email, _("Your request to join %(org)s was %(verdict)s", org=org_name,
+                          verdict=verdict),
+            _("Your request to join %(org)s was %(verdict)s.", org=org_name, verdict=verdict))
     return request
 
 

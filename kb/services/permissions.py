@@ -65,6 +65,11 @@ def _export(identity: Identity, _target=None) -> bool:
     return identity.is_site_admin
 
 
+@rule("mail.manage")
+def _mail_manage(identity: Identity, _target=None) -> bool:
+    return identity.is_site_admin
+
+
 @rule("search.reindex")
 def _reindex(identity: Identity, _target=None) -> bool:
     return identity.is_site_admin
@@ -215,6 +220,7 @@ ACTION_LABELS = {
     "practice.import": "import practices",
     "practice.export": "export practices",
     "search.reindex": "rebuild the search index",
+    "mail.manage": "list and resend outgoing e-mail",
     "user.manage": "manage accounts",
     "org.create": "create organizations",
     "org.manage": "manage this organization",

@@ -41,6 +41,7 @@ from kb.models import (
 from kb.services import effects
 from kb.services.errors import NotFound
 from kb.services.identity import Identity
+from kb.services.mirror import ExportResult, sync_directory
 from kb.services.permissions import require
 from kb.services.uow import UnitOfWork
 
@@ -71,18 +72,22 @@ class ImportReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     failed: list[tuple[str, list[Problem]]] = field(default_factory=list)
+    # valid documents the import may not apply (see _refusals): nothing was written
+    refused: list[tuple[str, list[Problem]]] = field(default_factory=list)
     warnings: list[tuple[str, list[Problem]]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        return not self.failed and not self.refused
 
 
 def practice_import(identity: Identity, text: str, filename: str | None = None) -> ImportOutcome:
     """Create or update a published practice from a document (idempotent by slug).
 
     An unchanged document (same content hash as the current revision) makes no
-    new revision and no change-log row.
+    new revision and no change-log row. A document that would publish over an
+    archived practice, or widen who may see a network-only one, is refused
+    (ValidationFailed naming the field): that takes a moderator in the portal.
     """
     require(identity, "practice.import")
     result = parse_practice(text, filename)
@@ -100,22 +105,36 @@ def practices_import_dir(
     directory: Path,
     on_file: Callable[[Path, str, list[Problem]], None] | None = None,
 ) -> ImportReport:
-    """Import every *.md file of a folder; good files go in even when others fail."""
+    """Import every *.md file of a folder; good files go in even when others fail.
+
+    Refused files (an archived practice, a widened visibility) are reported
+    like failed ones, each with its reason, and change nothing.
+    """
     require(identity, "practice.import")
     report = ImportReport()
     for path in sorted(Path(directory).glob("*.md")):
         problems: list[Problem] = []
-        result = parse_practice_bytes(path.read_bytes(), path.name)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:  # removed meanwhile (the export mirror may share the folder)
+            continue
+        result = parse_practice_bytes(data, path.name)
         if result.errors:
             report.failed.append((str(path), result.errors))
             problems = result.errors
             status = "failed"
         else:
-            text = path.read_bytes().decode("utf-8")
-            with UnitOfWork() as uow:
-                outcome = _store_published(uow, identity, result.practice, text)
-            getattr(report, outcome.action).append(outcome.slug)
-            status = outcome.action
+            text = data.decode("utf-8")
+            try:
+                with UnitOfWork() as uow:
+                    outcome = _store_published(uow, identity, result.practice, text)
+            except ValidationFailed as refusal:
+                report.refused.append((str(path), refusal.errors))
+                problems = refusal.errors
+                status = "refused"
+            else:
+                getattr(report, outcome.action).append(outcome.slug)
+                status = outcome.action
         if result.warnings:
             report.warnings.append((str(path), result.warnings))
         if on_file:
@@ -160,6 +179,15 @@ def _store_published(uow: UnitOfWork, identity: Identity, doc: PracticeDoc,
             and practice.current_revision.content_hash == digest \
             and practice.status == PracticeStatus.PUBLISHED:
         return ImportOutcome(doc.slug, "unchanged")
+    if practice is not None and practice.status == PracticeStatus.ARCHIVED and digest in {
+            r.content_hash for r in (practice.current_revision, practice.published_revision)
+            if r is not None}:
+        # an archived practice's own document changes nothing: it stays archived
+        return ImportOutcome(doc.slug, "unchanged")
+    if practice is not None:
+        refusals = _refusals(practice, doc, text)
+        if refusals:
+            raise ValidationFailed(refusals)
     org = _organization_for(doc)
     created = practice is None
     if created:
@@ -179,6 +207,37 @@ def _store_published(uow: UnitOfWork, identity: Identity, doc: PracticeDoc,
     practice.organization = org
     publish_revision(uow, practice, revision, doc, now)
     return ImportOutcome(doc.slug, "created" if created else "updated")
+
+
+def _refusals(practice: Practice, doc: PracticeDoc, text: str) -> list[Problem]:
+    """Why an import may not publish this document over the stored practice.
+
+    An import acts for the operator, not for a moderator: it never brings an
+    archived practice back, and never lets more people see a practice than its
+    last reviewed version allowed (network-only to public, or to more networks).
+    """
+    def line_of(key: str) -> int | None:
+        for number, line in enumerate(text.splitlines(), 1):
+            if line.startswith(f"{key}:"):
+                return number
+        return None
+
+    if practice.status == PracticeStatus.ARCHIVED:
+        return [Problem("slug", f"'{practice.slug}' is archived; a moderator restores it in the "
+                        "portal (the file was not imported)", line_of("slug"))]
+    reviewed = practice.published_revision or practice.current_revision
+    if reviewed is None or reviewed.visibility != "network":
+        return []
+    if doc.visibility != "network":
+        return [Problem("visibility", f"'{practice.slug}' is shared with networks only; making "
+                        "it public needs a moderator: submit the change in the portal (the file "
+                        "was not imported)", line_of("visibility"))]
+    added = sorted(set(doc.networks) - set(reviewed.networks or []))
+    if added:
+        return [Problem("networks", f"'{practice.slug}' would be shared with {', '.join(added)} "
+                        "too; sharing it more widely needs a moderator: submit the change in "
+                        "the portal (the file was not imported)", line_of("networks"))]
+    return []
 
 
 def publish_revision(uow: UnitOfWork, practice: Practice, revision: Revision,
@@ -237,35 +296,16 @@ def _fill_parsed_columns(revision: Revision, doc: PracticeDoc) -> None:
 def practices_export(identity: Identity, directory: Path,
                      on_file: Callable[[str], None] | None = None,
                      on_total: Callable[[int], None] | None = None,
-                     include_network: bool = False) -> list[str]:
-    """Write every published practice as <slug>.md, byte for byte as stored.
+                     include_network: bool = False) -> ExportResult:
+    """Make DIRECTORY hold every published practice as <slug>.md, byte for byte as stored.
 
-    Network-only practices are left out unless include_network is set (a full
-    backup by the operator).
+    Files whose text changed are rewritten; files of practices that are
+    archived, unpublished or deleted are removed, and so are network-only ones
+    unless include_network is set (a full backup by the operator). Files the
+    database knows nothing about are left alone.
     """
     require(identity, "practice.export")
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    written = []
-    query = _published()
-    if not include_network:
-        query = query.where(Practice.visibility == "public")
-    if on_total:
-        on_total(session().scalar(select(func.count()).select_from(query.subquery())))
-    for practice in session().scalars(
-            query.options(joinedload(Practice.published_revision)).order_by(Practice.slug)):
-        target = directory / f"{practice.slug}.md"
-        _write_atomically(target, practice.published_revision.document)
-        written.append(practice.slug)
-        if on_file:
-            on_file(practice.slug)
-    return written
-
-
-def _write_atomically(target: Path, text: str) -> None:
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_bytes(text.encode("utf-8"))
-    tmp.replace(target)
+    return sync_directory(Path(directory), include_network, on_file, on_total)
 
 
 # -------------------------------------------------------------------- reading

@@ -1,6 +1,6 @@
 """Unit of work: write, commit, then run the side effects.
 
-Side effects (search indexing, the file mirror) are registered while the
+Side effects (search indexing, the file mirror, mail delivery) are registered while the
 work happens and run only after the database commit succeeded, so nothing
 outside the database ever describes a change that was rolled back.
 """
@@ -38,5 +38,7 @@ class UnitOfWork:
             try:
                 effect()
             except Exception:  # an effect must not undo a committed change
-                log.exception("after-commit effect %r failed; it will be retried by the "
-                              "next catch-up", effect)
+                # each effect works from durable state (the change log, the mail
+                # outbox), so what it missed is picked up by its next run
+                log.exception("after-commit effect %r failed; the change is committed",
+                              effect)
