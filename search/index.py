@@ -56,6 +56,7 @@ from .schema import (DEFAULT_RANKING, FACETS, FACETS_BY_NAME, FIELD_LANGUAGES, S
 
 SORTS = ("relevance", "newest", "title", "adapted", "replicated")
 _GEN_RE = re.compile(r"^gen-(\d{6,})$")
+_TOC_RE = re.compile(r"^_MAIN_\d+\.toc$")
 _POINTER = "CURRENT"
 _STATE = "state.json"
 _POSTING_CACHE_BUDGET = 400_000   # docnums held in cached posting sets (memory bound)
@@ -409,7 +410,7 @@ class SearchIndex:
 
     def exists(self) -> bool:
         gen = self._current_generation()
-        return bool(gen) and windex.exists_in(self._p(gen))
+        return bool(gen) and _has_toc(self._p(gen))
 
     def last_change_id(self) -> int:
         gen = self._current_generation()
@@ -430,8 +431,15 @@ class SearchIndex:
         os.makedirs(self.path, exist_ok=True)
         return FileLock(self._p(name), self.lock_timeout)
 
-    def apply(self, changes, upto: int) -> None:
-        """Apply (practice_id, doc-or-None) changes in order, in one commit."""
+    def apply(self, changes, upto: int) -> bool:
+        """Apply (practice_id, doc-or-None) changes in order, in one commit.
+
+        ``upto`` is the last change id the documents describe (they were read
+        after it). Under the write lock, changes describing a state no newer than
+        the one already applied are dropped: a slow writer whose documents were
+        read before another writer's never overwrites the newer documents.
+        Returns whether the changes were applied.
+        """
         latest: OrderedDict[int, dict | None] = OrderedDict()
         for practice_id, doc in changes:
             latest.pop(int(practice_id), None)
@@ -443,6 +451,9 @@ class SearchIndex:
         lock.acquire()
         try:
             gen = self._current_generation()
+            current = self._read_state(gen)
+            if upto <= current:
+                return False
             if latest:
                 ix = windex.open_dir(self._p(gen), schema=SCHEMA)
                 try:
@@ -459,11 +470,10 @@ class SearchIndex:
                     writer.cancel()
                     raise
                 writer.commit()
-            current = self._read_state(gen)
-            if upto > current:
-                _write_json_atomic(self._p(gen, _STATE), {"last_change_id": int(upto)})
+            _write_json_atomic(self._p(gen, _STATE), {"last_change_id": int(upto)})
         finally:
             lock.release()
+        return True
 
     def rebuild(self, docs, last_change_id: int, total: int | None = None, progress=None) -> None:
         """Build a new generation from ``docs`` and swap it in atomically."""
@@ -547,7 +557,7 @@ class SearchIndex:
             return self._view
         self._close_view()
         gen = self._current_generation()
-        if gen is None or not windex.exists_in(self._p(gen)):
+        if gen is None or not _has_toc(self._p(gen)):
             # No index yet: answer from an empty in-memory one (creating one
             # here would make exists() true and hide the need to rebuild).
             ix = RamStorage().create_index(SCHEMA)
@@ -572,15 +582,21 @@ class SearchIndex:
             self._view = None
             self._pointer_token = None
 
-    def _read(self, fn):
-        """Run fn(view) under the lock; reopen once if the generation vanished."""
+    def _read(self, fn, attempts: int = 4):
+        """Run fn(view) under the lock; reopen if files vanished under the reader.
+
+        Another process may commit (Whoosh then removes the table of contents and
+        segments the reader was about to open) or swap in a rebuilt generation
+        between listing the files and opening them: reopening reads the new ones.
+        """
         with self._lock:
-            try:
-                return fn(self._current_view())
-            except (OSError, EOFError, windex.EmptyIndexError):
-                # the generation was swapped and removed under us: reopen once
-                self._close_view()
-                return fn(self._current_view())
+            for attempt in range(attempts):
+                try:
+                    return fn(self._current_view())
+                except (OSError, EOFError, windex.EmptyIndexError):
+                    self._close_view()
+                    if attempt == attempts - 1:
+                        raise
 
     def close(self) -> None:
         with self._lock:
@@ -978,6 +994,15 @@ class SearchIndex:
         """Practices most like a text being written (duplicate warning)."""
         text = "\n".join([title or "", summary or "", body or ""])
         return self._read(lambda view: self._similar(view, text, language, viewer, limit, set()))
+
+
+def _has_toc(path: str) -> bool:
+    """Whether a Whoosh index was committed in ``path``, without opening it
+    (opening races with a writer that replaces the table of contents)."""
+    try:
+        return any(_TOC_RE.match(name) for name in os.listdir(path))
+    except FileNotFoundError:
+        return False
 
 
 def _write_json_pointer(path: str, name: str) -> None:
