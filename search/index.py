@@ -28,6 +28,7 @@ visible-document sets, posting sets) is cached and rebuilt per segment.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
 import json
@@ -50,7 +51,7 @@ from .analysis import WORD_RE, field_language, fold
 from .highlight import HighlightTerms, snippet as make_snippet
 from .locking import FileLock
 from .querying import Built, QueryBuilder, has_operators, looks_broken, plain_words, query_terms
-from .results import Hit, IndexBusy, SearchResults, Viewer
+from .results import Hit, IndexBusy, IndexUnavailable, SearchResults, Viewer
 from .schema import (DEFAULT_RANKING, FACETS, FACETS_BY_NAME, FIELD_LANGUAGES, SCHEMA,
                      TEXT_PARTS, Ranking, text_field)
 
@@ -328,6 +329,21 @@ class _View:
 # --------------------------------------------------------------------------
 
 
+def _storage(method):
+    """Report a directory that cannot be read or written as IndexUnavailable."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except IndexUnavailable:
+            raise
+        except OSError as exc:
+            raise IndexUnavailable(self.path, exc) from exc
+
+    return wrapper
+
+
 def _weighting(ranking: Ranking):
     per_field = {}
     for lang in FIELD_LANGUAGES:
@@ -399,6 +415,8 @@ class SearchIndex:
                 name = fh.read().strip()
         except FileNotFoundError:
             return None
+        except OSError as exc:
+            raise IndexUnavailable(self.path, exc) from exc
         return name if _GEN_RE.match(name) else None
 
     def _generations(self) -> list[str]:
@@ -431,6 +449,7 @@ class SearchIndex:
         os.makedirs(self.path, exist_ok=True)
         return FileLock(self._p(name), self.lock_timeout)
 
+    @_storage
     def apply(self, changes, upto: int) -> bool:
         """Apply (practice_id, doc-or-None) changes in order, in one commit.
 
@@ -457,7 +476,11 @@ class SearchIndex:
             if latest:
                 ix = windex.open_dir(self._p(gen), schema=SCHEMA)
                 try:
-                    writer = ix.writer(timeout=lock.remaining(started), compound=False)
+                    # write.lock is the one writer lock of the directory; Whoosh's own
+                    # lock (_lk) would stay taken in this process after a writer that
+                    # failed to open (an unwritable directory) and block every later one
+                    writer = ix.writer(timeout=lock.remaining(started), compound=False,
+                                       _lk=False)
                 except LockError as exc:
                     raise IndexBusy(str(exc)) from exc
                 try:
@@ -475,6 +498,7 @@ class SearchIndex:
             lock.release()
         return True
 
+    @_storage
     def rebuild(self, docs, last_change_id: int, total: int | None = None, progress=None) -> None:
         """Build a new generation from ``docs`` and swap it in atomically."""
         build_lock = self._lock_file("build.lock")
@@ -593,9 +617,11 @@ class SearchIndex:
             for attempt in range(attempts):
                 try:
                     return fn(self._current_view())
-                except (OSError, EOFError, windex.EmptyIndexError):
+                except (OSError, EOFError, windex.EmptyIndexError) as exc:
                     self._close_view()
                     if attempt == attempts - 1:
+                        if isinstance(exc, OSError):
+                            raise IndexUnavailable(self.path, exc) from exc
                         raise
 
     def close(self) -> None:
@@ -1003,6 +1029,8 @@ def _has_toc(path: str) -> bool:
         return any(_TOC_RE.match(name) for name in os.listdir(path))
     except FileNotFoundError:
         return False
+    except OSError as exc:
+        raise IndexUnavailable(os.path.dirname(path), exc) from exc
 
 
 def _write_json_pointer(path: str, name: str) -> None:

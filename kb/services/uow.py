@@ -30,7 +30,7 @@ from typing import Callable
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from kb.db import session as current_session
+from kb.db import get_db, session as current_session
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +79,7 @@ class UnitOfWork:
                 raise
         finally:
             self.session.info.pop(_ACTIVE, None)
+        get_db().degraded = False  # a write went through: pooled connections are fine again
         for effect in self._effects:
             try:
                 effect()
