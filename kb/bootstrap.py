@@ -56,6 +56,7 @@ def init_database(seed: bool = True, on_file=None):
 def ensure_ready() -> None:
     """On start: initialize an empty installation and rebuild a missing index."""
     from kb.services.search import get_index, search_catch_up
+    from search import IndexUnavailable
 
     with _init_lock():
         if not database_ready() or not session().scalar(
@@ -67,7 +68,10 @@ def ensure_ready() -> None:
                          current_app.config["SEED_DIR"], len(report.failed))
         else:
             get_db().create_all()  # tables a newer version added, such as mail_outbox
-        if not get_index().exists():
-            log.info("search index missing: rebuilding it")
-        search_catch_up()
+        try:
+            if not get_index().exists():
+                log.info("search index missing: rebuilding it")
+            search_catch_up()
+        except IndexUnavailable as exc:  # the portal starts; searches answer 503 until fixed
+            log.error("search index %s cannot be used (%s)", exc.path, exc.reason)
         get_db().session.remove()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Flask, current_app
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 from kb.models import Base
@@ -25,9 +26,40 @@ class Database:
         self.engine: Engine = create_engine(url, **kwargs)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
+        # set when the database refused to be used; until a write succeeds again,
+        # every checkout opens a fresh connection (one opened while the file was
+        # read-only stays read-only for its whole life)
+        self.degraded = False
+        event.listen(self.engine, "checkout", self._fresh_while_degraded)
         self.session: scoped_session[Session] = scoped_session(
             sessionmaker(bind=self.engine, expire_on_commit=False)
         )
+
+    @property
+    def location(self) -> str:
+        """Where the data lives, for the log: the SQLite file or the URL without password."""
+        if self.engine.url.get_backend_name() == "sqlite":
+            return self.engine.url.database or ":memory:"
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def unavailable(self, exc: BaseException) -> bool:
+        """Whether an error means the database cannot be used now (read-only, missing,
+        full, unreachable) rather than a fault of the code. The pool is emptied, so
+        connections opened after the fault is fixed read and write again."""
+        if not isinstance(exc, OperationalError):
+            return False
+        text = str(exc.orig).lower()
+        if not any(sign in text for sign in _UNAVAILABLE):
+            return False
+        self.degraded = True
+        self.engine.dispose()
+        return True
+
+    def _fresh_while_degraded(self, _dbapi_connection, record, _proxy):
+        used = record.info.get("kb.used", False)
+        record.info["kb.used"] = True
+        if self.degraded and used:
+            raise DisconnectionError("reconnecting after the database was unavailable")
 
     def create_all(self) -> None:
         Base.metadata.create_all(self.engine)
@@ -35,6 +67,12 @@ class Database:
     def dispose(self) -> None:
         self.session.remove()
         self.engine.dispose()
+
+
+# OperationalError messages of a database that cannot be used at the moment
+_UNAVAILABLE = ("readonly database", "unable to open database", "disk i/o error",
+                "database or disk is full", "database is locked", "could not connect",
+                "connection refused", "server closed the connection", "read-only transaction")
 
 
 def _sqlite_pragmas(dbapi_connection, _record):

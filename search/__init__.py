@@ -5,8 +5,8 @@ nothing from ``kb``. See :class:`SearchIndex` for the interface.
 """
 
 from .index import SORTS, SearchIndex, document_fields
-from .results import Hit, IndexBusy, SearchResults, Viewer
+from .results import Hit, IndexBusy, IndexUnavailable, SearchResults, Viewer
 from .schema import FACETS, Facet, Ranking
 
-__all__ = ["SearchIndex", "Viewer", "IndexBusy", "SearchResults", "Hit", "FACETS", "Facet",
-           "Ranking", "SORTS", "document_fields"]
+__all__ = ["SearchIndex", "Viewer", "IndexBusy", "IndexUnavailable", "SearchResults", "Hit",
+           "FACETS", "Facet", "Ranking", "SORTS", "document_fields"]

@@ -28,6 +28,7 @@ visible-document sets, posting sets) is cached and rebuilt per segment.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
 import json
@@ -50,12 +51,13 @@ from .analysis import WORD_RE, field_language, fold
 from .highlight import HighlightTerms, snippet as make_snippet
 from .locking import FileLock
 from .querying import Built, QueryBuilder, has_operators, looks_broken, plain_words, query_terms
-from .results import Hit, IndexBusy, SearchResults, Viewer
+from .results import Hit, IndexBusy, IndexUnavailable, SearchResults, Viewer
 from .schema import (DEFAULT_RANKING, FACETS, FACETS_BY_NAME, FIELD_LANGUAGES, SCHEMA,
                      TEXT_PARTS, Ranking, text_field)
 
 SORTS = ("relevance", "newest", "title", "adapted", "replicated")
 _GEN_RE = re.compile(r"^gen-(\d{6,})$")
+_TOC_RE = re.compile(r"^_MAIN_\d+\.toc$")
 _POINTER = "CURRENT"
 _STATE = "state.json"
 _POSTING_CACHE_BUDGET = 400_000   # docnums held in cached posting sets (memory bound)
@@ -327,6 +329,21 @@ class _View:
 # --------------------------------------------------------------------------
 
 
+def _storage(method):
+    """Report a directory that cannot be read or written as IndexUnavailable."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except IndexUnavailable:
+            raise
+        except OSError as exc:
+            raise IndexUnavailable(self.path, exc) from exc
+
+    return wrapper
+
+
 def _weighting(ranking: Ranking):
     per_field = {}
     for lang in FIELD_LANGUAGES:
@@ -398,6 +415,8 @@ class SearchIndex:
                 name = fh.read().strip()
         except FileNotFoundError:
             return None
+        except OSError as exc:
+            raise IndexUnavailable(self.path, exc) from exc
         return name if _GEN_RE.match(name) else None
 
     def _generations(self) -> list[str]:
@@ -409,7 +428,7 @@ class SearchIndex:
 
     def exists(self) -> bool:
         gen = self._current_generation()
-        return bool(gen) and windex.exists_in(self._p(gen))
+        return bool(gen) and _has_toc(self._p(gen))
 
     def last_change_id(self) -> int:
         gen = self._current_generation()
@@ -430,8 +449,16 @@ class SearchIndex:
         os.makedirs(self.path, exist_ok=True)
         return FileLock(self._p(name), self.lock_timeout)
 
-    def apply(self, changes, upto: int) -> None:
-        """Apply (practice_id, doc-or-None) changes in order, in one commit."""
+    @_storage
+    def apply(self, changes, upto: int) -> bool:
+        """Apply (practice_id, doc-or-None) changes in order, in one commit.
+
+        ``upto`` is the last change id the documents describe (they were read
+        after it). Under the write lock, changes describing a state no newer than
+        the one already applied are dropped: a slow writer whose documents were
+        read before another writer's never overwrites the newer documents.
+        Returns whether the changes were applied.
+        """
         latest: OrderedDict[int, dict | None] = OrderedDict()
         for practice_id, doc in changes:
             latest.pop(int(practice_id), None)
@@ -443,10 +470,17 @@ class SearchIndex:
         lock.acquire()
         try:
             gen = self._current_generation()
+            current = self._read_state(gen)
+            if upto <= current:
+                return False
             if latest:
                 ix = windex.open_dir(self._p(gen), schema=SCHEMA)
                 try:
-                    writer = ix.writer(timeout=lock.remaining(started), compound=False)
+                    # write.lock is the one writer lock of the directory; Whoosh's own
+                    # lock (_lk) would stay taken in this process after a writer that
+                    # failed to open (an unwritable directory) and block every later one
+                    writer = ix.writer(timeout=lock.remaining(started), compound=False,
+                                       _lk=False)
                 except LockError as exc:
                     raise IndexBusy(str(exc)) from exc
                 try:
@@ -459,12 +493,12 @@ class SearchIndex:
                     writer.cancel()
                     raise
                 writer.commit()
-            current = self._read_state(gen)
-            if upto > current:
-                _write_json_atomic(self._p(gen, _STATE), {"last_change_id": int(upto)})
+            _write_json_atomic(self._p(gen, _STATE), {"last_change_id": int(upto)})
         finally:
             lock.release()
+        return True
 
+    @_storage
     def rebuild(self, docs, last_change_id: int, total: int | None = None, progress=None) -> None:
         """Build a new generation from ``docs`` and swap it in atomically."""
         build_lock = self._lock_file("build.lock")
@@ -547,7 +581,7 @@ class SearchIndex:
             return self._view
         self._close_view()
         gen = self._current_generation()
-        if gen is None or not windex.exists_in(self._p(gen)):
+        if gen is None or not _has_toc(self._p(gen)):
             # No index yet: answer from an empty in-memory one (creating one
             # here would make exists() true and hide the need to rebuild).
             ix = RamStorage().create_index(SCHEMA)
@@ -572,15 +606,23 @@ class SearchIndex:
             self._view = None
             self._pointer_token = None
 
-    def _read(self, fn):
-        """Run fn(view) under the lock; reopen once if the generation vanished."""
+    def _read(self, fn, attempts: int = 4):
+        """Run fn(view) under the lock; reopen if files vanished under the reader.
+
+        Another process may commit (Whoosh then removes the table of contents and
+        segments the reader was about to open) or swap in a rebuilt generation
+        between listing the files and opening them: reopening reads the new ones.
+        """
         with self._lock:
-            try:
-                return fn(self._current_view())
-            except (OSError, EOFError, windex.EmptyIndexError):
-                # the generation was swapped and removed under us: reopen once
-                self._close_view()
-                return fn(self._current_view())
+            for attempt in range(attempts):
+                try:
+                    return fn(self._current_view())
+                except (OSError, EOFError, windex.EmptyIndexError) as exc:
+                    self._close_view()
+                    if attempt == attempts - 1:
+                        if isinstance(exc, OSError):
+                            raise IndexUnavailable(self.path, exc) from exc
+                        raise
 
     def close(self) -> None:
         with self._lock:
@@ -978,6 +1020,17 @@ class SearchIndex:
         """Practices most like a text being written (duplicate warning)."""
         text = "\n".join([title or "", summary or "", body or ""])
         return self._read(lambda view: self._similar(view, text, language, viewer, limit, set()))
+
+
+def _has_toc(path: str) -> bool:
+    """Whether a Whoosh index was committed in ``path``, without opening it
+    (opening races with a writer that replaces the table of contents)."""
+    try:
+        return any(_TOC_RE.match(name) for name in os.listdir(path))
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise IndexUnavailable(os.path.dirname(path), exc) from exc
 
 
 def _write_json_pointer(path: str, name: str) -> None:

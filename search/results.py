@@ -10,6 +10,16 @@ class IndexBusy(Exception):
     """Another writer held the index lock for longer than the lock timeout."""
 
 
+class IndexUnavailable(Exception):
+    """The index directory cannot be read or written (permissions, a full or
+    read-only disk, a file where the directory should be). ``path`` names it."""
+
+    def __init__(self, path: str, reason: BaseException | str):
+        self.path = path
+        self.reason = reason
+        super().__init__(f"search index {path}: {reason}")
+
+
 @dataclass(frozen=True)
 class Viewer:
     """Who is searching. ``Viewer()`` is an anonymous member of the public.

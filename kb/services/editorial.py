@@ -55,7 +55,7 @@ from kb.services.notifications import notify
 from kb.services.permissions import require
 from kb.services.practices import (STALE_MONTHS, _fill_parsed_columns, publish_revision,
                                    slugify)
-from kb.services.uow import UnitOfWork
+from kb.services.uow import UnitOfWork, unit_of_work
 
 
 
@@ -73,7 +73,15 @@ class StaleEdit(Conflict):
 # ------------------------------------------------------------------ helpers
 
 
-def _practice(slug: str) -> Practice:
+def _practice(slug: str, lock: bool = False) -> Practice:
+    """The practice at an address; ``lock``: for a decision that changes it.
+
+    Locking takes the practice's row until the commit (``FOR UPDATE``; on SQLite
+    the unit of work already holds the write lock), so two writers never both
+    decide from the same working revision.
+    """
+    if lock:
+        session().execute(select(Practice.id).where(Practice.slug == slug).with_for_update())
     practice = session().scalar(select(Practice).where(Practice.slug == slug).options(
         joinedload(Practice.current_revision), joinedload(Practice.published_revision),
         joinedload(Practice.organization)))
@@ -185,8 +193,9 @@ def _practice_link(practice: Practice, endpoint: str = "moderation.review") -> s
 # ----------------------------------------------------------------- writing
 
 
-def practice_draft_create(identity: Identity, text: str, filename: str | None = None
-                          ) -> Practice:
+@unit_of_work
+def practice_draft_create(identity: Identity, text: str, filename: str | None = None, *,
+                          uow: UnitOfWork) -> Practice:
     """Start a new practice as a draft of one of my organizations.
 
     An uploaded document without a slug takes it from its file name.
@@ -205,14 +214,13 @@ def practice_draft_create(identity: Identity, text: str, filename: str | None = 
         raise ValidationFailed([Problem("slug", _(
             "another practice already has the address %(slug)s; choose another title or "
             "slug", slug=doc.slug))])
-    with UnitOfWork():
-        practice = Practice(slug=doc.slug, organization=org, status=S.DRAFT,
-                            visibility=doc.visibility, adapted_from_slug=doc.adapted_from,
-                            created_by_id=identity.user_id)
-        session().add(practice)
-        session().flush()
-        _new_revision(practice, text, doc, identity, S.DRAFT, None)
-        audit(identity, "practice.draft", "practice", practice.slug)
+    practice = Practice(slug=doc.slug, organization=org, status=S.DRAFT,
+                        visibility=doc.visibility, adapted_from_slug=doc.adapted_from,
+                        created_by_id=identity.user_id)
+    session().add(practice)
+    session().flush()
+    _new_revision(practice, text, doc, identity, S.DRAFT, None)
+    audit(identity, "practice.draft", "practice", practice.slug)
     return practice
 
 
@@ -234,10 +242,11 @@ def practice_edit_start(identity: Identity, slug: str) -> EditState:
                      working_revision(practice))
 
 
+@unit_of_work
 def practice_draft_save(identity: Identity, slug: str, text: str, base_revision_id: int,
-                        base_hash: str) -> Revision:
+                        base_hash: str, *, uow: UnitOfWork) -> Revision:
     """Save my edit as a draft; refused when someone changed the practice since I started."""
-    practice = _practice(slug)
+    practice = _practice(slug, lock=True)
     require(identity, "practice.edit", practice)
     doc = _validate(text, slug)
     if doc.slug != slug:
@@ -253,39 +262,56 @@ def practice_draft_save(identity: Identity, slug: str, text: str, base_revision_
         raise StaleEdit(current, _diff_texts(current.document, text))
     if working is not None and working.state == S.SUBMITTED:
         raise Conflict(_("This version is waiting for review; it cannot be changed now."))
-    with UnitOfWork():
-        if working is not None and working.author_id == identity.user_id:
-            # my own draft: saved in place, its hash changes so other editors notice
-            working.document = text
-            working.content_hash = content_hash(text)
-            working.updated_at = utcnow()
-            _fill_parsed_columns(working, doc)
-            practice.updated_at = working.updated_at
-            revision = working
-        else:
-            if working is not None:
-                working.state = S.SUPERSEDED
-            revision = _new_revision(practice, text, doc, identity, S.DRAFT, current)
-        audit(identity, "practice.save", "practice", slug, revision=revision.number)
+    if working is not None and working.author_id == identity.user_id:
+        # my own draft: saved in place, its hash changes so other editors notice
+        working.document = text
+        working.content_hash = content_hash(text)
+        working.updated_at = utcnow()
+        _fill_parsed_columns(working, doc)
+        practice.updated_at = working.updated_at
+        revision = working
+    else:
+        if working is not None:
+            working.state = S.SUPERSEDED
+        revision = _new_revision(practice, text, doc, identity, S.DRAFT, current)
+    audit(identity, "practice.save", "practice", slug, revision=revision.number)
     return revision
 
 
-def practice_submit(identity: Identity, slug: str) -> Revision:
-    practice = _practice(slug)
+@unit_of_work
+def practice_submit(identity: Identity, slug: str, *, uow: UnitOfWork) -> Revision:
+    practice = _practice(slug, lock=True)
     require(identity, "practice.edit", practice)
     working = working_revision(practice)
     if working is None or working.state not in S.EDITABLE:
         raise Conflict(_("There is no draft to submit."))
-    with UnitOfWork() as uow:
-        working.state = S.SUBMITTED
-        working.submitted_at = utcnow()
-        if practice.status != S.PUBLISHED:
-            practice.status = S.SUBMITTED
-        audit(identity, "practice.submit", "practice", slug, revision=working.number)
-        notify(uow, _reviewers(practice) - {identity.user_id}, "new_submission",
-               _("New submission to review: %(title)s", title=working.title),
-               _practice_link(practice))
+    working.state = S.SUBMITTED
+    working.submitted_at = utcnow()
+    if practice.status != S.PUBLISHED:
+        practice.status = S.SUBMITTED
+    audit(identity, "practice.submit", "practice", slug, revision=working.number)
+    notify(uow, _reviewers(practice) - {identity.user_id}, "new_submission",
+           _("New submission to review: %(title)s", title=working.title),
+           _practice_link(practice))
     return working
+
+
+@unit_of_work
+def practice_save(identity: Identity, slug: str, text: str, base_revision_id: int,
+                  base_hash: str, submit: bool = False, *, uow: UnitOfWork) -> Revision:
+    """The editor's save (and submit) button: one transaction.
+
+    Submitting a text equal to my saved draft submits that draft; anything else is
+    saved first (refused when stale), then submitted when asked.
+    """
+    if submit:
+        working = working_revision(_practice(slug, lock=True))
+        if working is not None and working.document == text:
+            return practice_submit(identity, slug, uow=uow)
+    revision = practice_draft_save(identity, slug, text, base_revision_id, base_hash, uow=uow)
+    if submit:
+        revision = practice_submit(identity, slug, uow=uow)
+    return revision
 
 
 # ---------------------------------------------------------------- reviewing
@@ -294,7 +320,7 @@ def practice_submit(identity: Identity, slug: str) -> Revision:
 def _under_review(identity: Identity, slug: str, comment: str | None, refusal: str,
                   require_comment: bool = False) -> tuple[Practice, Revision, str]:
     """The practice and its submitted revision, once the reviewer may decide on it."""
-    practice = _practice(slug)
+    practice = _practice(slug, lock=True)
     require(identity, "practice.review", practice)
     comment = (comment or "").strip()
     if require_comment and not comment:
@@ -311,58 +337,60 @@ def _record_decision(working: Revision, identity: Identity, comment: str, state:
     working.review_comment = comment or None
 
 
-def review_approve(identity: Identity, slug: str, comment: str = "") -> Revision:
+@unit_of_work
+def review_approve(identity: Identity, slug: str, comment: str = "", *,
+                   uow: UnitOfWork) -> Revision:
     """Publish the submitted revision; it replaces the live one."""
     practice, working, comment = _under_review(
         identity, slug, comment, _("Only a submitted version can be approved."))
     doc = _validate(working.document, slug)
     lineage_check(slug, doc.adapted_from)
-    with UnitOfWork() as uow:
-        was_published = practice.status == S.PUBLISHED
-        _record_decision(working, identity, comment, S.PUBLISHED)
-        publish_revision(uow, practice, working, doc, working.reviewed_at)
-        audit(identity, "practice.approve", "practice", slug, revision=working.number,
-              comment=comment)
-        notify(uow, _author_ids(practice) - {identity.user_id}, "submission_state",
-               _("Published: %(title)s", title=working.title),
-               _practice_link(practice, "pages.practice_detail"))
-        notify(uow, _followers(practice) - _author_ids(practice) - {identity.user_id},
-               "followed_practice", _("Updated: %(title)s", title=working.title),
-               _practice_link(practice, "pages.practice_detail"))
-        if not was_published:
-            notify_adaptation_published(uow, practice)
+    was_published = practice.status == S.PUBLISHED
+    _record_decision(working, identity, comment, S.PUBLISHED)
+    publish_revision(uow, practice, working, doc, working.reviewed_at)
+    audit(identity, "practice.approve", "practice", slug, revision=working.number,
+          comment=comment)
+    notify(uow, _author_ids(practice) - {identity.user_id}, "submission_state",
+           _("Published: %(title)s", title=working.title),
+           _practice_link(practice, "pages.practice_detail"))
+    notify(uow, _followers(practice) - _author_ids(practice) - {identity.user_id},
+           "followed_practice", _("Updated: %(title)s", title=working.title),
+           _practice_link(practice, "pages.practice_detail"))
+    if not was_published:
+        notify_adaptation_published(uow, practice)
     return working
 
 
-def review_request_changes(identity: Identity, slug: str, comment: str) -> Revision:
+@unit_of_work
+def review_request_changes(identity: Identity, slug: str, comment: str, *,
+                           uow: UnitOfWork) -> Revision:
     practice, working, comment = _under_review(
         identity, slug, comment, _("Only a submitted version can be sent back."), True)
-    with UnitOfWork() as uow:
-        _record_decision(working, identity, comment, S.CHANGES_REQUESTED)
-        if practice.status != S.PUBLISHED:
-            practice.status = S.CHANGES_REQUESTED
-        audit(identity, "practice.request_changes", "practice", slug,
-              revision=working.number, comment=comment)
-        notify(uow, _author_ids(practice) - {identity.user_id}, "submission_state",
-               _("Changes requested for %(title)s: %(comment)s", title=working.title,
-                 comment=comment), _practice_link(practice, "editor.edit"))
+    _record_decision(working, identity, comment, S.CHANGES_REQUESTED)
+    if practice.status != S.PUBLISHED:
+        practice.status = S.CHANGES_REQUESTED
+    audit(identity, "practice.request_changes", "practice", slug,
+          revision=working.number, comment=comment)
+    notify(uow, _author_ids(practice) - {identity.user_id}, "submission_state",
+           _("Changes requested for %(title)s: %(comment)s", title=working.title,
+             comment=comment), _practice_link(practice, "editor.edit"))
     return working
 
 
-def review_reject(identity: Identity, slug: str, reason: str) -> Revision:
+@unit_of_work
+def review_reject(identity: Identity, slug: str, reason: str, *, uow: UnitOfWork) -> Revision:
     practice, working, reason = _under_review(
         identity, slug, reason, _("Only a submitted version can be rejected."), True)
-    with UnitOfWork() as uow:
-        _record_decision(working, identity, reason, S.REJECTED)
-        if practice.published_revision is not None:
-            practice.current_revision = practice.published_revision
-        else:
-            practice.status = S.REJECTED
-        audit(identity, "practice.reject", "practice", slug, revision=working.number,
-              comment=reason)
-        notify(uow, _author_ids(practice) - {identity.user_id}, "submission_state",
-               _("Not accepted: %(title)s: %(reason)s", title=working.title, reason=reason),
-               _practice_link(practice, "moderation.history"))
+    _record_decision(working, identity, reason, S.REJECTED)
+    if practice.published_revision is not None:
+        practice.current_revision = practice.published_revision
+    else:
+        practice.status = S.REJECTED
+    audit(identity, "practice.reject", "practice", slug, revision=working.number,
+          comment=reason)
+    notify(uow, _author_ids(practice) - {identity.user_id}, "submission_state",
+           _("Not accepted: %(title)s: %(reason)s", title=working.title, reason=reason),
+           _practice_link(practice, "moderation.history"))
     return working
 
 
@@ -411,9 +439,11 @@ def practice_restore(identity: Identity, slug: str) -> None:
         effects.after_practice_change(uow)
 
 
-def revision_restore(identity: Identity, slug: str, number: int) -> Revision:
+@unit_of_work
+def revision_restore(identity: Identity, slug: str, number: int, *,
+                     uow: UnitOfWork) -> Revision:
     """Bring back an old revision as a new submission."""
-    practice = _practice(slug)
+    practice = _practice(slug, lock=True)
     require(identity, "practice.review", practice)
     old = session().scalar(select(Revision).where(Revision.practice_id == practice.id,
                                                   Revision.number == number))
@@ -421,19 +451,18 @@ def revision_restore(identity: Identity, slug: str, number: int) -> Revision:
         raise NotFound(_("No such revision."))
     working = working_revision(practice)
     doc = _validate(old.document, slug)
-    with UnitOfWork() as uow:
-        if working is not None:
-            working.state = S.SUPERSEDED
-        revision = _new_revision(practice, old.document, doc, identity, S.SUBMITTED,
-                                 practice.published_revision,
-                                 f"restored from revision {number}")
-        revision.submitted_at = utcnow()
-        if practice.status not in (S.PUBLISHED, S.ARCHIVED):
-            practice.status = S.SUBMITTED
-        audit(identity, "practice.restore_revision", "practice", slug, revision=number)
-        notify(uow, _reviewers(practice) - {identity.user_id}, "new_submission",
-               _("New submission to review: %(title)s", title=revision.title),
-               _practice_link(practice))
+    if working is not None:
+        working.state = S.SUPERSEDED
+    revision = _new_revision(practice, old.document, doc, identity, S.SUBMITTED,
+                             practice.published_revision,
+                             f"restored from revision {number}")
+    revision.submitted_at = utcnow()
+    if practice.status not in (S.PUBLISHED, S.ARCHIVED):
+        practice.status = S.SUBMITTED
+    audit(identity, "practice.restore_revision", "practice", slug, revision=number)
+    notify(uow, _reviewers(practice) - {identity.user_id}, "new_submission",
+           _("New submission to review: %(title)s", title=revision.title),
+           _practice_link(practice))
     return revision
 
 

@@ -21,7 +21,7 @@ from kb.models import ChangeLog, Practice, PracticeStatus
 from kb.services.errors import NotFound
 from kb.services.identity import Identity
 from kb.services.permissions import require
-from search import IndexBusy, SearchIndex, SearchResults, Viewer
+from search import IndexBusy, IndexUnavailable, SearchIndex, SearchResults, Viewer
 
 log = logging.getLogger(__name__)
 
@@ -92,15 +92,41 @@ def _adaptation_counts(slugs: set[str] | None = None) -> dict[str, int]:
 
 
 def _load_practices(ids) -> dict[int, Practice]:
+    # populate_existing: a practice the request loaded before a later change was
+    # committed must not be indexed from its old state under the newer change id
     rows = session().scalars(
         select(Practice).where(Practice.id.in_(ids))
         .options(joinedload(Practice.published_revision), joinedload(Practice.organization))
+        .execution_options(populate_existing=True)
     ).unique()
     return {p.id: p for p in rows}
 
 
 def search_catch_up() -> int:
-    """Apply the changes the index has not seen; returns how many practices."""
+    """Apply the changes the index has not seen; returns how many practices.
+
+    When the index directory cannot be written, searches answer from the last
+    committed index and the fault is logged with the directory; when there is
+    no index to answer from, IndexUnavailable reaches the caller.
+    """
+    try:
+        return _catch_up()
+    except IndexUnavailable as exc:
+        if not _readable(get_index()):
+            raise
+        log.error("search index %s cannot be written (%s); searches answer from the last "
+                  "committed index until it can", exc.path, exc.reason)
+        return 0
+
+
+def _readable(index: SearchIndex) -> bool:
+    try:
+        return index.exists()
+    except IndexUnavailable:
+        return False
+
+
+def _catch_up() -> int:
     index = get_index()
     if not index.exists():
         search_rebuild_unchecked()

@@ -130,14 +130,9 @@ def edit(slug: str):
                             working=working, extra_row=True)
     text = _document()
     try:
-        if action == "submit" and working is not None and working.document == text:
-            editorial.practice_submit(identity, slug)  # nothing changed since the last save
-        else:
-            editorial.practice_draft_save(identity, slug, text,
-                                          int(request.form.get("base_revision_id") or 0),
-                                          request.form.get("base_hash", ""))
-            if action == "submit":
-                editorial.practice_submit(identity, slug)
+        editorial.practice_save(identity, slug, text,
+                                int(request.form.get("base_revision_id") or 0),
+                                request.form.get("base_hash", ""), submit=action == "submit")
     except ValidationFailed as exc:
         return _render_form(_form_with_rows(form), _errors_by_field(exc), 400,
                             practice=state.practice, working=working)

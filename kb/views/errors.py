@@ -5,8 +5,11 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, render_template, request
+from sqlalchemy.exc import OperationalError
 
+from kb.db import get_db
 from kb.services.errors import NotFound, PermissionDenied
+from search import IndexUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +38,31 @@ def init_app(app: Flask) -> None:
         if _wants_json():
             return jsonify(error="rate_limited", message=str(exc.description)), 429
         return render_template("errors/429.html"), 429
+
+    def unavailable():
+        """The data cannot be read or saved now; the log says which and where."""
+        if _wants_json():
+            response = jsonify(error="unavailable", message="The service is temporarily "
+                               "unavailable; please try again in a few minutes.")
+            response.status_code = 503
+        else:
+            response = app.make_response((render_template("errors/503.html"), 503))
+        response.headers["Retry-After"] = "60"
+        return response
+
+    @app.errorhandler(IndexUnavailable)
+    def index_unavailable(exc):
+        log.error("search index %s cannot be used (%s) on %s", exc.path, exc.reason,
+                  request.path)
+        return unavailable()
+
+    @app.errorhandler(OperationalError)
+    def database_error(exc):
+        db = get_db()
+        if not db.unavailable(exc):
+            return server_error(exc)
+        log.error("database %s cannot be used (%s) on %s", db.location, exc.orig, request.path)
+        return unavailable()
 
     @app.errorhandler(500)
     def server_error(exc):
