@@ -2,21 +2,95 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from kb import create_app
+from kb.config import load_settings
 
 DATA = Path(__file__).parent / "data"
 FIXTURE_PRACTICES = DATA / "practices"
 BROKEN_PRACTICES = DATA / "broken"
 REPO = Path(__file__).resolve().parent.parent
+BUNDLED_PRACTICES = REPO / "practices"
+
+# Seed folders whose first start is prepared once per test run and copied into each app.
+TEMPLATE_SEEDS = (FIXTURE_PRACTICES.resolve(), BUNDLED_PRACTICES.resolve())
+# Settings that never change what a first start writes: apps differing only in them share
+# one prepared instance. Any other setting gets a prepared instance of its own.
+REQUEST_ONLY = frozenset({
+    "TESTING", "SECRET_KEY", "WTF_CSRF_ENABLED", "PER_PAGE", "LANGUAGES", "SITE_NAME",
+    "LOG_LEVEL", "BASE_URL", "RATELIMIT_ENABLED", "RATELIMIT_STORAGE_URI", "RATELIMIT_LOGIN",
+    "RATELIMIT_SENSITIVE", "LOGIN_MAX_FAILURES", "SEED_DIR", "AUTO_INIT", "INSTANCE_PATH"})
+# Settings that keep state outside the instance folder, which a copy would not carry.
+OUTSIDE_INSTANCE = ("DATABASE_URL", "INDEX_DIR", "EXPORT_DIR")
+
+
+class InstanceTemplates:
+    """First starts done once per test run.
+
+    The first app asking for a first start on one of TEMPLATE_SEEDS imports the seeds into
+    an instance folder of its own (database, search index); every app asking for the same
+    first start then gets a private copy of that folder instead of importing again, so a
+    test that changes data changes only its copy.
+    """
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.prepared: dict[tuple, Path] = {}
+
+    def key(self, config: dict, settings: dict) -> tuple | None:
+        """What a first start with these settings depends on; None when it cannot be
+        copied (no first start, a given instance folder, state outside it, other seeds)."""
+        if not settings.get("AUTO_INIT") or "INSTANCE_PATH" in config:
+            return None
+        environment = load_settings()
+        if any(settings.get(name) or environment.get(name) for name in OUTSIDE_INSTANCE):
+            return None
+        seeds = Path(settings["SEED_DIR"]).resolve()
+        if seeds not in TEMPLATE_SEEDS:
+            return None
+        rest = sorted((name, repr(value)) for name, value in settings.items()
+                      if name not in REQUEST_ONLY)
+        return (str(seeds), tuple(rest))
+
+    def prepare(self, config: dict, settings: dict) -> bool:
+        """Put a copy of the prepared first start into settings["INSTANCE_PATH"] when
+        one fits; config is what the caller asked for, settings all the app will get."""
+        key = self.key(config, settings)
+        if key is None:
+            return False
+        self.copy(key, settings, Path(settings["INSTANCE_PATH"]))
+        return True
+
+    def copy(self, key: tuple, settings: dict, instance: Path) -> None:
+        """Copy the prepared first start for key into instance, preparing it if needed."""
+        source = self.prepared.get(key)
+        if source is None:
+            source = Path(tempfile.mkdtemp(dir=self.root, prefix="instance-"))
+            app = create_app({**settings, "INSTANCE_PATH": str(source),
+                              "SECRET_KEY": "template"})
+            app.extensions["kb.search"].close()
+            app.extensions["kb.db"].dispose()  # the last connection folds the WAL in
+            self.prepared[key] = source
+        shutil.copytree(source, instance)
+
+
+@pytest.fixture(scope="session")
+def instance_templates(tmp_path_factory):
+    return InstanceTemplates(tmp_path_factory.mktemp("instance-templates"))
 
 
 @pytest.fixture
-def make_app(tmp_path):
-    """Build an app on a fresh instance folder; seeds default to the test fixtures."""
+def make_app(tmp_path, instance_templates):
+    """Build an app on a fresh instance folder; seeds default to the test fixtures.
+
+    A first start on the fixture or bundled practices is a copy of one prepared once per
+    test run (see InstanceTemplates), so it costs a folder copy, not an import.
+    """
     apps = []
 
     def factory(**config):
@@ -29,6 +103,7 @@ def make_app(tmp_path):
             "AUTO_INIT": True,
         }
         settings.update(config)
+        instance_templates.prepare(config, settings)
         app = create_app(settings)
         apps.append(app)
         return app
