@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import shutil
 import tempfile
 from pathlib import Path
@@ -77,6 +78,26 @@ class InstanceTemplates:
             app.extensions["kb.db"].dispose()  # the last connection folds the WAL in
             self.prepared[key] = source
         shutil.copytree(source, instance)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def password_hashes_once():
+    """Hash each test password once per run.
+
+    scrypt is slow on purpose (about 0.1 s of CPU a hash or check) and the tests create and
+    sign in hundreds of accounts with a handful of passwords. Each distinct password is
+    hashed once and each (hash, password) pair checked once: the stored hashes are still
+    real scrypt hashes and every check's answer is the real one, only not computed again.
+    """
+    import kb.services.accounts as accounts
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(accounts, "generate_password_hash",
+                  functools.cache(accounts.generate_password_hash))
+    patch.setattr(accounts, "check_password_hash",
+                  functools.cache(accounts.check_password_hash))
+    yield
+    patch.undo()
 
 
 @pytest.fixture(scope="session")

@@ -124,3 +124,25 @@ def test_other_seeds_and_no_first_start_are_imported_as_asked(make_app, tmp_path
     with empty.app_context():
         empty.extensions["kb.db"].create_all()
         assert session().scalar(select(func.count()).select_from(Practice)) == 0
+
+
+def test_a_password_is_hashed_once_and_still_checked(app, make_user, auth, monkeypatch):
+    import hashlib
+
+    hashes = []
+    real = hashlib.scrypt
+
+    def counting(*args, **kwargs):
+        hashes.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(hashlib, "scrypt", counting)
+    for name in ("ada", "bo", "cy"):
+        make_user(f"{name}@kb.example", password="wombat stapler sunrise")
+    assert len(hashes) == 1
+    with app.app_context():
+        assert session().scalar(select(User.password_hash).where(
+            User.email == "ada@kb.example")).startswith("scrypt:")
+    assert auth.login("bo@kb.example", "wombat stapler sunrise").status_code == 302
+    auth.logout()
+    assert auth.login("cy@kb.example", "wombat stapler sunrisE").status_code != 302
