@@ -43,10 +43,11 @@ class InstanceTemplates:
         self.root = root
         self.prepared: dict[tuple, Path] = {}
 
-    def key(self, config: dict, settings: dict) -> tuple | None:
+    def key(self, settings: dict) -> tuple | None:
         """What a first start with these settings depends on; None when it cannot be
-        copied (no first start, a given instance folder, state outside it, other seeds)."""
-        if not settings.get("AUTO_INIT") or "INSTANCE_PATH" in config:
+        copied (no first start, an existing instance folder, state outside it, other
+        seeds)."""
+        if not settings.get("AUTO_INIT") or Path(settings["INSTANCE_PATH"]).exists():
             return None
         environment = load_settings()
         if any(settings.get(name) or environment.get(name) for name in OUTSIDE_INSTANCE):
@@ -58,10 +59,10 @@ class InstanceTemplates:
                       if name not in REQUEST_ONLY)
         return (str(seeds), tuple(rest))
 
-    def prepare(self, config: dict, settings: dict) -> bool:
-        """Put a copy of the prepared first start into settings["INSTANCE_PATH"] when
-        one fits; config is what the caller asked for, settings all the app will get."""
-        key = self.key(config, settings)
+    def prepare(self, settings: dict) -> bool:
+        """Make settings["INSTANCE_PATH"] a copy of the prepared first start when one fits;
+        settings are all those the app will be created with."""
+        key = self.key(settings)
         if key is None:
             return False
         self.copy(key, settings, Path(settings["INSTANCE_PATH"]))
@@ -124,7 +125,7 @@ def make_app(tmp_path, instance_templates):
             "AUTO_INIT": True,
         }
         settings.update(config)
-        instance_templates.prepare(config, settings)
+        instance_templates.prepare(settings)
         app = create_app(settings)
         apps.append(app)
         return app

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 import kb.services.practices
+from kb import create_app
 from kb.db import session
 from kb.models import ChangeLog, Organization, Practice, Revision, User
 from kb.services.accounts import user_create
@@ -80,10 +81,25 @@ def test_apps_on_the_same_seeds_import_them_once(make_app, imports):
 def test_a_copy_is_the_same_knowledge_base_as_an_import(make_app, tmp_path, imports):
     make_app()  # prepares the fixture first start
     copied = make_app()
-    imported = make_app(INSTANCE_PATH=str(tmp_path / "imported"))
+    imported = create_app({"INSTANCE_PATH": str(tmp_path / "imported"), "TESTING": True,
+                           "SEED_DIR": str(FIXTURE_PRACTICES), "SECRET_KEY": "test"})
     assert len(imports) == 2
-    assert snapshot(copied) == snapshot(imported)
-    assert snapshot(copied)["practices"]
+    try:
+        assert snapshot(copied) == snapshot(imported)
+        assert snapshot(copied)["practices"]
+    finally:
+        imported.extensions["kb.search"].close()
+        imported.extensions["kb.db"].dispose()
+
+
+def test_an_existing_instance_is_opened_not_replaced(make_app, imports):
+    app = make_app()
+    with app.app_context():
+        user_create(SYSTEM, "kept@here.example", "Kept", "correct horse battery", "none")
+    again = make_app(INSTANCE_PATH=app.instance_path)
+    with again.app_context():
+        assert session().scalar(select(User).where(User.email == "kept@here.example"))
+    assert len(imports) == 1
 
 
 def test_each_app_gets_its_own_copy(make_app):
