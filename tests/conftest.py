@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import shutil
 import tempfile
 from pathlib import Path
@@ -18,8 +19,6 @@ BROKEN_PRACTICES = DATA / "broken"
 REPO = Path(__file__).resolve().parent.parent
 BUNDLED_PRACTICES = REPO / "practices"
 
-# Seed folders whose first start is prepared once per test run and copied into each app.
-TEMPLATE_SEEDS = (FIXTURE_PRACTICES.resolve(), BUNDLED_PRACTICES.resolve())
 # Settings that never change what a first start writes: apps differing only in them share
 # one prepared instance. Any other setting gets a prepared instance of its own.
 REQUEST_ONLY = frozenset({
@@ -33,10 +32,12 @@ OUTSIDE_INSTANCE = ("DATABASE_URL", "INDEX_DIR", "EXPORT_DIR")
 class InstanceTemplates:
     """First starts done once per test run.
 
-    The first app asking for a first start on one of TEMPLATE_SEEDS imports the seeds into
-    an instance folder of its own (database, search index); every app asking for the same
-    first start then gets a private copy of that folder instead of importing again, so a
-    test that changes data changes only its copy.
+    The first app asking for a first start (a new instance folder, AUTO_INIT) on a seed
+    folder imports the seeds into an instance folder of its own (database, search index);
+    every app asking for the same first start, on the same seed files with the same
+    contents, then gets a private copy of that folder instead of importing again, so a test
+    that changes data changes only its copy. A test of the first start itself, or one that
+    patches what the import does, calls create_app directly.
     """
 
     def __init__(self, root: Path):
@@ -53,11 +54,20 @@ class InstanceTemplates:
         if any(settings.get(name) or environment.get(name) for name in OUTSIDE_INSTANCE):
             return None
         seeds = Path(settings["SEED_DIR"]).resolve()
-        if seeds not in TEMPLATE_SEEDS:
+        if not seeds.is_dir():
             return None
         rest = sorted((name, repr(value)) for name, value in settings.items()
                       if name not in REQUEST_ONLY)
-        return (str(seeds), tuple(rest))
+        return (str(seeds), self.contents(seeds), tuple(rest))
+
+    @staticmethod
+    def contents(folder: Path) -> str:
+        """A digest of every file in a folder, names and bytes."""
+        digest = hashlib.sha256()
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            digest.update(str(path.relative_to(folder)).encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+        return digest.hexdigest()
 
     def prepare(self, settings: dict) -> bool:
         """Make settings["INSTANCE_PATH"] a copy of the prepared first start when one fits;
@@ -73,8 +83,11 @@ class InstanceTemplates:
         source = self.prepared.get(key)
         if source is None:
             source = Path(tempfile.mkdtemp(dir=self.root, prefix="instance-"))
-            app = create_app({**settings, "INSTANCE_PATH": str(source),
-                              "SECRET_KEY": "template"})
+            first_start = {name: value for name, value in settings.items()
+                           if name not in REQUEST_ONLY}
+            app = create_app({**first_start, "INSTANCE_PATH": str(source),
+                              "SEED_DIR": settings["SEED_DIR"], "AUTO_INIT": True,
+                              "TESTING": True, "SECRET_KEY": "template"})
             app.extensions["kb.search"].close()
             app.extensions["kb.db"].dispose()  # the last connection folds the WAL in
             self.prepared[key] = source
@@ -110,8 +123,8 @@ def instance_templates(tmp_path_factory):
 def make_app(tmp_path, instance_templates):
     """Build an app on a fresh instance folder; seeds default to the test fixtures.
 
-    A first start on the fixture or bundled practices is a copy of one prepared once per
-    test run (see InstanceTemplates), so it costs a folder copy, not an import.
+    A first start is a copy of one prepared once per test run (see InstanceTemplates), so
+    it costs a folder copy, not an import.
     """
     apps = []
 

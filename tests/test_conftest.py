@@ -128,15 +128,19 @@ def test_a_first_start_that_writes_elsewhere_is_not_copied(make_app, tmp_path, i
     assert {p.stem for p in (tmp_path / "export").glob("*.md")} == slugs
 
 
-def test_other_seeds_and_no_first_start_are_imported_as_asked(make_app, tmp_path, imports):
+def test_changed_seeds_are_imported_again_and_no_first_start_imports_nothing(
+        make_app, tmp_path, imports):
     seeds = tmp_path / "seeds"
     seeds.mkdir()
     (seeds / "quokka-counting-test.md").write_text(NEW_PRACTICE)
+    make_app(SEED_DIR=str(seeds))
+    (seeds / "quokka-counting-test.md").write_text(NEW_PRACTICE.replace("Counting", "Weighing"))
     app = make_app(SEED_DIR=str(seeds))
     empty = make_app(AUTO_INIT=False)
-    assert imports == [str(seeds)]
+    assert imports == [str(seeds), str(seeds)]
     with app.app_context():
-        assert list(session().scalars(select(Practice.slug))) == ["quokka-counting-test"]
+        assert [p.current_revision.document.endswith("Weighing quokkas.\n")
+                for p in session().scalars(select(Practice))] == [True]
     with empty.app_context():
         empty.extensions["kb.db"].create_all()
         assert session().scalar(select(func.count()).select_from(Practice)) == 0
