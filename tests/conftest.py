@@ -46,8 +46,8 @@ class InstanceTemplates:
 
     def key(self, settings: dict) -> tuple | None:
         """What a first start with these settings depends on; None when it cannot be
-        copied (no first start, an existing instance folder, state outside it, other
-        seeds)."""
+        copied (no first start, an existing instance folder, state outside it, no seed
+        folder)."""
         if not settings.get("AUTO_INIT") or Path(settings["INSTANCE_PATH"]).exists():
             return None
         environment = load_settings()
