@@ -2,21 +2,130 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from kb import create_app
+from kb.config import load_settings
 
 DATA = Path(__file__).parent / "data"
 FIXTURE_PRACTICES = DATA / "practices"
 BROKEN_PRACTICES = DATA / "broken"
 REPO = Path(__file__).resolve().parent.parent
+BUNDLED_PRACTICES = REPO / "practices"
+
+# Settings that never change what a first start writes: apps differing only in them share
+# one prepared instance. Any other setting gets a prepared instance of its own.
+REQUEST_ONLY = frozenset({
+    "TESTING", "SECRET_KEY", "WTF_CSRF_ENABLED", "PER_PAGE", "LANGUAGES", "SITE_NAME",
+    "LOG_LEVEL", "BASE_URL", "RATELIMIT_ENABLED", "RATELIMIT_STORAGE_URI", "RATELIMIT_LOGIN",
+    "RATELIMIT_SENSITIVE", "LOGIN_MAX_FAILURES", "SEED_DIR", "AUTO_INIT", "INSTANCE_PATH"})
+# Settings that keep state outside the instance folder, which a copy would not carry.
+OUTSIDE_INSTANCE = ("DATABASE_URL", "INDEX_DIR", "EXPORT_DIR")
+
+
+class InstanceTemplates:
+    """First starts done once per test run.
+
+    The first app asking for a first start (a new instance folder, AUTO_INIT) on a seed
+    folder imports the seeds into an instance folder of its own (database, search index);
+    every app asking for the same first start, on the same seed files with the same
+    contents, then gets a private copy of that folder instead of importing again, so a test
+    that changes data changes only its copy. A test of the first start itself, or one that
+    patches what the import does, calls create_app directly.
+    """
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.prepared: dict[tuple, Path] = {}
+
+    def key(self, settings: dict) -> tuple | None:
+        """What a first start with these settings depends on; None when it cannot be
+        copied (no first start, an existing instance folder, state outside it, no seed
+        folder)."""
+        if not settings.get("AUTO_INIT") or Path(settings["INSTANCE_PATH"]).exists():
+            return None
+        environment = load_settings()
+        if any(settings.get(name) or environment.get(name) for name in OUTSIDE_INSTANCE):
+            return None
+        seeds = Path(settings["SEED_DIR"]).resolve()
+        if not seeds.is_dir():
+            return None
+        rest = sorted((name, repr(value)) for name, value in settings.items()
+                      if name not in REQUEST_ONLY)
+        return (str(seeds), self.contents(seeds), tuple(rest))
+
+    @staticmethod
+    def contents(folder: Path) -> str:
+        """A digest of every file in a folder, names and bytes."""
+        digest = hashlib.sha256()
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            digest.update(str(path.relative_to(folder)).encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+        return digest.hexdigest()
+
+    def prepare(self, settings: dict) -> bool:
+        """Make settings["INSTANCE_PATH"] a copy of the prepared first start when one fits;
+        settings are all those the app will be created with."""
+        key = self.key(settings)
+        if key is None:
+            return False
+        self.copy(key, settings, Path(settings["INSTANCE_PATH"]))
+        return True
+
+    def copy(self, key: tuple, settings: dict, instance: Path) -> None:
+        """Copy the prepared first start for key into instance, preparing it if needed."""
+        source = self.prepared.get(key)
+        if source is None:
+            source = Path(tempfile.mkdtemp(dir=self.root, prefix="instance-"))
+            first_start = {name: value for name, value in settings.items()
+                           if name not in REQUEST_ONLY}
+            app = create_app({**first_start, "INSTANCE_PATH": str(source),
+                              "SEED_DIR": settings["SEED_DIR"], "AUTO_INIT": True,
+                              "TESTING": True, "SECRET_KEY": "template"})
+            app.extensions["kb.search"].close()
+            app.extensions["kb.db"].dispose()  # the last connection folds the WAL in
+            self.prepared[key] = source
+        shutil.copytree(source, instance)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def password_hashes_once():
+    """Hash each test password once per run.
+
+    scrypt is slow on purpose (about 0.1 s of CPU a hash or check) and the tests create and
+    sign in hundreds of accounts with a handful of passwords. Each distinct password is
+    hashed once and each (hash, password) pair checked once: the stored hashes are still
+    real scrypt hashes and every check's answer is the real one, only not computed again.
+    """
+    import kb.services.accounts as accounts
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(accounts, "generate_password_hash",
+                  functools.cache(accounts.generate_password_hash))
+    patch.setattr(accounts, "check_password_hash",
+                  functools.cache(accounts.check_password_hash))
+    yield
+    patch.undo()
+
+
+@pytest.fixture(scope="session")
+def instance_templates(tmp_path_factory):
+    return InstanceTemplates(tmp_path_factory.mktemp("instance-templates"))
 
 
 @pytest.fixture
-def make_app(tmp_path):
-    """Build an app on a fresh instance folder; seeds default to the test fixtures."""
+def make_app(tmp_path, instance_templates):
+    """Build an app on a fresh instance folder; seeds default to the test fixtures.
+
+    A first start is a copy of one prepared once per test run (see InstanceTemplates), so
+    it costs a folder copy, not an import.
+    """
     apps = []
 
     def factory(**config):
@@ -29,6 +138,7 @@ def make_app(tmp_path):
             "AUTO_INIT": True,
         }
         settings.update(config)
+        instance_templates.prepare(settings)
         app = create_app(settings)
         apps.append(app)
         return app

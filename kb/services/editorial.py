@@ -700,6 +700,7 @@ def practice_follow(identity: Identity, slug: str, follow: bool = True) -> None:
 
 
 def is_following(identity: Identity, practice_id: int) -> bool:
+    require(identity, "kb.read")
     if identity.user_id is None:
         return False
     return session().get(Follow, (identity.user_id, practice_id)) is not None

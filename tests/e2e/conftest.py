@@ -63,16 +63,24 @@ def browser():
 
 
 @pytest.fixture(scope="session")
-def live_app(tmp_path_factory):
-    """The portal with the test practices plus a hostile one."""
+def live_seeds(tmp_path_factory):
+    """The test practices plus a hostile one."""
+    seeds = tmp_path_factory.mktemp("live-seeds")
+    shutil.copytree(FIXTURE_PRACTICES, seeds, dirs_exist_ok=True)
+    (seeds / "hostile-markup-test.md").write_text(HOSTILE_PRACTICE)
+    return seeds
+
+
+@pytest.fixture(scope="module")
+def live_app(tmp_path_factory, instance_templates, live_seeds):
+    """The portal with the test practices plus a hostile one, a fresh one for each test
+    module (a copy of one first start, imported once per run)."""
     from kb import create_app
 
-    root = tmp_path_factory.mktemp("live")
-    seeds = root / "practices"
-    shutil.copytree(FIXTURE_PRACTICES, seeds)
-    (seeds / "hostile-markup-test.md").write_text(HOSTILE_PRACTICE)
-    return create_app({"INSTANCE_PATH": str(root / "instance"), "SEED_DIR": str(seeds),
-                       "SECRET_KEY": "e2e", "AUTO_INIT": True})
+    settings = {"INSTANCE_PATH": str(tmp_path_factory.mktemp("live") / "instance"),
+                "SEED_DIR": str(live_seeds), "SECRET_KEY": "e2e", "AUTO_INIT": True}
+    instance_templates.prepare(settings)
+    return create_app(settings)
 
 
 @contextmanager
@@ -86,9 +94,10 @@ def serving(app):
     finally:
         server.shutdown()
         app.extensions["kb.search"].close()
+        app.extensions["kb.db"].dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def live_server(live_app):
     """live_app served on a free local port."""
     with serving(live_app) as url:
@@ -113,7 +122,7 @@ def page(browser):
     context.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def live_user(live_app):
     """Create a confirmed account in the live portal; returns (email, password)."""
     from kb.services.accounts import user_create

@@ -20,7 +20,7 @@ PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(scope="session")
-def exchange_server(tmp_path_factory):
+def exchange_server(tmp_path_factory, instance_templates):
     """The portal with the bundled practices, a contributor, a moderator and a network."""
     from kb import create_app
     from kb.services.accounts import user_create
@@ -29,9 +29,11 @@ def exchange_server(tmp_path_factory):
                                            network_create)
 
     root = tmp_path_factory.mktemp("exchange")
-    app = create_app({"INSTANCE_PATH": str(root / "instance"),
-                      "SEED_DIR": str(REPO_ROOT / "practices"),
-                      "SECRET_KEY": "e2e-exchange", "AUTO_INIT": True})
+    settings = {"INSTANCE_PATH": str(root / "instance"),
+                "SEED_DIR": str(REPO_ROOT / "practices"),
+                "SECRET_KEY": "e2e-exchange", "AUTO_INIT": True}
+    instance_templates.prepare(settings)  # the bundled first start, imported once per run
+    app = create_app(settings)
     with app.app_context():
         user_create(SYSTEM, "kaisa@jokiranta.example", "Kaisa", PASSWORD, "none")
         membership_add(SYSTEM, ADOPTER, "kaisa@jokiranta.example", "contributor")

@@ -1,41 +1,212 @@
-"""Every service checks permission itself, before it touches anything."""
+"""Every service checks permission itself, before it touches anything.
+
+The guard walks the whole kb.services package, so a module or sub-package added later is
+checked without anyone listing it here. A public function is either a service (it takes the
+acting `identity` first and reaches `require()` before any write) or a helper named in
+HELPERS below with the reason it needs no check of its own.
+"""
 
 from __future__ import annotations
 
 import ast
+import importlib
+import importlib.util
 import inspect
+import textwrap
+from pathlib import Path
 
 import pytest
 
+import kb.services
 from kb.services import practices, search
 from kb.services.errors import PermissionDenied
 from kb.services.identity import ANONYMOUS, Identity
+from kb.services.permissions import require
 
-MODULES = [practices, search]
+# Public functions that are not user operations. Each entry is reviewed: the reason says why
+# the function needs no permission check of its own (its callers check, or it only computes).
+HELPERS = {
+    # the permission machinery itself
+    "kb.services.permissions.can": "the permission decision itself",
+    "kb.services.permissions.require": "the permission check itself",
+    "kb.services.permissions.rule": "registers a rule at import time",
+    "kb.services.permissions.sees_network": "a predicate used by the rules",
+    # who is acting: runs before any identity exists
+    "kb.services.accounts.identity_for": "builds the identity the checks are made against",
+    "kb.services.accounts.user_for_session": "resolves the session cookie into the user "
+                                             "that identity_for turns into an identity",
+    "kb.services.accounts.normalize_email": "pure: lower-cases and trims an address",
+    # bookkeeping inside a service's unit of work, after that service's check
+    "kb.services.accounts.audit": "adds an audit row inside the caller's unit of work",
+    "kb.services.notifications.notify": "adds notifications inside the caller's unit of work",
+    "kb.services.effects.after_practice_change": "registers after-commit effects on the "
+                                                 "caller's unit of work",
+    "kb.services.practices.publish_revision": "the publication step shared by import and "
+                                              "approval, inside their unit of work",
+    "kb.services.exchange.notify_adaptation_published": "notifications inside the approving "
+                                                        "service's unit of work",
+    # pure computations on objects a checked service already loaded
+    "kb.services.editorial.diff_revisions": "pure: compares two revision documents",
+    "kb.services.editorial.working_revision": "pure: picks a loaded practice's working "
+                                              "revision",
+    "kb.services.practices.is_stale": "pure: compares a loaded practice's dates",
+    "kb.services.exchange.adaptation_document": "pure: drafts the Markdown of an adaptation",
+    "kb.services.exchange.indicator_key": "pure: normalizes an indicator name",
+    "kb.services.exchange.like_mine_scores": "pure: scores organizations against mine",
+    "kb.services.exchange.similarity": "pure: compares two organizations' profiles",
+    "kb.services.exchange.replicated_for_index": "computes a loaded practice's replication "
+                                                 "for its search document",
+    "kb.services.exchange.lineage_check": "validation step of the import and approval "
+                                          "services: refuses a lineage cycle",
+    "kb.services.exchange.lineage_cycle": "validation step: finds a lineage cycle",
+    "kb.services.search.search_doc": "pure: turns a loaded practice into a search document",
+    # the derived search view, kept up to date from the change log
+    "kb.services.search.get_index": "returns this node's index object",
+    "kb.services.search.search_catch_up": "applies committed changes to the index after "
+                                          "commit and in the background; no user input",
+    "kb.services.search.search_rebuild_unchecked": "the work of search_rebuild once "
+                                                   "checked, and of first start",
+}
+
+# Calls that change something; none may come before the permission check.
+WRITES = {"UnitOfWork", "add", "add_all", "delete", "merge", "commit", "flush", "audit",
+          "notify", "publish_revision", "after_practice_change", "write_text", "apply"}
+
+
+def module_names(package: str, folders) -> list[str]:
+    """Every module below a package's folders, sub-packages included (with or without an
+    __init__.py, which pkgutil.walk_packages would skip)."""
+    names = set()
+    for folder in map(Path, folders):
+        for path in folder.rglob("*.py"):
+            parts = path.relative_to(folder).with_suffix("").parts
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            names.add(".".join((package,) + parts))
+    return sorted(names)
+
+
+def service_modules():
+    """kb.services and every module and package below it."""
+    for name in module_names("kb.services", kb.services.__path__):
+        yield importlib.import_module(name)
+
+
+def public_functions():
+    for module in service_modules():
+        for name, fn in inspect.getmembers(module, inspect.isfunction):
+            if fn.__module__ == module.__name__ and not name.startswith("_"):
+                yield f"{module.__name__}.{name}", fn
 
 
 def service_functions():
-    for module in MODULES:
-        for name, fn in inspect.getmembers(module, inspect.isfunction):
-            if fn.__module__ == module.__name__ and not name.startswith("_"):
-                params = list(inspect.signature(fn).parameters)
-                if params and params[0] == "identity":
-                    yield f"{module.__name__}.{name}", fn
+    return [(name, fn) for name, fn in public_functions() if name not in HELPERS]
 
 
-def calls(fn, name):
-    tree = ast.parse(inspect.getsource(fn))
-    return [n for n in ast.walk(tree) if isinstance(n, ast.Call)
-            and getattr(n.func, "id", None) == name]
+def _tree(fn) -> ast.AST:
+    return ast.parse(textwrap.dedent(inspect.getsource(fn)))
 
 
-@pytest.mark.parametrize("name,fn", list(service_functions()))
-def test_every_service_checks_permission(name, fn):
-    assert calls(fn, "require"), f"{name} never calls require()"
+def _calls_in_order(fn) -> list[ast.Call]:
+    calls = [n for n in ast.walk(_tree(fn)) if isinstance(n, ast.Call)]
+    return sorted(calls, key=lambda n: (n.lineno, n.col_offset))
 
 
-def test_there_are_services_to_check():
-    assert len(list(service_functions())) >= 10
+def _callee(fn, call: ast.Call):
+    """The object a call refers to, looked up in the function's module, or None."""
+    names = []
+    node = call.func
+    while isinstance(node, ast.Attribute):
+        names.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    target = fn.__globals__.get(node.id)
+    for attr in reversed(names):
+        target = getattr(target, attr, None)
+    return target
+
+
+def _called_name(call: ast.Call) -> str | None:
+    func = call.func
+    return func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+
+
+_CHECKED: dict = {}
+
+
+def checks_permission(fn) -> bool:
+    """fn calls require(), or a kb.services function that does, before any write."""
+    if fn not in _CHECKED:
+        _CHECKED[fn] = False  # a function calling itself back does not check by that call
+        _CHECKED[fn] = first_check(fn) is not None
+    return _CHECKED[fn]
+
+
+def first_check(fn) -> ast.Call | None:
+    """The first call in fn that reaches require(), if no write comes before it."""
+    for call in _calls_in_order(fn):
+        callee = _callee(fn, call)
+        if callee is require:
+            return call
+        if (inspect.isfunction(callee) and callee is not fn
+                and callee.__module__.startswith("kb.services.")
+                and callee.__module__ != "kb.services.permissions"
+                and checks_permission(callee)):
+            return call
+        if _called_name(call) in WRITES:
+            return None
+    return None
+
+
+@pytest.mark.parametrize("name,fn", service_functions())
+def test_every_service_checks_permission_before_any_write(name, fn):
+    params = list(inspect.signature(fn).parameters)
+    assert params and params[0] == "identity", (
+        f"{name} is public but takes no identity: make it a service (identity first, "
+        f"require() before any work), make it private, or add it to HELPERS with a reason")
+    assert first_check(fn) is not None, (
+        f"{name} never calls require(), or writes before it does")
+
+
+def test_the_walk_finds_modules_added_later(tmp_path):
+    for name in ("a.py", "pkg/__init__.py", "pkg/b.py", "plain/c.py", "plain/deeper/d.py"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("")
+    assert module_names("kb.services", [tmp_path]) == [
+        "kb.services.a", "kb.services.pkg", "kb.services.pkg.b", "kb.services.plain.c",
+        "kb.services.plain.deeper.d"]
+
+
+def test_the_guard_covers_every_service_module():
+    with_services = {name.rsplit(".", 1)[0] for name, _ in service_functions()}
+    assert with_services >= {f"kb.services.{module}" for module in (
+        "accounts", "editorial", "exchange", "notifications", "organizations", "practices",
+        "search")}
+
+
+def test_every_helper_on_the_list_exists():
+    """A renamed or removed helper leaves no stale exemption behind."""
+    assert set(HELPERS) <= {name for name, _ in public_functions()}
+    assert all(reason.strip() for reason in HELPERS.values())
+
+
+@pytest.mark.parametrize("source,checked", [
+    ("def thing_get(identity, slug):\n    require(identity, 'kb.read')\n", True),
+    ("def _check(identity):\n    require(identity, 'kb.read')\n"
+     "def thing_get(identity, slug):\n    _check(identity)\n", True),
+    ("def thing_get(identity, slug):\n    return slug\n", False),
+    ("def thing_save(identity, s):\n    s.add(1)\n    require(identity, 'kb.read')\n", False),
+])
+def test_the_guard_tells_checked_from_unchecked(source, checked, tmp_path):
+    """The guard itself, on a throwaway module in the kb.services namespace."""
+    path = tmp_path / "example.py"
+    path.write_text("from kb.services.permissions import require\n" + source)
+    spec = importlib.util.spec_from_file_location("kb.services.example", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    fn = next(v for k, v in vars(module).items() if k.startswith("thing_"))
+    assert (first_check(fn) is not None) is checked
 
 
 @pytest.mark.parametrize("call", [
