@@ -67,5 +67,10 @@ def ensure_ready() -> None:
                          current_app.config["SEED_DIR"], len(report.failed))
         if not get_index().exists():
             log.info("search index missing: rebuilding it")
-        search_catch_up()
+        try:
+            search_catch_up()
+        except Exception:
+            # the portal starts anyway: search answers from the last committed
+            # index and the next catch-up tries again (`kb status` shows the state)
+            log.exception("search index catch-up failed at start")
         get_db().session.remove()

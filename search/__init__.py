@@ -5,8 +5,8 @@ nothing from ``kb``. See :class:`SearchIndex` for the interface.
 """
 
 from .index import SORTS, SearchIndex, document_fields
-from .results import Hit, IndexBusy, SearchResults, Viewer
+from .results import Hit, IndexBusy, IndexFailure, SearchResults, Viewer
 from .schema import FACETS, Facet, Ranking
 
-__all__ = ["SearchIndex", "Viewer", "IndexBusy", "SearchResults", "Hit", "FACETS", "Facet",
+__all__ = ["SearchIndex", "Viewer", "IndexBusy", "IndexFailure", "SearchResults", "Hit", "FACETS", "Facet",
            "Ranking", "SORTS", "document_fields"]

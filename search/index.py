@@ -7,9 +7,13 @@ Directory layout (``path``)::
     build.lock       flock held by the (single) rebuild in progress
     gen-000007/      a Whoosh index (compound=False) + state.json
 
-``state.json`` (``{"last_change_id": N}``) is replaced atomically *after*
-the Whoosh commit, so a crash in between only makes the change log apply
-again, which is idempotent (``update_document`` by practice id).
+``state.json`` (``{"last_change_id": N, "failed": [...]}``) is replaced
+atomically *after* the Whoosh commit, so a crash in between only makes the
+change log apply again, which is idempotent (``update_document`` by practice
+id). ``failed`` lists the practices that could not be indexed (an
+:class:`IndexFailure` each): they are left out of the index, reported, and
+skipped, so one bad document never stops the others; a later document or
+delete of the same practice clears its entry.
 
 A rebuild writes a new generation beside the live one without blocking
 apply() on the live one, then takes the write lock, replaces ``CURRENT`` and
@@ -28,6 +32,7 @@ visible-document sets, posting sets) is cached and rebuilt per segment.
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import itertools
 import json
@@ -50,7 +55,7 @@ from .analysis import WORD_RE, field_language, fold
 from .highlight import HighlightTerms, snippet as make_snippet
 from .locking import FileLock
 from .querying import Built, QueryBuilder, has_operators, looks_broken, plain_words, query_terms
-from .results import Hit, IndexBusy, SearchResults, Viewer
+from .results import Hit, IndexBusy, IndexFailure, SearchResults, Viewer
 from .schema import (DEFAULT_RANKING, FACETS, FACETS_BY_NAME, FIELD_LANGUAGES, SCHEMA,
                      TEXT_PARTS, Ranking, text_field)
 
@@ -130,6 +135,20 @@ def document_fields(doc: dict) -> dict:
         if values:
             f[facet.field] = " ".join(values)
     return f
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def _fields_or_failure(practice_id, doc: dict):
+    """(fields, None), or (None, IndexFailure) when the document's fields cannot be made."""
+    try:
+        return document_fields(doc), None
+    except Exception as exc:  # one bad document must not stop the others
+        return None, IndexFailure(practice_id=int(practice_id or 0),
+                                  slug=str(doc.get("slug") or ""),
+                                  error=f"{type(exc).__name__}: {exc}"[:500])
 
 
 # --------------------------------------------------------------------------
@@ -418,11 +437,37 @@ class SearchIndex:
         return self._read_state(gen)
 
     def _read_state(self, gen: str) -> int:
+        return int(self._state(gen).get("last_change_id", 0))
+
+    def _state(self, gen: str) -> dict:
         try:
             with open(self._p(gen, _STATE), encoding="utf-8") as fh:
-                return int(json.load(fh).get("last_change_id", 0))
+                data = json.load(fh)
         except (FileNotFoundError, ValueError):
-            return 0
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _failures(self, gen: str) -> dict[int, IndexFailure]:
+        out = {}
+        for item in self._state(gen).get("failed") or ():
+            try:
+                failure = IndexFailure(**item)
+            except TypeError:
+                continue
+            out[int(failure.practice_id)] = failure
+        return out
+
+    def failures(self) -> list[IndexFailure]:
+        """The practices the live generation could not index, by practice id."""
+        gen = self._current_generation()
+        if not gen:
+            return []
+        return [f for _, f in sorted(self._failures(gen).items())]
+
+    @staticmethod
+    def _state_data(last_change_id: int, failed: dict[int, IndexFailure]) -> dict:
+        return {"last_change_id": int(last_change_id),
+                "failed": [dataclasses.asdict(f) for _, f in sorted(failed.items())]}
 
     # -- writing --------------------------------------------------------------
 
@@ -430,9 +475,15 @@ class SearchIndex:
         os.makedirs(self.path, exist_ok=True)
         return FileLock(self._p(name), self.lock_timeout)
 
-    def apply(self, changes, upto: int) -> None:
-        """Apply (practice_id, doc-or-None) changes in order, in one commit."""
-        latest: OrderedDict[int, dict | None] = OrderedDict()
+    def apply(self, changes, upto: int) -> list[IndexFailure]:
+        """Apply (practice_id, doc-or-None-or-IndexFailure) changes in order, in one commit.
+
+        A practice whose document cannot be indexed (an IndexFailure given
+        by the caller, or a document whose fields cannot be made) is removed
+        from the index and recorded in the state; the others are applied and
+        ``last_change_id`` advances past it. Returns the failures recorded.
+        """
+        latest: OrderedDict[int, dict | IndexFailure | None] = OrderedDict()
         for practice_id, doc in changes:
             latest.pop(int(practice_id), None)
             latest[int(practice_id)] = doc
@@ -441,8 +492,11 @@ class SearchIndex:
         lock = self._lock_file("write.lock")
         started = time.monotonic()
         lock.acquire()
+        recorded: list[IndexFailure] = []
         try:
             gen = self._current_generation()
+            failed = self._failures(gen)
+            before = dict(failed)
             if latest:
                 ix = windex.open_dir(self._p(gen), schema=SCHEMA)
                 try:
@@ -451,26 +505,46 @@ class SearchIndex:
                     raise IndexBusy(str(exc)) from exc
                 try:
                     for practice_id, doc in latest.items():
+                        fields = None
+                        if isinstance(doc, dict):
+                            fields, doc = _fields_or_failure(practice_id, doc)
+                        if fields is not None:
+                            writer.update_document(**fields)
+                            failed.pop(practice_id, None)
+                            continue
+                        writer.delete_by_term("id", str(practice_id))
                         if doc is None:
-                            writer.delete_by_term("id", str(practice_id))
+                            failed.pop(practice_id, None)
                         else:
-                            writer.update_document(**document_fields(doc))
+                            failure = dataclasses.replace(
+                                doc, practice_id=practice_id, change_id=int(upto),
+                                failed_at=doc.failed_at or _now())
+                            failed[practice_id] = failure
+                            recorded.append(failure)
                 except BaseException:
                     writer.cancel()
                     raise
                 writer.commit()
             current = self._read_state(gen)
-            if upto > current:
-                _write_json_atomic(self._p(gen, _STATE), {"last_change_id": int(upto)})
+            if upto > current or failed != before:
+                _write_json_atomic(self._p(gen, _STATE),
+                                   self._state_data(max(upto, current), failed))
         finally:
             lock.release()
+        return recorded
 
-    def rebuild(self, docs, last_change_id: int, total: int | None = None, progress=None) -> None:
-        """Build a new generation from ``docs`` and swap it in atomically."""
+    def rebuild(self, docs, last_change_id: int, total: int | None = None,
+                progress=None) -> list[IndexFailure]:
+        """Build a new generation from ``docs`` and swap it in atomically.
+
+        ``docs`` may hold IndexFailure entries for documents the caller could
+        not build; they, and documents whose fields cannot be made, are left
+        out and recorded in the new generation's state. Returns them.
+        """
         build_lock = self._lock_file("build.lock")
         build_lock.acquire()
         try:
-            self._rebuild_locked(docs, last_change_id, progress, total)
+            return self._rebuild_locked(docs, last_change_id, progress, total)
         finally:
             build_lock.release()
 
@@ -484,7 +558,7 @@ class SearchIndex:
         finally:
             build_lock.release()
 
-    def _rebuild_locked(self, docs, last_change_id: int, progress, total) -> None:
+    def _rebuild_locked(self, docs, last_change_id: int, progress, total) -> list[IndexFailure]:
         current = self._current_generation()
         for name in self._generations():
             if name != current:
@@ -504,9 +578,17 @@ class SearchIndex:
             kwargs.update(procs=procs, multisegment=True)
         writer = ix.writer(**kwargs)
         done = 0
+        failed: dict[int, IndexFailure] = {}
         try:
             for doc in docs:
-                writer.add_document(**document_fields(doc))
+                fields = None
+                if isinstance(doc, dict):
+                    fields, doc = _fields_or_failure(doc.get("id"), doc)
+                if fields is not None:
+                    writer.add_document(**fields)
+                else:
+                    failed[int(doc.practice_id)] = dataclasses.replace(
+                        doc, change_id=int(last_change_id), failed_at=doc.failed_at or _now())
                 done += 1
                 if progress is not None:
                     progress(done)
@@ -518,7 +600,7 @@ class SearchIndex:
         else:
             writer.commit(optimize=True)
         _write_json_atomic(os.path.join(gen_path, _STATE),
-                           {"last_change_id": int(last_change_id)})
+                           self._state_data(last_change_id, failed))
         write_lock = self._lock_file("write.lock")
         write_lock.acquire()
         try:
@@ -528,6 +610,7 @@ class SearchIndex:
         for old in self._generations():
             if old != name:
                 shutil.rmtree(self._p(old), ignore_errors=True)
+        return [f for _, f in sorted(failed.items())]
 
     # -- reading ----------------------------------------------------------------
 

@@ -11,6 +11,22 @@ class IndexBusy(Exception):
 
 
 @dataclass(frozen=True)
+class IndexFailure:
+    """A practice that could not be indexed: left out of the index and reported.
+
+    Passed to ``SearchIndex.apply``/``rebuild`` in place of a document that
+    could not be built, and returned by ``SearchIndex.failures()``. A later
+    successful document (or a delete) for the same practice clears it.
+    """
+
+    practice_id: int
+    slug: str
+    error: str
+    change_id: int = 0
+    failed_at: str = ""
+
+
+@dataclass(frozen=True)
 class Viewer:
     """Who is searching. ``Viewer()`` is an anonymous member of the public.
 
