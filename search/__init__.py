@@ -6,7 +6,8 @@ nothing from ``kb``. See :class:`SearchIndex` for the interface.
 
 from .index import SORTS, SearchIndex, document_fields
 from .results import Hit, IndexBusy, IndexFailure, SearchResults, Viewer
+from .querying import LimitHit, QueryLimits, query_size
 from .schema import FACETS, Facet, Ranking
 
 __all__ = ["SearchIndex", "Viewer", "IndexBusy", "IndexFailure", "SearchResults", "Hit", "FACETS", "Facet",
-           "Ranking", "SORTS", "document_fields"]
+           "Ranking", "SORTS", "document_fields", "LimitHit", "QueryLimits", "query_size"]

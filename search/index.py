@@ -47,14 +47,16 @@ from datetime import datetime, timezone
 
 from whoosh import index as windex
 from whoosh.filedb.filestore import RamStorage
-from whoosh import query, scoring
+from whoosh import collectors, query, scoring
 from whoosh.index import LockError
+from whoosh.searching import TimeLimit
 from whoosh.reading import TermNotFound
 
 from .analysis import WORD_RE, field_language, fold
 from .highlight import HighlightTerms, snippet as make_snippet
 from .locking import FileLock
-from .querying import Built, QueryBuilder, has_operators, looks_broken, plain_words, query_terms
+from .querying import (DEFAULT_LIMITS, Built, LimitedPrefix, LimitHit, QueryBuilder, QueryLimits,
+                       bound_text, has_operators, looks_broken, plain_words, query_terms)
 from .results import Hit, IndexBusy, IndexFailure, SearchResults, Viewer
 from .schema import (DEFAULT_RANKING, FACETS, FACETS_BY_NAME, FIELD_LANGUAGES, SCHEMA,
                      TEXT_PARTS, Ranking, text_field)
@@ -234,6 +236,7 @@ class _View:
         self._postings_size = 0
         self._autocomplete: list | None = None
         self._exists: dict = {}
+        self._expansions: dict = {}
 
     def exists(self, fieldname: str, text: str) -> bool:
         key = (fieldname, text)
@@ -244,8 +247,31 @@ class _View:
             found = self._exists[key] = key in self.reader
         return found
 
-    def builder(self, ranking: Ranking) -> QueryBuilder:
-        return QueryBuilder(self.languages, ranking, self.exists)
+    def expand_prefix(self, fieldname: str, prefix: str, keep: int,
+                      scan: int) -> tuple[list[str], int]:
+        """The ``keep`` words of a field starting with ``prefix`` that are in
+        most documents, and how many such words there are (counted up to ``scan``)."""
+        key = (fieldname, prefix, keep, scan)
+        found = self._expansions.get(key)
+        if found is not None:
+            return found
+        scanned = []
+        try:
+            for btext, info in self.reader.iter_prefix(fieldname, prefix):
+                scanned.append((-info.doc_frequency(), btext))
+                if len(scanned) >= scan:
+                    break
+        except (TermNotFound, KeyError):
+            scanned = []
+        words = [b.decode("utf-8") if isinstance(b, bytes) else b
+                 for _, b in heapq.nsmallest(keep, scanned)]
+        if len(self._expansions) > 10_000:
+            self._expansions.clear()
+        found = self._expansions[key] = (words, len(scanned))
+        return found
+
+    def builder(self, ranking: Ranking, limits: QueryLimits = DEFAULT_LIMITS) -> QueryBuilder:
+        return QueryBuilder(self.languages, ranking, self.exists, self.expand_prefix, limits)
 
     # -- sets ---------------------------------------------------------------
 
@@ -389,12 +415,16 @@ class SearchIndex:
     ``ranking``: BM25F parameters and field weights (search.schema.Ranking).
     ``writer_procs``/``writer_limitmb``: Whoosh writer processes and memory on
     rebuild (procs default: 2 when ``total`` >= 2000 and 2 CPUs exist, else 1).
+    ``limits``: how much work one search may do (search.querying.QueryLimits);
+    the limits a query hit are listed in ``SearchResults.limits``.
     """
 
     def __init__(self, path: str, lock_timeout: float = 10.0, *,
                  ranking: Ranking = DEFAULT_RANKING, operator: str = "or",
-                 writer_procs: int | None = None, writer_limitmb: int = 256):
+                 writer_procs: int | None = None, writer_limitmb: int = 256,
+                 limits: QueryLimits = DEFAULT_LIMITS):
         self.path = os.path.abspath(path)
+        self.limits = limits
         self.lock_timeout = lock_timeout
         self.ranking = ranking
         self.operator = operator
@@ -677,13 +707,31 @@ class SearchIndex:
     # -- search -------------------------------------------------------------------
 
     def _build(self, view: _View, text: str, operator: str) -> tuple[Built, bool]:
-        builder = view.builder(self.ranking)
+        built, degraded, _hits = self._build_limited(view, text, operator)
+        return built, degraded
+
+    def _build_limited(self, view: _View, text: str,
+                       operator: str) -> tuple[Built, bool, list[LimitHit]]:
+        """The query of a text within the limits; the text must be bound_text()'s."""
+        builder = view.builder(self.ranking, self.limits)
         if looks_broken(text):
-            return builder.build_words(plain_words(text), operator), True
+            return builder.build_words(plain_words(text), operator), True, []
         try:
-            return builder.build(text, operator), False
+            built = builder.build(text, operator)
+            return built, False, builder.hits
         except Exception:
-            return builder.build_words(plain_words(text), operator), True
+            builder = view.builder(self.ranking, self.limits)
+            return builder.build_words(plain_words(text), operator), True, []
+
+    def query_for(self, q: str) -> tuple[query.Query | None, list[LimitHit]]:
+        """The Whoosh query a search for ``q`` runs, and the limits it hit."""
+        text, hits = bound_text((q or "").strip(), self.limits)
+
+        def run(view: _View):
+            operator = "or" if self.operator == "or" else "and"
+            built, _degraded, more = self._build_limited(view, text, operator)
+            return built.query, hits + more
+        return self._read(run)
 
     def search(self, q: str = "", filters: dict | None = None, viewer: Viewer = Viewer(),
                sort: str = "relevance", page: int = 1, per_page: int = 10,
@@ -707,23 +755,26 @@ class SearchIndex:
         per_page = max(1, min(int(per_page or 10), 100))
         filters = {k: [str(v) for v in vs if v not in (None, "")]
                    for k, vs in (filters or {}).items() if k in FACETS_BY_NAME and vs}
-        text = (q or "").strip()
+        text, text_hits = bound_text((q or "").strip(), self.limits)
 
         def run(view: _View) -> SearchResults:
+            deadline = time.monotonic() + self.limits.time_limit
+            limits = list(text_hits)
             visible = view.visible(viewer)
             degraded = False
             built = Built(None)
             base = visible
             if text:
                 operator = "or" if self.operator == "or" else "and"
-                built, degraded = self._build(view, text, operator)
+                built, degraded, hits = self._build_limited(view, text, operator)
                 if built.query is not None:
                     base = view.docset(built.query) & visible
                     if (not base and operator == "and" and not has_operators(text)
                             and len(built.words) > 1):
-                        built, degraded2 = self._build(view, text, "or")
+                        built, degraded2, hits = self._build_limited(view, text, "or")
                         degraded = degraded or degraded2
                         base = view.docset(built.query) & visible if built.query else set()
+                limits += hits
             # filters, per facet
             fsets: dict[str, set] = {}
             for name, values in filters.items():
@@ -741,26 +792,29 @@ class SearchIndex:
             start = (page - 1) * per_page
             scored = []
             if built.query is not None and sort == "relevance" and total:
+                budget = _Budget(deadline)
                 scored = self._ranked(view, text, built, result, start + per_page,
-                                      degraded)[start:start + per_page]
+                                      degraded, budget)[start:start + per_page]
+                if budget.exceeded:
+                    limits.append(LimitHit("time", 0, int(self.limits.time_limit)))
             elif total:
                 scored = [(d, 0.0) for d in self._sorted(view, result, sort, start + per_page)]
                 scored = scored[start:start + per_page]
             highlight: dict = {}
             out_hits = [self._hit(view, d, s, built, highlight) for d, s in scored]
             suggestion = None
-            if built.words:
-                suggestion = self._suggest(view, text, built, visible, total)
+            if built.words and time.monotonic() < deadline:
+                suggestion = self._suggest(view, text, built, visible, total, limits)
             return SearchResults(total=total, page=page, per_page=per_page, pages=pages,
                                  hits=out_hits, facets=facet_out, suggestion=suggestion,
-                                 degraded=degraded, sort=sort)
+                                 degraded=degraded, sort=sort, limits=limits)
 
         return self._read(run)
 
     _PLAIN_RE = re.compile(r"[\w\s\-'’.,!?]+")
 
     def _ranked(self, view: _View, text: str, built: Built, result, need: int,
-                degraded: bool) -> list[tuple[int, float]]:
+                degraded: bool, budget: "_Budget | None" = None) -> list[tuple[int, float]]:
         """The first ``need`` (docnum, score) of the result set by relevance.
 
         For a plain multi-word query under OR, documents containing every
@@ -810,17 +864,14 @@ class SearchIndex:
                                        for combo in combos])
                     # optimize=False: Whoosh's block-quality skipping cost
                     # more than it saved on these queries (measured)
-                    hits = searcher.search(tq, limit=need - len(out), filter=tier,
-                                           optimize=False)
-                    out.extend((h.docnum, h.score) for h in hits)
+                    hits = _scored(searcher, tq, need - len(out), tier, budget)
+                    out.extend(hits)
                     if len(out) >= need:
                         return out
                     result = result - tier
                 if not result:
                     return out
-        hits = searcher.search(built.query, limit=need - len(out), filter=result,
-                               optimize=False)
-        return out + [(h.docnum, h.score) for h in hits]
+        return out + _scored(searcher, built.query, need - len(out), result, budget)
 
     @staticmethod
     def _sorted(view: _View, docs, sort: str, n: int) -> list[int]:
@@ -901,7 +952,8 @@ class SearchIndex:
 
     # -- did you mean ---------------------------------------------------------------
 
-    def _suggest(self, view: _View, text: str, built: Built, visible, total: int) -> str | None:
+    def _suggest(self, view: _View, text: str, built: Built, visible, total: int,
+                 limits: list[LimitHit] | None = None) -> str | None:
         """'Did you mean': replace each typed word that no visible document
         contains (in any language's stemmed form) by the closest word of the
         visible documents' titles, summaries, tags and organizations."""
@@ -911,6 +963,7 @@ class SearchIndex:
         reader = view.reader
         replaced = text
         changed = False
+        looked_up = unknown = 0
         for word in dict.fromkeys(built.words):
             q, _ = builder.word(word)
             if q is None:
@@ -924,11 +977,17 @@ class SearchIndex:
                     continue
             if view.docset(q) & visible:
                 continue
+            unknown += 1
+            if looked_up >= self.limits.max_corrections:
+                continue
+            looked_up += 1
             best = self._correction(view, word, visible, sees_all)
             if best:
                 replaced = re.sub(r"(?i)(?<!\w)" + re.escape(word) + r"(?!\w)",
                                   lambda m, b=best: b, replaced, count=1)
                 changed = True
+        if unknown > looked_up and limits is not None:
+            limits.append(LimitHit("corrections", unknown, self.limits.max_corrections))
         return replaced if changed and replaced != text else None
 
     @staticmethod
@@ -976,8 +1035,8 @@ class SearchIndex:
         words match come first (best BM25 first), then tags and
         organizations used by most visible practices.
         """
-        p = fold((prefix or "").lower()).strip()
-        words = WORD_RE.findall(p)
+        p = fold((prefix or "")[:self.limits.max_chars].lower()).strip()
+        words = WORD_RE.findall(p)[-self.limits.max_words:]
         if not words:
             return []
 
@@ -986,7 +1045,9 @@ class SearchIndex:
             out: list[dict] = []
             complete, last = words[:-1], words[-1]
             subs = [query.Term("title_n", w) for w in complete]
-            subs.append(query.Prefix("title_n", last))
+            expanded, _count = view.expand_prefix("title_n", last, self.limits.prefix_words,
+                                                  self.limits.prefix_scan)
+            subs.append(LimitedPrefix("title_n", last, expanded))
             q = subs[0] if len(subs) == 1 else query.And(subs)
             allowed = view.docset(q) & visible
             if allowed:
@@ -1061,6 +1122,34 @@ class SearchIndex:
         """Practices most like a text being written (duplicate warning)."""
         text = "\n".join([title or "", summary or "", body or ""])
         return self._read(lambda view: self._similar(view, text, language, viewer, limit, set()))
+
+
+class _Budget:
+    """The time left for scoring one search; set when it ran out."""
+
+    def __init__(self, deadline: float):
+        self.deadline = deadline
+        self.exceeded = False
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+
+def _scored(searcher, q, limit: int, docs, budget: _Budget | None) -> list[tuple[int, float]]:
+    """The best ``limit`` (docnum, score) among ``docs``; with a budget, what was
+    found when its time ran out (Whoosh's TimeLimitCollector, timer thread)."""
+    collector = searcher.collector(limit=limit, filter=docs, optimize=False)
+    if budget is not None:
+        if budget.remaining() <= 0:
+            budget.exceeded = True
+            return []
+        collector = collectors.TimeLimitCollector(collector, budget.remaining(),
+                                                  use_alarm=False)
+    try:
+        searcher.search_with_collector(q, collector)
+    except TimeLimit:
+        budget.exceeded = True
+    return [(h.docnum, h.score) for h in collector.results()]
 
 
 def _write_json_pointer(path: str, name: str) -> None:

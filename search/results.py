@@ -72,3 +72,5 @@ class SearchResults:
     suggestion: str | None = None
     degraded: bool = False
     sort: str = "relevance"
+    # the limits the query reached (search.querying.LimitHit), for a message to the user
+    limits: list = field(default_factory=list)
