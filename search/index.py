@@ -1135,16 +1135,37 @@ class _Budget:
         return self.deadline - time.monotonic()
 
 
+class _FilterWithDeadline(collectors.FilterCollector):
+    """Whoosh's FilterCollector that also stops when the budget's time is up.
+
+    (Whoosh's TimeLimitCollector cannot wrap a filter: it collects past it.)
+    """
+
+    def __init__(self, child, allow, budget: _Budget):
+        super().__init__(child, allow)
+        self.budget = budget
+
+    def collect_matches(self):
+        child, allow, offset = self.child, self._allow, self.offset
+        deadline = self.budget.deadline
+        for n, sub_docnum in enumerate(child.matches()):
+            if not n & 255 and time.monotonic() > deadline:
+                raise TimeLimit
+            if allow is None or offset + sub_docnum in allow:
+                child.collect(sub_docnum)
+
+
 def _scored(searcher, q, limit: int, docs, budget: _Budget | None) -> list[tuple[int, float]]:
-    """The best ``limit`` (docnum, score) among ``docs``; with a budget, what was
-    found when its time ran out (Whoosh's TimeLimitCollector, timer thread)."""
-    collector = searcher.collector(limit=limit, filter=docs, optimize=False)
-    if budget is not None:
-        if budget.remaining() <= 0:
-            budget.exceeded = True
-            return []
-        collector = collectors.TimeLimitCollector(collector, budget.remaining(),
-                                                  use_alarm=False)
+    """The best ``limit`` (docnum, score) among ``docs``; with a budget, the best
+    found when its time ran out."""
+    if budget is None:
+        hits = searcher.search(q, limit=limit, filter=docs, optimize=False)
+        return [(h.docnum, h.score) for h in hits]
+    if budget.remaining() <= 0:
+        budget.exceeded = True
+        return []
+    collector = _FilterWithDeadline(searcher.collector(limit=limit, optimize=False), docs,
+                                    budget)
     try:
         searcher.search_with_collector(q, collector)
     except TimeLimit:

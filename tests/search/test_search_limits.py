@@ -85,3 +85,13 @@ def test_hundreds_of_misspelled_words_look_up_only_a_few_corrections(big_index):
     assert found["corrections"].limit == 3 and found["corrections"].found > 3
     assert found["words"].found > 32
 
+
+
+def test_a_search_out_of_time_shows_what_it_has_and_says_so(index):
+    """(time_limit=0: the budget is spent before scoring starts, whatever the machine)"""
+    out_of_time = SearchIndex(index.path, limits=QueryLimits(time_limit=0))
+    results = out_of_time.search("building permits")
+    assert results.total == index.search("building permits").total > 0
+    assert [h.kind for h in results.limits] == ["time"]
+    assert results.hits == [] and results.suggestion is None
+    out_of_time.close()
