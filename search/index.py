@@ -315,6 +315,8 @@ class _View:
             return frozenset()
         if isinstance(q, query.Term):
             return self.term_docs(q.fieldname, q.text)
+        if isinstance(q, LimitedPrefix):
+            return set().union(*(self.term_docs(q.fieldname, w) for w in q.words))
         if isinstance(q, query.Or):
             sets = [self.docset(s) for s in q.subqueries]
             return set().union(*sets) if sets else set()
