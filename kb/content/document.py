@@ -24,6 +24,8 @@ import yaml
 from kb.content.vocab import EVIDENCE, STAGES, THEMES, VISIBILITY
 
 MAX_BYTES = 1024 * 1024
+# The Markdown body: rendering takes time in proportion to it (kb.content.render)
+MAX_BODY_CHARS = 60_000
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -514,6 +516,10 @@ class _Validator:
         if not body.strip():
             self.errors.append(Problem(
                 "body", "the practice has no text after the frontmatter", None))
+        elif len(body) > MAX_BODY_CHARS:
+            self.errors.append(Problem(
+                "body", f"the text after the frontmatter is {len(body):,} characters long; "
+                f"at most {MAX_BODY_CHARS:,} are allowed", None))
         if self.errors:
             return None
         return Practice(

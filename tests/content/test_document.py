@@ -270,3 +270,13 @@ def test_deeply_nested_yaml_is_refused_with_a_clear_error():
     # ordinary depth (an outcome row's fields, a mapping under an unknown key) is fine
     ok = VALID.replace("evidence: monitored", "evidence: monitored\nextra: {a: {b: [1, 2]}}")
     assert parse_practice(ok, "abc.md").ok
+
+
+def test_a_body_longer_than_the_limit_is_refused_naming_the_limit():
+    from kb.content import MAX_BODY_CHARS
+
+    long_body = VALID + "word " * (MAX_BODY_CHARS // 5)
+    [problem] = parse_practice(long_body, "abc.md").errors
+    assert problem.field == "body"
+    assert f"at most {MAX_BODY_CHARS:,} are allowed" in problem.message
+    assert parse_practice(VALID + "word " * (MAX_BODY_CHARS // 5 - 20), "abc.md").ok
