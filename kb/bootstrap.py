@@ -65,9 +65,9 @@ def ensure_ready() -> None:
                 log.info("imported %d practices from %s (%d failed)",
                          len(report.created) + len(report.updated),
                          current_app.config["SEED_DIR"], len(report.failed))
-        if not get_index().exists():
-            log.info("search index missing: rebuilding it")
         try:
+            if not get_index().exists():
+                log.info("search index missing: rebuilding it")
             search_catch_up()
         except Exception:
             # the portal starts anyway: search answers from the last committed

@@ -104,3 +104,11 @@ def test_a_practice_that_cannot_be_indexed_is_reported_and_skipped(app, make_app
         publish("capybarabudget")
         assert practice_search(ANONYMOUS, "capybarabudget").total == 1
         assert search_status(SYSTEM).failures == []
+
+
+def test_the_portal_starts_when_the_index_cannot_be_caught_up(make_app, tmp_path, caplog):
+    blocked = tmp_path / "index-is-a-file"
+    blocked.write_text("not a folder")
+    app = make_app(INDEX_DIR=str(blocked))          # the first start imports and indexes
+    assert "search index catch-up failed at start" in caplog.text
+    assert app.test_client().get("/about").status_code == 200
