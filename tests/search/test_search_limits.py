@@ -17,13 +17,13 @@ UNBOUNDED = QueryLimits(max_chars=10**6, max_words=10**6, max_prefixes=10**6, mi
 
 @pytest.fixture(scope="module")
 def big_index(tmp_path_factory):
-    """1,500 practices over a vocabulary of thousands of invented words."""
+    """2,000 practices over a vocabulary of thousands of invented words."""
     rnd = random.Random(7)
     vocab = sorted({"".join(rnd.choices(SYLLABLES, k=rnd.randint(2, 4))) for _ in range(6000)})
     docs = [make_doc(i, title=" ".join(rnd.choices(vocab, k=4)),
                      body=" ".join(rnd.choices(vocab, k=25)),
                      language=("en", "fi", "sv", "de")[i % 4])
-            for i in range(1, 1501)]
+            for i in range(1, 2001)]
     path = str(tmp_path_factory.mktemp("big-index"))
     idx = SearchIndex(path, writer_procs=1)
     idx.rebuild(docs, 1)
