@@ -708,22 +708,19 @@ class SearchIndex:
 
     # -- search -------------------------------------------------------------------
 
-    def _build(self, view: _View, text: str, operator: str) -> tuple[Built, bool]:
-        built, degraded, _hits = self._build_limited(view, text, operator)
-        return built, degraded
-
-    def _build_limited(self, view: _View, text: str,
-                       operator: str) -> tuple[Built, bool, list[LimitHit]]:
+    def _build(self, view: _View, text: str,
+               operator: str) -> tuple[Built, bool, list[LimitHit]]:
         """The query of a text within the limits; the text must be bound_text()'s."""
         builder = view.builder(self.ranking, self.limits)
+        words = plain_words(text)[:self.limits.max_words]
         if looks_broken(text):
-            return builder.build_words(plain_words(text), operator), True, []
+            return builder.build_words(words, operator), True, []
         try:
             built = builder.build(text, operator)
             return built, False, builder.hits
         except Exception:
             builder = view.builder(self.ranking, self.limits)
-            return builder.build_words(plain_words(text), operator), True, []
+            return builder.build_words(words, operator), True, []
 
     def query_for(self, q: str) -> tuple[query.Query | None, list[LimitHit]]:
         """The Whoosh query a search for ``q`` runs, and the limits it hit."""
@@ -731,7 +728,7 @@ class SearchIndex:
 
         def run(view: _View):
             operator = "or" if self.operator == "or" else "and"
-            built, _degraded, more = self._build_limited(view, text, operator)
+            built, _degraded, more = self._build(view, text, operator)
             return built.query, hits + more
         return self._read(run)
 
@@ -768,12 +765,12 @@ class SearchIndex:
             base = visible
             if text:
                 operator = "or" if self.operator == "or" else "and"
-                built, degraded, hits = self._build_limited(view, text, operator)
+                built, degraded, hits = self._build(view, text, operator)
                 if built.query is not None:
                     base = view.docset(built.query) & visible
                     if (not base and operator == "and" and not has_operators(text)
                             and len(built.words) > 1):
-                        built, degraded2, hits = self._build_limited(view, text, "or")
+                        built, degraded2, hits = self._build(view, text, "or")
                         degraded = degraded or degraded2
                         base = view.docset(built.query) & visible if built.query else set()
                 limits += hits
