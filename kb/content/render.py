@@ -102,12 +102,15 @@ class _LinearLinkText:
 
     A text found within a few characters is scanned for, as before; a longer
     scan (thousands of unclosed `[`) uses the paragraph's bracket pairs, found
-    once. The result is the same: the text up to the `]` that closes the `[`.
+    once and used for the rest of that paragraph's text. The result is the
+    same: the text up to the `]` that closes the `[`.
     """
 
     def getText(self, data: str, index: int):
         if index == 0 or data[index - 1] != "[":
             return super().getText(data, index)
+        if data is self.md_pairs.text:
+            return self._paired(data, index)
         depth = 1
         end = min(len(data), index + _SHORT_SCAN)
         for pos in range(index, end):
@@ -120,6 +123,9 @@ class _LinearLinkText:
                     return data[index:pos], pos + 1, True
         if end == len(data):
             return data[index:], len(data), False
+        return self._paired(data, index)
+
+    def _paired(self, data: str, index: int):
         closing = self.md_pairs.closing_of(data, index - 1)
         if closing is None:
             return data[index:], len(data), False
@@ -145,11 +151,12 @@ class _FirstRowsTable(TableProcessor):
     block loses one line per heading or rule in it: quadratic in the lines.
     """
 
+    SEPARATOR_CHARS = frozenset("|:- ")
+
     def test(self, parent, block: str) -> bool:
         head = block.split("\n", 2)[:2]
-        if len(head) < 2:
-            return False
-        if "|" not in head[0] and "|" not in head[1]:
+        # a table's first line has a |, its second is the separator row: only | : - and spaces
+        if len(head) < 2 or "|" not in head[0] or not set(head[1]) <= self.SEPARATOR_CHARS:
             return False
         return super().test(parent, block)
 

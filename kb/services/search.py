@@ -5,6 +5,11 @@ index has not seen, in order, idempotently, from the database's current
 state. The request that made a change calls it after its commit (its author
 sees the change at once); every search calls it first (a cheap max(id)
 check), so other workers and nodes catch up before they answer.
+
+A practice whose search document cannot be built (or indexed) is left out
+of the index, logged, and recorded in the index state with its error; the
+catch-up goes on past it, `search_status` (`kb status`, the admin area)
+lists it, and a later revision that indexes clears it.
 """
 
 from __future__ import annotations
