@@ -74,4 +74,8 @@ def ensure_ready() -> None:
             search_catch_up()
         except IndexUnavailable as exc:  # the portal starts; searches answer 503 until fixed
             log.error("search index %s cannot be used (%s)", exc.path, exc.reason)
+        except Exception:
+            # the portal starts anyway: search answers from the last committed
+            # index and the next catch-up tries again (`kb status` shows the state)
+            log.exception("search index catch-up failed at start")
         get_db().session.remove()

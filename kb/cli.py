@@ -1,4 +1,4 @@
-"""The `kb` command: initialize, import, check, export, serve, search, reindex, mail.
+"""The `kb` command: initialize, import, check, export, serve, search, reindex, status, mail.
 
 Every command that changes something calls the same service functions as the
 portal, as the installation's operator (the SYSTEM identity).
@@ -183,8 +183,40 @@ def export_command(directory: Path, include_network: bool):
 @with_appcontext
 def reindex_command():
     """Rebuild the search index beside the current one and swap it in."""
+    from kb.services.identity import SYSTEM
+    from kb.services.search import search_status
+
     count = _rebuild_with_progress()
-    click.echo(f"Indexed {count} practices into {current_app.config['INDEX_DIR']}")
+    failures = search_status(SYSTEM).failures
+    click.echo(f"Indexed {count - len(failures)} practices into "
+               f"{current_app.config['INDEX_DIR']}")
+    _print_index_failures(failures)
+
+
+def _print_index_failures(failures) -> None:
+    if failures:
+        click.echo(f"{len(failures)} practice(s) could not be indexed and are left out of "
+                   "search:")
+    for f in failures:
+        click.echo(f"  {f.slug} (id {f.practice_id}, change {f.change_id}, {f.failed_at}): "
+                   f"{f.error}")
+
+
+@main.command("status")
+@with_appcontext
+def status_command():
+    """Show the search index's state and the practices it could not index."""
+    from kb.services.identity import SYSTEM
+    from kb.services.search import search_status
+
+    status = search_status(SYSTEM)
+    click.echo(f"search index: {status.index_dir}"
+               + ("" if status.exists else " (missing: rebuilt on the next start or search)"))
+    click.echo(f"  documents: {status.documents}")
+    click.echo(f"  last applied change: {status.last_change_id} of {status.latest_change_id}"
+               f" ({status.pending} pending)")
+    click.echo(f"  failed documents: {len(status.failures)}")
+    _print_index_failures(status.failures)
 
 
 @main.command("search")

@@ -5,8 +5,10 @@ nothing from ``kb``. See :class:`SearchIndex` for the interface.
 """
 
 from .index import SORTS, SearchIndex, document_fields
-from .results import Hit, IndexBusy, IndexUnavailable, SearchResults, Viewer
+from .results import Hit, IndexBusy, IndexFailure, IndexUnavailable, SearchResults, Viewer
+from .querying import LimitHit, QueryLimits, query_size
 from .schema import FACETS, Facet, Ranking
 
-__all__ = ["SearchIndex", "Viewer", "IndexBusy", "IndexUnavailable", "SearchResults", "Hit",
-           "FACETS", "Facet", "Ranking", "SORTS", "document_fields"]
+__all__ = ["SearchIndex", "Viewer", "IndexBusy", "IndexFailure", "IndexUnavailable",
+           "SearchResults", "Hit", "FACETS", "Facet", "Ranking", "SORTS", "document_fields",
+           "LimitHit", "QueryLimits", "query_size"]

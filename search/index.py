@@ -7,9 +7,13 @@ Directory layout (``path``)::
     build.lock       flock held by the (single) rebuild in progress
     gen-000007/      a Whoosh index (compound=False) + state.json
 
-``state.json`` (``{"last_change_id": N}``) is replaced atomically *after*
-the Whoosh commit, so a crash in between only makes the change log apply
-again, which is idempotent (``update_document`` by practice id).
+``state.json`` (``{"last_change_id": N, "failed": [...]}``) is replaced
+atomically *after* the Whoosh commit, so a crash in between only makes the
+change log apply again, which is idempotent (``update_document`` by practice
+id). ``failed`` lists the practices that could not be indexed (an
+:class:`IndexFailure` each): they are left out of the index, reported, and
+skipped, so one bad document never stops the others; a later document or
+delete of the same practice clears its entry.
 
 A rebuild writes a new generation beside the live one without blocking
 apply() on the live one, then takes the write lock, replaces ``CURRENT`` and
@@ -28,6 +32,7 @@ visible-document sets, posting sets) is cached and rebuilt per segment.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import heapq
 import itertools
@@ -43,15 +48,17 @@ from datetime import datetime, timezone
 
 from whoosh import index as windex
 from whoosh.filedb.filestore import RamStorage
-from whoosh import query, scoring
+from whoosh import collectors, query, scoring
 from whoosh.index import LockError
+from whoosh.searching import TimeLimit
 from whoosh.reading import TermNotFound
 
 from .analysis import WORD_RE, field_language, fold
 from .highlight import HighlightTerms, snippet as make_snippet
 from .locking import FileLock
-from .querying import Built, QueryBuilder, has_operators, looks_broken, plain_words, query_terms
-from .results import Hit, IndexBusy, IndexUnavailable, SearchResults, Viewer
+from .querying import (DEFAULT_LIMITS, Built, LimitedPrefix, LimitHit, QueryBuilder, QueryLimits,
+                       bound_text, has_operators, looks_broken, plain_words, query_terms)
+from .results import Hit, IndexBusy, IndexFailure, IndexUnavailable, SearchResults, Viewer
 from .schema import (DEFAULT_RANKING, FACETS, FACETS_BY_NAME, FIELD_LANGUAGES, SCHEMA,
                      TEXT_PARTS, Ranking, text_field)
 
@@ -132,6 +139,20 @@ def document_fields(doc: dict) -> dict:
         if values:
             f[facet.field] = " ".join(values)
     return f
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def _fields_or_failure(practice_id, doc: dict):
+    """(fields, None), or (None, IndexFailure) when the document's fields cannot be made."""
+    try:
+        return document_fields(doc), None
+    except Exception as exc:  # one bad document must not stop the others
+        return None, IndexFailure(practice_id=int(practice_id or 0),
+                                  slug=str(doc.get("slug") or ""),
+                                  error=f"{type(exc).__name__}: {exc}"[:500])
 
 
 # --------------------------------------------------------------------------
@@ -217,6 +238,7 @@ class _View:
         self._postings_size = 0
         self._autocomplete: list | None = None
         self._exists: dict = {}
+        self._expansions: dict = {}
 
     def exists(self, fieldname: str, text: str) -> bool:
         key = (fieldname, text)
@@ -227,8 +249,31 @@ class _View:
             found = self._exists[key] = key in self.reader
         return found
 
-    def builder(self, ranking: Ranking) -> QueryBuilder:
-        return QueryBuilder(self.languages, ranking, self.exists)
+    def expand_prefix(self, fieldname: str, prefix: str, keep: int,
+                      scan: int) -> tuple[list[str], int]:
+        """The ``keep`` words of a field starting with ``prefix`` that are in
+        most documents, and how many such words there are (counted up to ``scan``)."""
+        key = (fieldname, prefix, keep, scan)
+        found = self._expansions.get(key)
+        if found is not None:
+            return found
+        scanned = []
+        try:
+            for btext, info in self.reader.iter_prefix(fieldname, prefix):
+                scanned.append((-info.doc_frequency(), btext))
+                if len(scanned) >= scan:
+                    break
+        except (TermNotFound, KeyError):
+            scanned = []
+        words = [b.decode("utf-8") if isinstance(b, bytes) else b
+                 for _, b in heapq.nsmallest(keep, scanned)]
+        if len(self._expansions) > 10_000:
+            self._expansions.clear()
+        found = self._expansions[key] = (words, len(scanned))
+        return found
+
+    def builder(self, ranking: Ranking, limits: QueryLimits = DEFAULT_LIMITS) -> QueryBuilder:
+        return QueryBuilder(self.languages, ranking, self.exists, self.expand_prefix, limits)
 
     # -- sets ---------------------------------------------------------------
 
@@ -272,6 +317,8 @@ class _View:
             return frozenset()
         if isinstance(q, query.Term):
             return self.term_docs(q.fieldname, q.text)
+        if isinstance(q, LimitedPrefix):
+            return set().union(*(self.term_docs(q.fieldname, w) for w in q.words))
         if isinstance(q, query.Or):
             sets = [self.docset(s) for s in q.subqueries]
             return set().union(*sets) if sets else set()
@@ -387,12 +434,16 @@ class SearchIndex:
     ``ranking``: BM25F parameters and field weights (search.schema.Ranking).
     ``writer_procs``/``writer_limitmb``: Whoosh writer processes and memory on
     rebuild (procs default: 2 when ``total`` >= 2000 and 2 CPUs exist, else 1).
+    ``limits``: how much work one search may do (search.querying.QueryLimits);
+    the limits a query hit are listed in ``SearchResults.limits``.
     """
 
     def __init__(self, path: str, lock_timeout: float = 10.0, *,
                  ranking: Ranking = DEFAULT_RANKING, operator: str = "or",
-                 writer_procs: int | None = None, writer_limitmb: int = 256):
+                 writer_procs: int | None = None, writer_limitmb: int = 256,
+                 limits: QueryLimits = DEFAULT_LIMITS):
         self.path = os.path.abspath(path)
+        self.limits = limits
         self.lock_timeout = lock_timeout
         self.ranking = ranking
         self.operator = operator
@@ -437,11 +488,37 @@ class SearchIndex:
         return self._read_state(gen)
 
     def _read_state(self, gen: str) -> int:
+        return int(self._state(gen).get("last_change_id", 0))
+
+    def _state(self, gen: str) -> dict:
         try:
             with open(self._p(gen, _STATE), encoding="utf-8") as fh:
-                return int(json.load(fh).get("last_change_id", 0))
+                data = json.load(fh)
         except (FileNotFoundError, ValueError):
-            return 0
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _failures(self, gen: str) -> dict[int, IndexFailure]:
+        out = {}
+        for item in self._state(gen).get("failed") or ():
+            try:
+                failure = IndexFailure(**item)
+            except TypeError:
+                continue
+            out[int(failure.practice_id)] = failure
+        return out
+
+    def failures(self) -> list[IndexFailure]:
+        """The practices the live generation could not index, by practice id."""
+        gen = self._current_generation()
+        if not gen:
+            return []
+        return [f for _, f in sorted(self._failures(gen).items())]
+
+    @staticmethod
+    def _state_data(last_change_id: int, failed: dict[int, IndexFailure]) -> dict:
+        return {"last_change_id": int(last_change_id),
+                "failed": [dataclasses.asdict(f) for _, f in sorted(failed.items())]}
 
     # -- writing --------------------------------------------------------------
 
@@ -450,16 +527,21 @@ class SearchIndex:
         return FileLock(self._p(name), self.lock_timeout)
 
     @_storage
-    def apply(self, changes, upto: int) -> bool:
-        """Apply (practice_id, doc-or-None) changes in order, in one commit.
+    def apply(self, changes, upto: int) -> list[IndexFailure] | None:
+        """Apply (practice_id, doc-or-None-or-IndexFailure) changes in order, in one commit.
 
         ``upto`` is the last change id the documents describe (they were read
         after it). Under the write lock, changes describing a state no newer than
         the one already applied are dropped: a slow writer whose documents were
-        read before another writer's never overwrites the newer documents.
-        Returns whether the changes were applied.
+        read before another writer's never overwrites the newer documents; then
+        None is returned.
+
+        A practice whose document cannot be indexed (an IndexFailure given
+        by the caller, or a document whose fields cannot be made) is removed
+        from the index and recorded in the state; the others are applied and
+        ``last_change_id`` advances past it. Returns the failures recorded.
         """
-        latest: OrderedDict[int, dict | None] = OrderedDict()
+        latest: OrderedDict[int, dict | IndexFailure | None] = OrderedDict()
         for practice_id, doc in changes:
             latest.pop(int(practice_id), None)
             latest[int(practice_id)] = doc
@@ -468,11 +550,14 @@ class SearchIndex:
         lock = self._lock_file("write.lock")
         started = time.monotonic()
         lock.acquire()
+        recorded: list[IndexFailure] = []
         try:
             gen = self._current_generation()
             current = self._read_state(gen)
             if upto <= current:
-                return False
+                return None
+            failed = self._failures(gen)
+            before = dict(failed)
             if latest:
                 ix = windex.open_dir(self._p(gen), schema=SCHEMA)
                 try:
@@ -485,26 +570,46 @@ class SearchIndex:
                     raise IndexBusy(str(exc)) from exc
                 try:
                     for practice_id, doc in latest.items():
+                        fields = None
+                        if isinstance(doc, dict):
+                            fields, doc = _fields_or_failure(practice_id, doc)
+                        if fields is not None:
+                            writer.update_document(**fields)
+                            failed.pop(practice_id, None)
+                            continue
+                        writer.delete_by_term("id", str(practice_id))
                         if doc is None:
-                            writer.delete_by_term("id", str(practice_id))
+                            failed.pop(practice_id, None)
                         else:
-                            writer.update_document(**document_fields(doc))
+                            failure = dataclasses.replace(
+                                doc, practice_id=practice_id, change_id=int(upto),
+                                failed_at=doc.failed_at or _now())
+                            failed[practice_id] = failure
+                            recorded.append(failure)
                 except BaseException:
                     writer.cancel()
                     raise
                 writer.commit()
-            _write_json_atomic(self._p(gen, _STATE), {"last_change_id": int(upto)})
+            if upto > current or failed != before:
+                _write_json_atomic(self._p(gen, _STATE),
+                                   self._state_data(max(upto, current), failed))
         finally:
             lock.release()
-        return True
+        return recorded
 
     @_storage
-    def rebuild(self, docs, last_change_id: int, total: int | None = None, progress=None) -> None:
-        """Build a new generation from ``docs`` and swap it in atomically."""
+    def rebuild(self, docs, last_change_id: int, total: int | None = None,
+                progress=None) -> list[IndexFailure]:
+        """Build a new generation from ``docs`` and swap it in atomically.
+
+        ``docs`` may hold IndexFailure entries for documents the caller could
+        not build; they, and documents whose fields cannot be made, are left
+        out and recorded in the new generation's state. Returns them.
+        """
         build_lock = self._lock_file("build.lock")
         build_lock.acquire()
         try:
-            self._rebuild_locked(docs, last_change_id, progress, total)
+            return self._rebuild_locked(docs, last_change_id, progress, total)
         finally:
             build_lock.release()
 
@@ -518,7 +623,7 @@ class SearchIndex:
         finally:
             build_lock.release()
 
-    def _rebuild_locked(self, docs, last_change_id: int, progress, total) -> None:
+    def _rebuild_locked(self, docs, last_change_id: int, progress, total) -> list[IndexFailure]:
         current = self._current_generation()
         for name in self._generations():
             if name != current:
@@ -538,9 +643,17 @@ class SearchIndex:
             kwargs.update(procs=procs, multisegment=True)
         writer = ix.writer(**kwargs)
         done = 0
+        failed: dict[int, IndexFailure] = {}
         try:
             for doc in docs:
-                writer.add_document(**document_fields(doc))
+                fields = None
+                if isinstance(doc, dict):
+                    fields, doc = _fields_or_failure(doc.get("id"), doc)
+                if fields is not None:
+                    writer.add_document(**fields)
+                else:
+                    failed[int(doc.practice_id)] = dataclasses.replace(
+                        doc, change_id=int(last_change_id), failed_at=doc.failed_at or _now())
                 done += 1
                 if progress is not None:
                     progress(done)
@@ -552,7 +665,7 @@ class SearchIndex:
         else:
             writer.commit(optimize=True)
         _write_json_atomic(os.path.join(gen_path, _STATE),
-                           {"last_change_id": int(last_change_id)})
+                           self._state_data(last_change_id, failed))
         write_lock = self._lock_file("write.lock")
         write_lock.acquire()
         try:
@@ -562,6 +675,7 @@ class SearchIndex:
         for old in self._generations():
             if old != name:
                 shutil.rmtree(self._p(old), ignore_errors=True)
+        return [f for _, f in sorted(failed.items())]
 
     # -- reading ----------------------------------------------------------------
 
@@ -635,14 +749,29 @@ class SearchIndex:
 
     # -- search -------------------------------------------------------------------
 
-    def _build(self, view: _View, text: str, operator: str) -> tuple[Built, bool]:
-        builder = view.builder(self.ranking)
+    def _build(self, view: _View, text: str,
+               operator: str) -> tuple[Built, bool, list[LimitHit]]:
+        """The query of a text within the limits; the text must be bound_text()'s."""
+        builder = view.builder(self.ranking, self.limits)
+        words = plain_words(text)[:self.limits.max_words]
         if looks_broken(text):
-            return builder.build_words(plain_words(text), operator), True
+            return builder.build_words(words, operator), True, []
         try:
-            return builder.build(text, operator), False
+            built = builder.build(text, operator)
+            return built, False, builder.hits
         except Exception:
-            return builder.build_words(plain_words(text), operator), True
+            builder = view.builder(self.ranking, self.limits)
+            return builder.build_words(words, operator), True, []
+
+    def query_for(self, q: str) -> tuple[query.Query | None, list[LimitHit]]:
+        """The Whoosh query a search for ``q`` runs, and the limits it hit."""
+        text, hits = bound_text((q or "").strip(), self.limits)
+
+        def run(view: _View):
+            operator = "or" if self.operator == "or" else "and"
+            built, _degraded, more = self._build(view, text, operator)
+            return built.query, hits + more
+        return self._read(run)
 
     def search(self, q: str = "", filters: dict | None = None, viewer: Viewer = Viewer(),
                sort: str = "relevance", page: int = 1, per_page: int = 10,
@@ -666,23 +795,26 @@ class SearchIndex:
         per_page = max(1, min(int(per_page or 10), 100))
         filters = {k: [str(v) for v in vs if v not in (None, "")]
                    for k, vs in (filters or {}).items() if k in FACETS_BY_NAME and vs}
-        text = (q or "").strip()
+        text, text_hits = bound_text((q or "").strip(), self.limits)
 
         def run(view: _View) -> SearchResults:
+            deadline = time.monotonic() + self.limits.time_limit
+            limits = list(text_hits)
             visible = view.visible(viewer)
             degraded = False
             built = Built(None)
             base = visible
             if text:
                 operator = "or" if self.operator == "or" else "and"
-                built, degraded = self._build(view, text, operator)
+                built, degraded, hits = self._build(view, text, operator)
                 if built.query is not None:
                     base = view.docset(built.query) & visible
                     if (not base and operator == "and" and not has_operators(text)
                             and len(built.words) > 1):
-                        built, degraded2 = self._build(view, text, "or")
+                        built, degraded2, hits = self._build(view, text, "or")
                         degraded = degraded or degraded2
                         base = view.docset(built.query) & visible if built.query else set()
+                limits += hits
             # filters, per facet
             fsets: dict[str, set] = {}
             for name, values in filters.items():
@@ -700,26 +832,29 @@ class SearchIndex:
             start = (page - 1) * per_page
             scored = []
             if built.query is not None and sort == "relevance" and total:
+                budget = _Budget(deadline)
                 scored = self._ranked(view, text, built, result, start + per_page,
-                                      degraded)[start:start + per_page]
+                                      degraded, budget)[start:start + per_page]
+                if budget.exceeded:
+                    limits.append(LimitHit("time", 0, int(self.limits.time_limit)))
             elif total:
                 scored = [(d, 0.0) for d in self._sorted(view, result, sort, start + per_page)]
                 scored = scored[start:start + per_page]
             highlight: dict = {}
             out_hits = [self._hit(view, d, s, built, highlight) for d, s in scored]
             suggestion = None
-            if built.words:
-                suggestion = self._suggest(view, text, built, visible, total)
+            if built.words and time.monotonic() < deadline:
+                suggestion = self._suggest(view, text, built, visible, total, limits)
             return SearchResults(total=total, page=page, per_page=per_page, pages=pages,
                                  hits=out_hits, facets=facet_out, suggestion=suggestion,
-                                 degraded=degraded, sort=sort)
+                                 degraded=degraded, sort=sort, limits=limits)
 
         return self._read(run)
 
     _PLAIN_RE = re.compile(r"[\w\s\-'’.,!?]+")
 
     def _ranked(self, view: _View, text: str, built: Built, result, need: int,
-                degraded: bool) -> list[tuple[int, float]]:
+                degraded: bool, budget: "_Budget | None" = None) -> list[tuple[int, float]]:
         """The first ``need`` (docnum, score) of the result set by relevance.
 
         For a plain multi-word query under OR, documents containing every
@@ -769,17 +904,14 @@ class SearchIndex:
                                        for combo in combos])
                     # optimize=False: Whoosh's block-quality skipping cost
                     # more than it saved on these queries (measured)
-                    hits = searcher.search(tq, limit=need - len(out), filter=tier,
-                                           optimize=False)
-                    out.extend((h.docnum, h.score) for h in hits)
+                    hits = _scored(searcher, tq, need - len(out), tier, budget)
+                    out.extend(hits)
                     if len(out) >= need:
                         return out
                     result = result - tier
                 if not result:
                     return out
-        hits = searcher.search(built.query, limit=need - len(out), filter=result,
-                               optimize=False)
-        return out + [(h.docnum, h.score) for h in hits]
+        return out + _scored(searcher, built.query, need - len(out), result, budget)
 
     @staticmethod
     def _sorted(view: _View, docs, sort: str, n: int) -> list[int]:
@@ -860,7 +992,8 @@ class SearchIndex:
 
     # -- did you mean ---------------------------------------------------------------
 
-    def _suggest(self, view: _View, text: str, built: Built, visible, total: int) -> str | None:
+    def _suggest(self, view: _View, text: str, built: Built, visible, total: int,
+                 limits: list[LimitHit] | None = None) -> str | None:
         """'Did you mean': replace each typed word that no visible document
         contains (in any language's stemmed form) by the closest word of the
         visible documents' titles, summaries, tags and organizations."""
@@ -870,6 +1003,7 @@ class SearchIndex:
         reader = view.reader
         replaced = text
         changed = False
+        looked_up = unknown = 0
         for word in dict.fromkeys(built.words):
             q, _ = builder.word(word)
             if q is None:
@@ -883,11 +1017,17 @@ class SearchIndex:
                     continue
             if view.docset(q) & visible:
                 continue
+            unknown += 1
+            if looked_up >= self.limits.max_corrections:
+                continue
+            looked_up += 1
             best = self._correction(view, word, visible, sees_all)
             if best:
                 replaced = re.sub(r"(?i)(?<!\w)" + re.escape(word) + r"(?!\w)",
                                   lambda m, b=best: b, replaced, count=1)
                 changed = True
+        if unknown > looked_up and limits is not None:
+            limits.append(LimitHit("corrections", unknown, self.limits.max_corrections))
         return replaced if changed and replaced != text else None
 
     @staticmethod
@@ -935,8 +1075,8 @@ class SearchIndex:
         words match come first (best BM25 first), then tags and
         organizations used by most visible practices.
         """
-        p = fold((prefix or "").lower()).strip()
-        words = WORD_RE.findall(p)
+        p = fold((prefix or "")[:self.limits.max_chars].lower()).strip()
+        words = WORD_RE.findall(p)[-self.limits.max_words:]
         if not words:
             return []
 
@@ -945,7 +1085,9 @@ class SearchIndex:
             out: list[dict] = []
             complete, last = words[:-1], words[-1]
             subs = [query.Term("title_n", w) for w in complete]
-            subs.append(query.Prefix("title_n", last))
+            expanded, _count = view.expand_prefix("title_n", last, self.limits.prefix_words,
+                                                  self.limits.prefix_scan)
+            subs.append(LimitedPrefix("title_n", last, expanded))
             q = subs[0] if len(subs) == 1 else query.And(subs)
             allowed = view.docset(q) & visible
             if allowed:
@@ -1031,6 +1173,55 @@ def _has_toc(path: str) -> bool:
         return False
     except OSError as exc:
         raise IndexUnavailable(os.path.dirname(path), exc) from exc
+
+
+class _Budget:
+    """The time left for scoring one search; set when it ran out."""
+
+    def __init__(self, deadline: float):
+        self.deadline = deadline
+        self.exceeded = False
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+
+class _FilterWithDeadline(collectors.FilterCollector):
+    """Whoosh's FilterCollector that also stops when the budget's time is up.
+
+    (Whoosh's TimeLimitCollector cannot wrap a filter: it collects past it.)
+    """
+
+    def __init__(self, child, allow, budget: _Budget):
+        super().__init__(child, allow)
+        self.budget = budget
+
+    def collect_matches(self):
+        child, allow, offset = self.child, self._allow, self.offset
+        deadline = self.budget.deadline
+        for n, sub_docnum in enumerate(child.matches()):
+            if not n & 255 and time.monotonic() > deadline:
+                raise TimeLimit
+            if allow is None or offset + sub_docnum in allow:
+                child.collect(sub_docnum)
+
+
+def _scored(searcher, q, limit: int, docs, budget: _Budget | None) -> list[tuple[int, float]]:
+    """The best ``limit`` (docnum, score) among ``docs``; with a budget, the best
+    found when its time ran out."""
+    if budget is None:
+        hits = searcher.search(q, limit=limit, filter=docs, optimize=False)
+        return [(h.docnum, h.score) for h in hits]
+    if budget.remaining() <= 0:
+        budget.exceeded = True
+        return []
+    collector = _FilterWithDeadline(searcher.collector(limit=limit, optimize=False), docs,
+                                    budget)
+    try:
+        searcher.search_with_collector(q, collector)
+    except TimeLimit:
+        budget.exceeded = True
+    return [(h.docnum, h.score) for h in collector.results()]
 
 
 def _write_json_pointer(path: str, name: str) -> None:

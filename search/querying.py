@@ -13,6 +13,13 @@ inside an AND (it would otherwise exclude every document of that language,
 where it was never indexed). A text the parser cannot make sense of
 (unbalanced quotes or parentheses, a dangling operator, or any parser error)
 is searched as plain words and reported as degraded.
+
+The work of one query is bounded (:class:`QueryLimits`): its length, its
+number of words, its number of prefix searches (``perm*``) and their
+minimum length, the number of index words one prefix stands for, and the
+number of unknown words "did you mean" corrects. A limit that is hit is
+reported with the results (:class:`LimitHit`), so the user learns what was
+left out instead of waiting for a search that never ends.
 """
 
 from __future__ import annotations
@@ -90,6 +97,90 @@ def plain_words(text: str) -> list[str]:
     return WORD_RE.findall(text)
 
 
+@dataclass(frozen=True)
+class QueryLimits:
+    """How much work one search may do (docs/configuration.md, "Search limits")."""
+
+    max_chars: int = 500        # a longer query is cut at the last whole word
+    max_words: int = 32         # words (and field:value terms) after these are ignored
+    max_prefixes: int = 4       # prefix searches (perm*) after these are searched as words
+    min_prefix: int = 3         # shorter prefixes (pe*) are searched as words
+    prefix_words: int = 20      # a prefix stands for its most common words, per field
+    prefix_scan: int = 2000     # index words looked at per prefix and field
+    max_corrections: int = 3    # unknown words "did you mean" looks up
+    time_limit: float = 5.0     # seconds of scoring before the best found so far are shown
+
+
+DEFAULT_LIMITS = QueryLimits()
+
+
+@dataclass(frozen=True)
+class LimitHit:
+    """A limit a query reached: what was found and what is allowed.
+
+    ``kind`` is one of "chars", "words", "prefixes", "prefix_length",
+    "prefix_words", "corrections", "time"; ``text`` names the prefix for
+    "prefix_words".
+    """
+
+    kind: str
+    found: int
+    limit: int
+    text: str = ""
+
+
+def bound_text(text: str, limits: QueryLimits = DEFAULT_LIMITS) -> tuple[str, list[LimitHit]]:
+    """The query text cut to the length and word limits, with the limits it hit."""
+    hits: list[LimitHit] = []
+    if len(text) > limits.max_chars:
+        hits.append(LimitHit("chars", len(text), limits.max_chars))
+        cut = text[:limits.max_chars]
+        if not text[limits.max_chars].isspace() and " " in cut:
+            cut = cut.rsplit(" ", 1)[0]
+        text = cut
+    words = text.split()
+    if len(words) > limits.max_words:
+        hits.append(LimitHit("words", len(words), limits.max_words))
+        text = " ".join(words[:limits.max_words])
+    return text, hits
+
+
+class LimitedPrefix(query.Prefix):
+    """A prefix search over a chosen, bounded list of index words.
+
+    Scores like Whoosh's Prefix (a constant per matching document), but never
+    expands to more than the words chosen when the query was built.
+    """
+
+    def __init__(self, fieldname, text, words, boost=1.0):
+        super().__init__(fieldname, text, boost=boost)
+        self.words = list(words)
+
+    def _btexts(self, ixreader):
+        return [w.encode("utf-8") for w in self.words]
+
+    def __eq__(self, other):
+        return super().__eq__(other) and self.words == other.words
+
+    def __hash__(self):
+        return super().__hash__() ^ hash(tuple(self.words))
+
+
+def query_size(q) -> int:
+    """How many index words a rewritten query reads (its work, before documents)."""
+    if q is None or q is query.NullQuery:
+        return 0
+    if isinstance(q, LimitedPrefix):
+        return len(q.words)
+    if isinstance(q, query.Term):
+        return 1
+    if isinstance(q, query.Phrase):
+        return len(q.words)
+    if hasattr(q, "children"):
+        return sum(query_size(c) for c in q.children())
+    return 1
+
+
 @dataclass
 class Built:
     """A rewritten query and what the highlighter and speller need."""
@@ -104,14 +195,22 @@ class QueryBuilder:
     """Rewrites parsed user queries for the languages present in an index."""
 
     def __init__(self, languages: list[str], ranking: Ranking = DEFAULT_RANKING,
-                 exists=None):
+                 exists=None, expand=None, limits: QueryLimits = DEFAULT_LIMITS):
         self.languages = list(languages)
         self.ranking = ranking
         self.neutral = analyzer_for(None)
         # exists(field, term) -> bool prunes terms absent from the index, so
         # Whoosh does not iterate dozens of empty matchers per word.
         self.exists = exists or (lambda fieldname, text: True)
+        # expand(field, prefix, keep, scan) -> (the `keep` most common words
+        # starting with prefix, how many there are, counted up to `scan`)
+        self.expand = expand
+        self.limits = limits
         self.implicit_or = False
+        self.hits: list[LimitHit] = []
+        self._prefixes = 0
+        self._short_prefixes = 0
+        self._cut_prefixes: dict[str, int] = {}
 
     def _weight(self, part, parts):
         """A field's weight; a field the user named (title:, tag:) is always searched."""
@@ -209,11 +308,48 @@ class QueryBuilder:
         for lang in self.languages:
             for part in parts:
                 if self._weight(part, parts):
-                    subs.append(query.Prefix(text_field(lang, part), p,
-                                             boost=self._weight(part, parts)))
+                    subs.append(self._prefix_leaf(text_field(lang, part), p,
+                                                  self._weight(part, parts)))
         if "title" in parts:
-            subs.append(query.Prefix("title_n", p, boost=self.ranking.title_n or 0.1))
+            subs.append(self._prefix_leaf("title_n", p, self.ranking.title_n or 0.1))
+        subs = [q for q in subs if q is not None]
+        if not subs:
+            return query.NullQuery
         return query.Or(subs)
+
+    def _prefix_leaf(self, fieldname: str, p: str, boost: float):
+        if self.expand is None:
+            return query.Prefix(fieldname, p, boost=boost)
+        words, total = self.expand(fieldname, p, self.limits.prefix_words,
+                                   self.limits.prefix_scan)
+        if total > len(words):
+            self._cut_prefixes[p] = max(total, self._cut_prefixes.get(p, 0))
+        if not words:
+            return None
+        return LimitedPrefix(fieldname, p, words, boost=boost)
+
+    def _prefix_node(self, fieldname: str, text: str, built: Built):
+        """A typed prefix, within the limits; else the word itself."""
+        p = fold(text.lower())
+        if len(p) < self.limits.min_prefix:
+            self._short_prefixes += 1
+            return self._term(fieldname, text, built)
+        self._prefixes += 1
+        if self._prefixes > self.limits.max_prefixes:
+            return self._term(fieldname, text, built)
+        built.prefixes.append(p)
+        return self.prefix(text, TEXT_QUERY_FIELDS.get(fieldname, TEXT_PARTS)), False
+
+    def _limit_hits(self) -> list[LimitHit]:
+        lim = self.limits
+        hits = []
+        if self._short_prefixes:
+            hits.append(LimitHit("prefix_length", self._short_prefixes, lim.min_prefix))
+        if self._prefixes > lim.max_prefixes:
+            hits.append(LimitHit("prefixes", self._prefixes, lim.max_prefixes))
+        for p, total in self._cut_prefixes.items():
+            hits.append(LimitHit("prefix_words", total, lim.prefix_words, p + "*"))
+        return hits
 
     # -- tree ---------------------------------------------------------------
 
@@ -227,6 +363,7 @@ class QueryBuilder:
         built = Built(None)
         q, _opt = self._rewrite(tree, built)
         built.query = q
+        self.hits = self._limit_hits()
         return built
 
     def build_words(self, words: list[str], operator: str = "and") -> Built:
@@ -270,16 +407,13 @@ class QueryBuilder:
                 return self._term(node.fieldname, " ".join(words), built)
             return self.phrase(words, parts), False
         if isinstance(node, query.Prefix):
-            parts = TEXT_QUERY_FIELDS.get(node.fieldname, TEXT_PARTS)
             if len(node.text) < 2:
                 return self._term(node.fieldname, node.text, built)
-            built.prefixes.append(fold(node.text.lower()))
-            return self.prefix(node.text, parts), False
+            return self._prefix_node(node.fieldname, node.text, built)
         if isinstance(node, query.Wildcard):
             text = node.text
             if text.endswith("*") and "*" not in text[:-1] and "?" not in text and len(text) > 2:
-                built.prefixes.append(fold(text[:-1].lower()))
-                return self.prefix(text[:-1]), False
+                return self._prefix_node(node.fieldname, text[:-1], built)
             return self._term(node.fieldname, text.replace("*", " ").replace("?", " "), built)
         if isinstance(node, query.Not):
             inner, _ = self._rewrite(node.query, Built(None))

@@ -21,6 +21,22 @@ class IndexUnavailable(Exception):
 
 
 @dataclass(frozen=True)
+class IndexFailure:
+    """A practice that could not be indexed: left out of the index and reported.
+
+    Passed to ``SearchIndex.apply``/``rebuild`` in place of a document that
+    could not be built, and returned by ``SearchIndex.failures()``. A later
+    successful document (or a delete) for the same practice clears it.
+    """
+
+    practice_id: int
+    slug: str
+    error: str
+    change_id: int = 0
+    failed_at: str = ""
+
+
+@dataclass(frozen=True)
 class Viewer:
     """Who is searching. ``Viewer()`` is an anonymous member of the public.
 
@@ -66,3 +82,5 @@ class SearchResults:
     suggestion: str | None = None
     degraded: bool = False
     sort: str = "relevance"
+    # the limits the query reached (search.querying.LimitHit), for a message to the user
+    limits: list = field(default_factory=list)

@@ -40,3 +40,13 @@ def test_readme_starts_with_the_two_commands_and_ci_runs_the_second():
     assert "pytest" in test
     ci = (REPO_ROOT / ".ci" / "run").read_text()
     assert test in ci
+
+
+def test_search_limits_are_documented_with_their_values():
+    import dataclasses
+
+    from search import QueryLimits
+
+    text = (DOCS / "configuration.md").read_text()
+    for limit in dataclasses.fields(QueryLimits):
+        assert f"| `{limit.name}` | {limit.default} |" in text, limit.name

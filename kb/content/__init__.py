@@ -4,6 +4,7 @@ Pure Python: nothing in this package imports Flask or the database.
 """
 
 from kb.content.document import (
+    MAX_BODY_CHARS,
     MAX_BYTES,
     Practice,
     Problem,
@@ -15,6 +16,7 @@ from kb.content.document import (
 from kb.content.render import render_markdown, markdown_to_text
 
 __all__ = [
+    "MAX_BODY_CHARS",
     "MAX_BYTES",
     "Practice",
     "Problem",

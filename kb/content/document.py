@@ -24,10 +24,16 @@ import yaml
 from kb.content.vocab import EVIDENCE, STAGES, THEMES, VISIBILITY
 
 MAX_BYTES = 1024 * 1024
+# The Markdown body: rendering takes time in proportion to it (kb.content.render)
+MAX_BODY_CHARS = 60_000
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+
+# The metadata is a few levels deep (outcomes -> row -> value); deeper nesting is refused
+# before it is built, as are YAML aliases (one alias can stand for millions of values).
+MAX_YAML_DEPTH = 10
 
 TITLE_MAX = 160
 SUMMARY_MAX = 400
@@ -242,6 +248,9 @@ def parse_practice(text: str, filename: str | None = None) -> ParseResult:
     # python-frontmatter keeps the newline after the opening ---: YAML line 0 is file line 1
     try:
         data, lines_by_path, duplicates = _load_yaml(fm_text, line_offset=1)
+    except _Refused as exc:
+        return ParseResult(None, [Problem(
+            "frontmatter", exc.problem, exc.problem_mark.line + 1)], [])
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else 1
@@ -285,9 +294,41 @@ def _bom_problem() -> Problem:
         "the file starts with a byte order mark (BOM); save it as UTF-8 without BOM", 1)
 
 
+class _Refused(yaml.MarkedYAMLError):
+    """Valid YAML a practice document may not use (aliases, deep nesting)."""
+
+
+class _PracticeLoader(yaml.SafeLoader):
+    """SafeLoader that refuses aliases and nesting deeper than MAX_YAML_DEPTH.
+
+    Both are checked while composing, before any value is built: an alias
+    bomb of a few hundred bytes would otherwise expand to millions of values
+    (and a recursive alias never ends), and thousands of nested brackets
+    would exhaust Python's stack.
+    """
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            raise _Refused(problem="YAML aliases (*name) are not allowed in a practice "
+                           "document; write the value out in full",
+                           problem_mark=self.peek_event().start_mark)
+        if self._depth >= MAX_YAML_DEPTH:
+            raise _Refused(problem=f"the metadata is nested more than {MAX_YAML_DEPTH} "
+                           "levels deep", problem_mark=self.peek_event().start_mark)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
 def _load_yaml(text: str, line_offset: int):
     """Load YAML safely, returning data, a path -> line map and duplicate keys."""
-    loader = yaml.SafeLoader(text)
+    loader = _PracticeLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -475,6 +516,10 @@ class _Validator:
         if not body.strip():
             self.errors.append(Problem(
                 "body", "the practice has no text after the frontmatter", None))
+        elif len(body) > MAX_BODY_CHARS:
+            self.errors.append(Problem(
+                "body", f"the text after the frontmatter is {len(body):,} characters long; "
+                f"at most {MAX_BODY_CHARS:,} are allowed", None))
         if self.errors:
             return None
         return Practice(

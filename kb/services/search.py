@@ -5,11 +5,17 @@ index has not seen, in order, idempotently, from the database's current
 state. The request that made a change calls it after its commit (its author
 sees the change at once); every search calls it first (a cheap max(id)
 check), so other workers and nodes catch up before they answer.
+
+A practice whose search document cannot be built (or indexed) is left out
+of the index, logged, and recorded in the index state with its error; the
+catch-up goes on past it, `search_status` (`kb status`, the admin area)
+lists it, and a later revision that indexes clears it.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from typing import Callable
 
 from flask import current_app
@@ -21,7 +27,7 @@ from kb.models import ChangeLog, Practice, PracticeStatus
 from kb.services.errors import NotFound
 from kb.services.identity import Identity
 from kb.services.permissions import require
-from search import IndexBusy, IndexUnavailable, SearchIndex, SearchResults, Viewer
+from search import IndexBusy, IndexFailure, IndexUnavailable, SearchIndex, SearchResults, Viewer
 
 log = logging.getLogger(__name__)
 
@@ -76,9 +82,40 @@ def _searchable_text(rev, slug: str) -> str:
     parts = [body_text(rev.document, slug)]
     parts += [o.indicator for o in doc.outcomes]
     for block in (doc.transferability or {}, doc.adaptation or {}):
-        for value in block.values():
-            parts += value if isinstance(value, list) else [str(value)]
+        # unknown keys are kept as found: numbers, dates, lists, mappings
+        parts += _words_of(list(block.values()))
     return "\n".join(parts)
+
+
+def _words_of(value) -> list[str]:
+    """Every scalar inside a YAML value, as text."""
+    if value is None:
+        return []
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple)):
+        return [text for item in value for text in _words_of(item)]
+    return [str(value)]
+
+
+def _doc_or_failure(practice: Practice, adaptations_count: int) -> dict | IndexFailure:
+    """The search document of a practice, or the reason it cannot be built (logged)."""
+    try:
+        return search_doc(practice, adaptations_count)
+    except Exception as exc:  # one bad document must never stop the others
+        log.error("practice %s (id %s) is left out of the search index: %s: %s",
+                  practice.slug, practice.id, type(exc).__name__, exc, exc_info=True)
+        return IndexFailure(practice_id=practice.id, slug=practice.slug,
+                            error=f"{type(exc).__name__}: {exc}"[:500])
+
+
+def _log_failures(failures: list[IndexFailure], logged=()) -> None:
+    """Log the failures the index found itself (those of _doc_or_failure are logged)."""
+    for failure in failures:
+        if failure.practice_id in logged:
+            continue
+        log.error("practice %s (id %s) is left out of the search index: %s",
+                  failure.slug, failure.practice_id, failure.error)
 
 
 def _adaptation_counts(slugs: set[str] | None = None) -> dict[str, int]:
@@ -155,9 +192,10 @@ def _catch_up() -> int:
                 or practice.published_revision is None:
             changes.append((pid, None))
         else:
-            changes.append((pid, search_doc(practice, counts.get(practice.slug, 0))))
+            changes.append((pid, _doc_or_failure(practice, counts.get(practice.slug, 0))))
     try:
-        index.apply(changes, upto=latest)
+        _log_failures(index.apply(changes, upto=latest) or [],
+                      {pid for pid, doc in changes if isinstance(doc, IndexFailure)})
     except IndexBusy:
         log.warning("search index busy; %d change(s) will be applied by the next catch-up",
                     len(changes))
@@ -187,11 +225,43 @@ def search_rebuild_unchecked(progress=None, on_total=None) -> int:
         for start in range(0, len(ids), 200):
             batch = _load_practices(ids[start:start + 200])
             for pid in ids[start:start + 200]:
-                practice = batch[pid]
-                yield search_doc(practice, counts.get(practice.slug, 0))
+                doc = _doc_or_failure(batch[pid], counts.get(batch[pid].slug, 0))
+                if isinstance(doc, IndexFailure):
+                    logged.add(pid)
+                yield doc
 
-    get_index().rebuild(docs(), last_change_id=upto, total=len(ids), progress=progress)
+    logged: set[int] = set()
+
+    failures = get_index().rebuild(docs(), last_change_id=upto, total=len(ids),
+                                   progress=progress)
+    _log_failures(failures, logged)
     return len(ids)
+
+
+@dataclass
+class SearchStatus:
+    """What this node's search index has applied, and what it could not index."""
+
+    index_dir: str
+    exists: bool
+    last_change_id: int
+    latest_change_id: int
+    documents: int
+    failures: list[IndexFailure] = field(default_factory=list)
+
+    @property
+    def pending(self) -> int:
+        return max(0, self.latest_change_id - self.last_change_id)
+
+
+def search_status(identity: Identity) -> SearchStatus:
+    """The state of this node's index, with the practices it could not index."""
+    require(identity, "search.reindex")
+    index = get_index()
+    return SearchStatus(index_dir=index.path, exists=index.exists(),
+                        last_change_id=index.last_change_id(),
+                        latest_change_id=_latest_change_id(),
+                        documents=len(index.doc_ids()), failures=index.failures())
 
 
 def practice_search(identity: Identity, q: str = "", filters: dict | None = None,

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from kb.services import accounts, organizations
+from kb.services.search import search_status
 from kb.services.errors import InvalidInput, NotFound
 from kb.views.helpers import current_identity
 
@@ -53,5 +54,6 @@ def index():
     users = accounts.users_list(identity)
     return render_template("admin/index.html", users=users, errors=errors,
                            organizations=organizations.organizations_all(identity),
-                           networks=organizations.networks_list(identity)), \
+                           networks=organizations.networks_list(identity),
+                           search=search_status(identity)), \
         400 if errors else 200

@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 from kb.services import practices as svc
 from kb.services.errors import NotFound, PermissionDenied
 from kb.services.search import SORTS, practice_search, search_autocomplete
+from kb.views.filters import search_limit_message
 from kb.views.helpers import current_identity, list_args, page_arg
 from kb.views.search_views import FACETS
 
@@ -74,6 +75,8 @@ def search():
     data = dataclasses.asdict(results)
     for hit in data["hits"]:
         hit["url"] = url_for("pages.practice_detail", slug=hit["slug"], _external=True)
+    for item, hit in zip(data["limits"], results.limits):
+        item["message"] = search_limit_message(hit)
     return jsonify(data)
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import (Blueprint, current_app, flash, jsonify, redirect, render_template, request,
                    url_for)
-from flask_babel import gettext as _
+from flask_babel import format_decimal, gettext as _
 from flask_login import login_required
 
-from kb.content import ValidationFailed, parse_practice, render_markdown
+from kb.content import MAX_BODY_CHARS, ValidationFailed, parse_practice, render_markdown
 from kb.content.form import document_from_form, form_field_for, form_from_practice, outcome_rows
 from kb.content.vocab import EVIDENCE, STAGES, THEMES
 from kb.services import editorial
@@ -157,7 +157,12 @@ def edit(slug: str):
 @login_required
 def preview():
     """The body rendered by the same sanitizing pipeline as the published page."""
-    return jsonify(html=str(render_markdown(request.form.get("body", ""))))
+    body = request.form.get("body", "")
+    if len(body) > MAX_BODY_CHARS:
+        return jsonify(error=_("The text is %(length)s characters long; at most %(limit)s are "
+                               "allowed.", length=format_decimal(len(body)),
+                               limit=format_decimal(MAX_BODY_CHARS))), 413
+    return jsonify(html=str(render_markdown(body)))
 
 
 @bp.get("/my-work")

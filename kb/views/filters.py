@@ -109,11 +109,39 @@ def url_toggle(name: str, value: str) -> str:
     return _current_url(args)
 
 
+SEARCH_LIMITS = {
+    "chars": lazy_gettext("Your query has %(found)s characters; only the first %(limit)s "
+                          "were searched."),
+    "words": lazy_gettext("Your query has %(found)s words; only the first %(limit)s were "
+                          "searched."),
+    "prefixes": lazy_gettext("Your query has %(found)s prefix searches (word*); at most "
+                             "%(limit)s are searched as prefixes, the others as words."),
+    "prefix_length": lazy_gettext("A prefix search needs at least %(limit)s letters before "
+                                  "the *; %(found)s shorter ones were searched as words."),
+    "prefix_words": lazy_gettext("%(prefix)s matches %(found)s words; the %(limit)s most "
+                                 "common were searched."),
+    "corrections": lazy_gettext("%(found)s words were not found; spelling suggestions were "
+                                "looked up for the first %(limit)s."),
+    "time": lazy_gettext("The search took longer than %(limit)s seconds; the best results "
+                         "found until then are shown."),
+}
+
+
+def search_limit_message(hit) -> str:
+    """What a search limit the query reached (search.LimitHit) means for the user."""
+    message = SEARCH_LIMITS.get(hit.kind)
+    if message is None:
+        return ""
+    return str(message) % {"found": number(hit.found), "limit": number(hit.limit),
+                           "prefix": hit.text}
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         theme=theme_label, stage=stage_label, evidence=evidence_label, band=band_label,
         country=country_name, language=language_name, number=number, percent=percent,
         date=date, snippet=sanitize_snippet, state=state_label, markdown=render_markdown,
+        search_limit=search_limit_message,
     )
 
     @app.context_processor

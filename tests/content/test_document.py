@@ -236,3 +236,47 @@ def test_empty_body_is_refused():
 def test_problem_format_is_path_line_field_message():
     problem = parse_practice(doc(stage="x"), "abc.md").errors[0]
     assert problem.format("practices/abc.md").startswith(f"practices/abc.md:{problem.line}: stage: ")
+
+
+# -- YAML that costs more than it says ----------------------------------------
+
+ALIAS_BOMB = "\n".join(
+    ["x0: &a0 [a, a, a, a, a, a, a, a, a, a]"]
+    + [f"x{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 9)])
+
+
+@pytest.mark.parametrize("extra,line", [
+    (ALIAS_BOMB, 11),                       # 10**9 values from ~600 bytes
+    ("loop: &a [*a]", 10),                  # a list that contains itself
+    ("tags: &t [one, two]\nextra_tags: *t", 11),
+])
+def test_yaml_aliases_are_refused_before_they_expand(extra, line):
+    text = VALID.replace("evidence: monitored", "evidence: monitored\n" + extra)
+    result = parse_practice(text, "abc.md")
+    assert result.practice is None
+    [problem] = result.errors
+    assert problem.field == "frontmatter"
+    assert "aliases" in problem.message
+    assert problem.line == line
+
+
+def test_deeply_nested_yaml_is_refused_with_a_clear_error():
+    text = VALID.replace("evidence: monitored",
+                         "evidence: monitored\ndeep: " + "[" * 5000 + "]" * 5000)
+    [problem] = parse_practice(text, "abc.md").errors
+    assert problem.field == "frontmatter"
+    assert "nested more than" in problem.message
+    assert problem.line == 10
+    # ordinary depth (an outcome row's fields, a mapping under an unknown key) is fine
+    ok = VALID.replace("evidence: monitored", "evidence: monitored\nextra: {a: {b: [1, 2]}}")
+    assert parse_practice(ok, "abc.md").ok
+
+
+def test_a_body_longer_than_the_limit_is_refused_naming_the_limit():
+    from kb.content import MAX_BODY_CHARS
+
+    long_body = VALID + "word " * (MAX_BODY_CHARS // 5)
+    [problem] = parse_practice(long_body, "abc.md").errors
+    assert problem.field == "body"
+    assert f"at most {MAX_BODY_CHARS:,} are allowed" in problem.message
+    assert parse_practice(VALID + "word " * (MAX_BODY_CHARS // 5 - 20), "abc.md").ok

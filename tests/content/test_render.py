@@ -112,3 +112,43 @@ def test_plain_text_for_the_index():
 def test_snippets_keep_only_mark():
     out = sanitize_snippet('a <mark>flood</mark> <img src=x onerror=alert(1)> &lt;b&gt;')
     assert out == 'a <mark>flood</mark>  &lt;b&gt;'
+
+
+# -- text written to be slow renders in time proportional to its length --------------------
+
+def calls_to_render(text: str) -> int:
+    """The work of rendering, counted as Python function calls (not seconds)."""
+    import cProfile
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    render_markdown(text)
+    profiler.disable()
+    return sum(entry.callcount for entry in profiler.getstats())
+
+
+@pytest.mark.parametrize("unit", [
+    "[`",            # unclosed link texts with code spans (a 32 KB preview killed a worker)
+    "[",             # unclosed link texts
+    "![",            # unclosed image texts
+    "# a\n",         # headings without blank lines between them
+    "---\n",         # rules without blank lines
+    "a\n=\n",        # underlined headings
+    "> - ",          # quotes and lists nested ever deeper
+])
+def test_pathological_markdown_takes_work_in_proportion_to_its_length(unit):
+    small = calls_to_render(unit * 300)
+    large = calls_to_render(unit * 1200)
+    assert large < 6 * small          # 4 times the text: about 4 times the work, not 16
+
+
+def test_pathological_markdown_still_renders_what_it_says():
+    assert str(render_markdown("[`" * 2000)).count("<code>[</code>") == 1000
+    assert str(render_markdown("[a](https://example.org) " + "[" * 5000)).startswith(
+        '<p><a href="https://example.org" rel="nofollow noopener">a</a> [[[')
+    assert str(render_markdown("# a\n# a\n# b\n")).count("<h2") == 3
+    assert str(render_markdown("a\n=\nb\n-\nc\n")) == "<h2 id=\"s-a\">a</h2>\n<h2 id=\"s-b\">b</h2>\n<p>c</p>"
+    deep = str(render_markdown("> " * 5000 + "deep"))
+    assert deep.count("<blockquote>") == 10 and "deep" in deep
+    assert "&lt;http://a" in str(render_markdown("<http://a " * 3000))
+    assert str(render_markdown("<em>kept</em> and <https://example.org>")).count("<a ") == 1

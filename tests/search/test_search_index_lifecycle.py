@@ -9,7 +9,7 @@ import textwrap
 import pytest
 
 from conftest import make_doc, practices
-from search import IndexBusy, SearchIndex
+from search import IndexBusy, IndexFailure, SearchIndex
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -58,11 +58,11 @@ def test_a_late_writer_never_overwrites_newer_documents(index):
     """Two workers catch up at once: the one whose documents were read first (up to
     change 30) gets the lock last. Its older documents are dropped, not written over
     the newer ones while the index says it is up to date."""
-    assert index.apply([(20, make_doc(20, title="Lanterns, second version"))], 31)
-    assert not index.apply([(20, make_doc(20, title="Lanterns, first version"))], 30)
+    assert index.apply([(20, make_doc(20, title="Lanterns, second version"))], 31) is not None
+    assert index.apply([(20, make_doc(20, title="Lanterns, first version"))], 30) is None
     assert index.last_change_id() == 31
     assert [h.title for h in index.search("lanterns").hits] == ["Lanterns, second version"]
-    assert index.apply([(20, make_doc(20, title="Lanterns, third version"))], 32)
+    assert index.apply([(20, make_doc(20, title="Lanterns, third version"))], 32) is not None
     assert [h.title for h in index.search("lanterns").hits] == ["Lanterns, third version"]
 
 
@@ -219,3 +219,27 @@ def test_sigkill_during_apply_leaves_old_or_new_state(index):
     assert fresh.last_change_id() == 500
     assert fresh.search("crash").total == 300
     fresh.close()
+
+
+def test_a_document_that_cannot_be_indexed_is_recorded_and_the_others_applied(index):
+    bad = make_doc(21, title="Unindexable", adaptations_count="many")
+    given = IndexFailure(practice_id=23, slug="practice-23", error="ValueError: no body")
+    recorded = index.apply([(20, make_doc(20, title="Lantern festival")), (21, bad),
+                            (22, make_doc(22, title="Lantern repair cafe")), (23, given)],
+                           upto=12)
+    assert index.last_change_id() == 12
+    assert index.doc_ids() == set(range(1, 9)) | {20, 22}
+    assert [(f.practice_id, f.slug, f.change_id) for f in recorded] == [
+        (21, "practice-21", 12), (23, "practice-23", 12)]
+    assert "ValueError" in recorded[0].error
+    assert [f.practice_id for f in index.failures()] == [21, 23]
+    # a rebuild keeps reporting what it could not index
+    index.rebuild(practices() + [bad], last_change_id=13)
+    assert [f.practice_id for f in index.failures()] == [21]
+    assert index.doc_ids() == set(range(1, 9))
+    # a later good document (or a delete) clears the record
+    index.apply([(21, make_doc(21, title="Indexable now"))], upto=14)
+    assert index.failures() == [] and 21 in index.doc_ids()
+    index.apply([(24, make_doc(24, adaptations_count="x"))], upto=15)
+    index.apply([(24, None)], upto=16)
+    assert index.failures() == []

@@ -105,6 +105,22 @@ def test_live_preview_uses_the_sanitizing_pipeline(app, make_user):
     assert client.post("/practices/preview", data={"body": "x"}).status_code == 400
 
 
+def test_live_preview_refuses_a_text_over_the_length_limit(app, make_user):
+    from kb.content import MAX_BODY_CHARS
+
+    client = signed_in(app, make_user)
+    token = csrf_token(client, "/practices/new")
+    response = client.post("/practices/preview", data={"body": "[`" * MAX_BODY_CHARS},
+                           headers={"X-CSRFToken": token})
+    assert response.status_code == 413
+    assert response.get_json()["error"] == (
+        f"The text is {2 * MAX_BODY_CHARS:,} characters long; at most {MAX_BODY_CHARS:,} "
+        "are allowed.")
+    ok = client.post("/practices/preview", data={"body": "[`" * (MAX_BODY_CHARS // 2)},
+                     headers={"X-CSRFToken": token})
+    assert ok.status_code == 200 and ok.get_json()["html"].count("<code>") == MAX_BODY_CHARS // 4
+
+
 def test_a_stale_edit_is_refused_with_a_diff_and_the_text_kept(app, make_user):
     author = signed_in(app, make_user)
     colleague = signed_in(app, make_user, "colleague@kb.example")

@@ -161,3 +161,16 @@ def test_finnish_interface_keeps_content_language(client):
     assert '<html lang="fi">' in html
     assert '<header class="practice-head" lang="en">' in html
     assert "Volunteer flood wardens" in html
+
+
+def test_a_search_over_the_limits_is_answered_and_says_what_was_left_out(client):
+    q = " ".join(a + b + "*" for a in "bdfklmnprstv" for b in "aeiouy")   # 72 prefixes
+    page = client.get("/search", query_string={"q": q})
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Your query has 72 words; only the first 32 were searched." in text
+    assert "A prefix search needs at least 3 letters before the *" in text
+    data = client.get("/api/v1/search", query_string={"q": q}).get_json()
+    assert {"kind": "words", "found": 72, "limit": 32, "text": "",
+            "message": "Your query has 72 words; only the first 32 were searched."} \
+        in data["limits"]

@@ -106,8 +106,11 @@
         fetch(body.getAttribute("data-preview-url"), {
           method: "POST", body: data, headers: { "X-CSRFToken": token },
           credentials: "same-origin"
-        }).then(function (r) { return r.ok ? r.json() : null; })
-          .then(function (json) { if (json) { target.innerHTML = json.html; } });
+        }).then(function (r) { return r.ok || r.status === 413 ? r.json() : null; })
+          .then(function (json) {
+            if (json && json.error) { target.textContent = json.error; }
+            else if (json) { target.innerHTML = json.html; }
+          });
       }, 300);
     });
   }
