@@ -14,10 +14,8 @@ based on anything older is refused with the current text and a diff.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import difflib
-import io
 from dataclasses import dataclass, field
 
 import yaml
@@ -48,6 +46,7 @@ from kb.models import (
 )
 from kb.services import effects
 from kb.services.accounts import _link, audit
+from kb.services.csvfile import csv_text
 from kb.services.errors import Conflict, InvalidInput, NotFound
 from kb.services.exchange import lineage_check, notify_adaptation_published
 from kb.services.identity import Identity
@@ -690,16 +689,13 @@ def audit_list(identity: Identity, action: str | None = None, target: str | None
 def audit_csv(identity: Identity, action: str | None = None, target: str | None = None) -> str:
     events = audit_list(identity, action, target, limit=100_000)
     names = dict(session().execute(select(User.id, User.email)).all())
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["id", "time_utc", "actor", "action", "target_type", "target", "detail"])
-    for e in events:
-        writer.writerow([e.id, e.created_at.isoformat(timespec="seconds"),
-                         names.get(e.actor_id, "system" if e.actor_id is None else e.actor_id),
-                         e.action, e.target_type, e.target_id,
-                         yaml.safe_dump(e.detail, default_flow_style=True).strip()
-                         if e.detail else ""])
-    return out.getvalue()
+    return csv_text(
+        ["id", "time_utc", "actor", "action", "target_type", "target", "detail"],
+        ([e.id, e.created_at.isoformat(timespec="seconds"),
+          names.get(e.actor_id, "system" if e.actor_id is None else e.actor_id),
+          e.action, e.target_type, e.target_id,
+          yaml.safe_dump(e.detail, default_flow_style=True).strip() if e.detail else ""]
+         for e in events))
 
 
 def member_organizations(identity: Identity) -> list[Organization]:

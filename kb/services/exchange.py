@@ -9,9 +9,7 @@ the "replicated" mark and the "cities like mine" score.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -37,6 +35,7 @@ from kb.models import (
     Revision,
     User,
 )
+from kb.services.csvfile import csv_text
 from kb.services.errors import Conflict, InvalidInput, NotFound
 from kb.services.identity import Identity
 from kb.services.notifications import notify
@@ -496,19 +495,14 @@ def indicator_mapping_save(identity: Identity, slug: str, indicator: str,
 def comparison_csv(identity: Identity, slug: str) -> str:
     require(identity, "kb.read")
     comparison = comparison_get(identity, slug)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["indicator", "unit", "practice", "organization", "country",
-                     "reported_indicator", "baseline", "result", "relative_change",
-                     "improved", "period", "original"])
-    for g in comparison.groups:
-        for r in g.rows:
-            writer.writerow([g.indicator, g.unit, r.slug, r.organization, r.country,
-                             r.indicator, _blank(r.baseline), r.result,
-                             "" if r.relative_change is None else round(r.relative_change, 4),
-                             "" if r.improved is None else str(r.improved).lower(),
-                             r.period or "", str(r.original).lower()])
-    return out.getvalue()
+    return csv_text(
+        ["indicator", "unit", "practice", "organization", "country", "reported_indicator",
+         "baseline", "result", "relative_change", "improved", "period", "original"],
+        ([g.indicator, g.unit, r.slug, r.organization, r.country, r.indicator,
+          _blank(r.baseline), r.result,
+          "" if r.relative_change is None else round(r.relative_change, 4),
+          "" if r.improved is None else str(r.improved).lower(), r.period or "",
+          str(r.original).lower()] for g in comparison.groups for r in g.rows))
 
 
 def _blank(value):
@@ -765,12 +759,8 @@ class Chart:
                 enumerate(self.labels)]
 
     def csv(self) -> str:
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow([self.label_kind] + [name for name, _vs in self.series])
-        for label, values in self.rows:
-            writer.writerow([label] + [_num(v) for v in values])
-        return out.getvalue()
+        return csv_text([self.label_kind] + [name for name, _vs in self.series],
+                        ([label] + [_num(v) for v in values] for label, values in self.rows))
 
 
 def _num(value):
@@ -1045,14 +1035,11 @@ class AdaptationMap:
     countries: list[CountryLabel]
 
     def csv(self) -> str:
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(["original_organization", "adapting_organization", "original",
-                         "adaptation"])
         names = {n.slug: n.name for n in self.nodes}
-        for e in self.edges:
-            writer.writerow([names[e.source], names[e.target], e.original, e.practice])
-        return out.getvalue()
+        return csv_text(["original_organization", "adapting_organization", "original",
+                         "adaptation"],
+                        ([names[e.source], names[e.target], e.original, e.practice]
+                         for e in self.edges))
 
 
 def adaptation_map_get(identity: Identity, size: int = 800) -> AdaptationMap:
