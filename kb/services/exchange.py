@@ -1,7 +1,7 @@
 """Adapt, compare, learn: lineage, outcome comparison, cities like mine, dashboards.
 
 Everything a reader sees here is computed from the practices the reader may
-see (kb.services.practices._visible_practices, refined by _filter_visible),
+see (kb.services.practices._visible_practices, one SQL condition),
 so a network-only practice is never counted, drawn or compared for someone
 outside its networks. docs/exchange.md explains the rules for officials:
 the "replicated" mark and the "cities like mine" score.
@@ -39,10 +39,9 @@ from kb.services.csvfile import csv_text
 from kb.services.errors import Conflict, InvalidInput, NotFound
 from kb.services.identity import Identity
 from kb.services.notifications import notify
-from kb.services.permissions import can, require, sees_network
+from kb.services.permissions import can, organization_known_to, require, sees_network
 from kb.services.practices import (
     PracticeCard,
-    _filter_visible,
     _load,
     _parsed,
     _visible_practices,
@@ -76,7 +75,7 @@ def _outcomes(practice: Practice) -> list[Outcome]:
 
 def _visible(identity: Identity) -> list[Practice]:
     """Every published practice the identity may see (exact rule, loaded for cards)."""
-    return _filter_visible(identity, session().scalars(
+    return list(session().scalars(
         _load(_visible_practices(identity)).order_by(Practice.id)).unique())
 
 
@@ -688,7 +687,8 @@ def cities_like_mine(identity: Identity, organization: str | None = None,
     require(identity, "kb.read")
     org = None
     if organization:
-        org = session().scalar(select(Organization).where(Organization.slug == organization))
+        org = session().scalar(select(Organization).where(Organization.slug == organization,
+                                                          organization_known_to(identity)))
         if org is None:
             raise NotFound(_("No such organization."))
     else:

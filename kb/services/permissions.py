@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from kb.models import Practice, PracticeStatus
+from sqlalchemy import or_, select, true
+
+from kb.models import Organization, Practice, PracticeNetwork, PracticeStatus
 from kb.services.errors import NotFound, PermissionDenied
 from kb.services.identity import Identity
 
@@ -43,6 +45,38 @@ def require(identity: Identity, action: str, target: Any = None) -> None:
 
 def sees_network(identity: Identity, networks: list[str] | tuple[str, ...]) -> bool:
     return identity.is_site_admin or bool(identity.networks & set(networks or ()))
+
+
+def visible_to(identity: Identity):
+    """The rule of `practice.view` for published practices, as one SQL condition.
+
+    Public practices for everyone; network-only ones for the members and moderators
+    of a network they are shared with; everything for site admins. Every list,
+    count and aggregate of practices filters with it, and nothing filters again.
+    """
+    if identity.is_site_admin:
+        return true()
+    if not identity.networks:
+        return Practice.visibility == "public"
+    return or_(Practice.visibility == "public", Practice.id.in_(
+        select(PracticeNetwork.practice_id).where(
+            PracticeNetwork.network.in_(sorted(identity.networks)))))
+
+
+def organization_known_to(identity: Identity):
+    """SQL condition on Organization: the viewer may know that it exists.
+
+    An organization shows on the portal through a published practice the viewer
+    may see; the organizations the viewer acts for are theirs to know. One whose
+    only practices are network-only is as unknown as a slug nobody uses.
+    """
+    if identity.is_site_admin:
+        return true()
+    known = Organization.id.in_(select(Practice.organization_id).where(
+        Practice.status == PracticeStatus.PUBLISHED, visible_to(identity)))
+    if identity.organizations:
+        known = or_(known, Organization.id.in_(sorted(identity.organizations)))
+    return known
 
 
 @rule("practice.view")
