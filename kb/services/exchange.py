@@ -39,7 +39,8 @@ from kb.services.csvfile import csv_text
 from kb.services.errors import Conflict, InvalidInput, NotFound
 from kb.services.identity import Identity
 from kb.services.notifications import notify
-from kb.services.permissions import can, organization_known_to, require, sees_network
+from kb.services.permissions import (can, knows, organization_known_to, require,
+                                     sees_network)
 from kb.services.practices import (
     PracticeCard,
     _load,
@@ -297,6 +298,8 @@ def practice_adapt(identity: Identity, slug: str, organization: str | None = Non
     """Start an adaptation of a published practice as a draft of my organization."""
     require(identity, "practice.create")
     source = _practice(slug)
+    if not knows(identity, source):
+        raise NotFound(_("No such practice."))
     if source.status != PracticeStatus.PUBLISHED or source.published_revision is None:
         raise Conflict(_("This practice is not published (it may have been archived), so it "
                          "cannot be adapted."))

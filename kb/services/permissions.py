@@ -34,13 +34,30 @@ def can(identity: Identity, action: str, target: Any = None) -> bool:
 
 
 def require(identity: Identity, action: str, target: Any = None) -> None:
-    """Raise PermissionDenied (or NotFound, to hide what exists) unless allowed."""
+    """Raise PermissionDenied unless allowed; NotFound when the target is hidden.
+
+    A practice the identity may neither read, edit nor review is answered as if
+    its address were unknown, so that no operation reveals that it exists.
+    """
     if can(identity, action, target):
         return
-    if action == "practice.view":
-        # do not reveal that a hidden practice exists
+    if action == "practice.view" or (isinstance(target, Practice)
+                                     and not knows(identity, target)):
         raise NotFound("no such practice")
     raise PermissionDenied(f"you may not {ACTION_LABELS.get(action, action)}")
+
+
+def knows(identity: Identity, practice: Practice) -> bool:
+    """Whether the identity may know that a practice exists."""
+    return _view(identity, practice) or _edit(identity, practice) or \
+        _review(identity, practice)
+
+
+def network_only(practice: Practice) -> bool:
+    """Private to its networks: published as network-only, or about to be."""
+    current = practice.current_revision
+    return practice.visibility == "network" or (
+        current is not None and current.visibility == "network")
 
 
 def sees_network(identity: Identity, networks: list[str] | tuple[str, ...]) -> bool:
@@ -190,13 +207,19 @@ def _edit(identity: Identity, practice: Practice) -> bool:
 
 @rule("practice.review")
 def _review(identity: Identity, practice: Practice) -> bool:
-    if identity.is_global_moderator:
+    """Site admins review everything; global moderators every practice that is not
+    network-only; a network's moderators the practices of their network (for a
+    network-only practice: the networks it is shared with)."""
+    if identity.is_site_admin:
+        return True
+    private = network_only(practice)
+    if identity.is_global_moderator and not private:
         return True
     if not identity.moderates:
         return False
     from kb.services.editorial import _networks_of
 
-    return bool(identity.moderates & _networks_of(practice))
+    return bool(identity.moderates & _networks_of(practice, shared_only=private))
 
 
 @rule("practice.moderate")
