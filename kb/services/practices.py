@@ -370,7 +370,7 @@ def _load(query: Select) -> Select:
 def practice_get(identity: Identity, slug: str) -> PracticeDetail:
     practice = session().scalar(_load(select(Practice).where(Practice.slug == slug)))
     if practice is None:
-        raise NotFound(f"no practice at {slug}")
+        raise NotFound("no such practice")  # word for word what a hidden one answers
     require(identity, "practice.view", practice)
     rev = practice.published_revision
     doc = _parsed(rev.document, practice.slug)
