@@ -1,4 +1,5 @@
-"""Nothing shows a network-only practice, or its organization, outside its networks.
+"""Nothing shows a network-only practice, its tags, its address or its organization outside
+its networks.
 
 Bergdorf's only practice (netzwerk-intern, tag "Beschaffung") is shared with the
 Alpine towns network; Solby belongs to another network, Baltic towns.
@@ -94,3 +95,20 @@ def test_cities_like_mine_of_a_hidden_organization_is_not_found(world, email, se
     else:
         unknown = client.get("/cities-like-mine?organization=no-such-town")
         assert hidden.status_code == 404 and alike(hidden, unknown, BERGDORF)
+
+
+@pytest.mark.parametrize("email, answer", [
+    ("baltic@kb.example", "/practices/netzwerk-intern-2/edit"),
+    ("alpine@kb.example", "another practice already has the address netzwerk-intern")])
+def test_the_editor_tells_of_a_taken_address_only_when_i_may_see_the_practice(world, email,
+                                                                             answer):
+    from tests.views.test_editor import FORM
+
+    org = {"baltic@kb.example": "Solby (fiktiv exempelkommun)",
+           "alpine@kb.example": "Hillford (fictional example town)"}[email]
+    form = {**FORM, "title": "Netzwerk intern", "organization": org}
+    response = post(signed_in(world, email), "/practices/new", form)
+    if answer.startswith("/"):
+        assert response.status_code == 302 and response.headers["Location"] == answer
+    else:
+        assert response.status_code == 400 and answer in response.get_data(as_text=True)
