@@ -1104,7 +1104,8 @@ def adaptation_map_get(identity: Identity, size: int = 800) -> AdaptationMap:
 def organization_follow(identity: Identity, slug: str, follow: bool = True) -> None:
     """Follow an organization: notified when it publishes a practice."""
     require(identity, "organization.follow")
-    org = session().scalar(select(Organization).where(Organization.slug == slug))
+    org = session().scalar(select(Organization).where(Organization.slug == slug,
+                                                      organization_known_to(identity)))
     if org is None:
         raise NotFound(_("No such organization."))
     with UnitOfWork():

@@ -71,10 +71,13 @@ def test_account_page_lists_organizations_i_may_know_of(world, email, sees):
 
 
 @pytest.mark.parametrize("email", ["baltic@kb.example", "reader@kb.example"])
-def test_asking_to_join_a_hidden_organization_is_like_an_unknown_one(world, email):
+def test_joining_or_following_a_hidden_organization_is_like_an_unknown_one(world, email):
     client = signed_in(world, email)
     hidden = post(client, "/account/join", {"organization": BERGDORF}, token_from="/")
     unknown = post(client, "/account/join", {"organization": "no-such-town"}, token_from="/")
+    assert hidden.status_code == 404 and alike(hidden, unknown, BERGDORF)
+    hidden = post(client, f"/organizations/{BERGDORF}/follow", {}, token_from="/")
+    unknown = post(client, "/organizations/no-such-town/follow", {}, token_from="/")
     assert hidden.status_code == 404 and alike(hidden, unknown, BERGDORF)
 
 
