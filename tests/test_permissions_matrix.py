@@ -402,9 +402,10 @@ ADDRESSES = [
     ("post", "/practices/{slug}/flag"), ("get", "/practices/{slug}/adapt"),
     ("post", "/practices/{slug}/adapt"), ("get", "/practices/{slug}/comparison.csv"),
     ("post", "/practices/{slug}/contact"), ("post", "/practices/{slug}/follow"),
+    ("post", "/practices/{slug}/indicators"),
 ]
 FORM = {"action": "request_changes", "comment": "x", "reason": "x", "message": "x",
-        "follow": "1", "organization": RIVERTON}
+        "follow": "1", "organization": RIVERTON, "indicator": "x"}
 
 
 def _page(response) -> str:
