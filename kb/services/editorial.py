@@ -14,10 +14,9 @@ based on anything older is refused with the current text and a diff.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import difflib
-import io
+import re
 from dataclasses import dataclass, field
 
 import yaml
@@ -48,11 +47,12 @@ from kb.models import (
 )
 from kb.services import effects
 from kb.services.accounts import _link, audit
+from kb.services.csvfile import csv_text
 from kb.services.errors import Conflict, InvalidInput, NotFound
 from kb.services.exchange import lineage_check, notify_adaptation_published
 from kb.services.identity import Identity
 from kb.services.notifications import notify
-from kb.services.permissions import require
+from kb.services.permissions import knows, network_only, require
 from kb.services.practices import (STALE_MONTHS, _fill_parsed_columns, publish_revision,
                                    slugify)
 from kb.services.uow import UnitOfWork, unit_of_work
@@ -153,25 +153,31 @@ def _diff_texts(old: str, new: str) -> list[tuple[str, str]]:
 
 
 def _reviewers(practice: Practice) -> set[int]:
-    """Who may review a practice: global moderators, admins, its networks' moderators."""
+    """Who may review a practice (the rule of `practice.review`): admins, global
+    moderators unless it is network-only, its networks' moderators."""
     s = session()
-    ids = set(s.scalars(select(User.id).where(User.site_role.in_(("admin", "global_moderator")),
+    private = network_only(practice)
+    roles = ("admin",) if private else ("admin", "global_moderator")
+    ids = set(s.scalars(select(User.id).where(User.site_role.in_(roles),
                                               User.deleted_at.is_(None))))
-    networks = _networks_of(practice)
+    networks = _networks_of(practice, shared_only=private)
     if networks:
         ids |= set(s.scalars(select(NetworkModerator.user_id).join(Network).where(
             Network.slug.in_(networks))))
     return ids
 
 
-def _networks_of(practice: Practice) -> set[str]:
-    """Networks that curate a practice: those it is shared with and its organization's."""
+def _networks_of(practice: Practice, shared_only: bool = False) -> set[str]:
+    """Networks that curate a practice: those it is shared with and its organization's
+    (only those it is shared with, when asked)."""
     s = session()
     shared = set(s.scalars(select(PracticeNetwork.network).where(
         PracticeNetwork.practice_id == practice.id)))
     rev = practice.current_revision
     if rev is not None:
         shared |= set(rev.networks or [])
+    if shared_only:
+        return shared
     member_of = set(s.scalars(select(Network.slug).join(NetworkMember).where(
         NetworkMember.organization_id == practice.organization_id)))
     return shared | member_of
@@ -207,13 +213,19 @@ def practice_draft_create(identity: Identity, text: str, filename: str | None = 
     doc = result.practice
     org = _organization_of(identity, doc)
     _check_networks(doc)
-    lineage_check(doc.slug, doc.adapted_from)
-    if session().scalar(select(Practice).where(Practice.slug == doc.slug)):
+    taken = session().scalar(select(Practice).where(Practice.slug == doc.slug))
+    if taken is not None and knows(identity, taken):
         from kb.content.document import Problem
 
         raise ValidationFailed([Problem("slug", _(
             "another practice already has the address %(slug)s; choose another title or "
             "slug", slug=doc.slug))])
+    if taken is not None:
+        # a practice this author may not know of: answered as an unknown address,
+        # the draft takes the next free one
+        doc.slug = _free_slug(doc.slug)
+        text = _with_slug(text, doc.slug)
+    lineage_check(doc.slug, doc.adapted_from)
     practice = Practice(slug=doc.slug, organization=org, status=S.DRAFT,
                         visibility=doc.visibility, adapted_from_slug=doc.adapted_from,
                         created_by_id=identity.user_id)
@@ -222,6 +234,27 @@ def practice_draft_create(identity: Identity, text: str, filename: str | None = 
     _new_revision(practice, text, doc, identity, S.DRAFT, None)
     audit(identity, "practice.draft", "practice", practice.slug)
     return practice
+
+
+def _free_slug(base: str) -> str:
+    """The first of base-2, base-3 ... that no practice has (at most 80 characters)."""
+    base = base[:74].rstrip("-")
+    taken = set(session().scalars(select(Practice.slug).where(
+        Practice.slug.like(f"{base}-%"))))
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+def _with_slug(text: str, slug: str) -> str:
+    """The document with `slug` as its address in the frontmatter."""
+    head, sep, rest = text.partition("\n---")
+    if re.search(r"(?m)^slug:", head):
+        head = re.sub(r"(?m)^slug:.*$", f"slug: {slug}", head, count=1)
+    else:
+        head = head.replace("---\n", f"---\nslug: {slug}\n", 1)
+    return head + sep + rest
 
 
 @dataclass
@@ -720,16 +753,13 @@ def audit_list(identity: Identity, action: str | None = None, target: str | None
 def audit_csv(identity: Identity, action: str | None = None, target: str | None = None) -> str:
     events = audit_list(identity, action, target, limit=100_000)
     names = dict(session().execute(select(User.id, User.email)).all())
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["id", "time_utc", "actor", "action", "target_type", "target", "detail"])
-    for e in events:
-        writer.writerow([e.id, e.created_at.isoformat(timespec="seconds"),
-                         names.get(e.actor_id, "system" if e.actor_id is None else e.actor_id),
-                         e.action, e.target_type, e.target_id,
-                         yaml.safe_dump(e.detail, default_flow_style=True).strip()
-                         if e.detail else ""])
-    return out.getvalue()
+    return csv_text(
+        ["id", "time_utc", "actor", "action", "target_type", "target", "detail"],
+        ([e.id, e.created_at.isoformat(timespec="seconds"),
+          names.get(e.actor_id, "system" if e.actor_id is None else e.actor_id),
+          e.action, e.target_type, e.target_id,
+          yaml.safe_dump(e.detail, default_flow_style=True).strip() if e.detail else ""]
+         for e in events))
 
 
 def member_organizations(identity: Identity) -> list[Organization]:

@@ -1,7 +1,7 @@
 """Adapt, compare, learn: lineage, outcome comparison, cities like mine, dashboards.
 
 Everything a reader sees here is computed from the practices the reader may
-see (kb.services.practices._visible_practices, refined by _filter_visible),
+see (kb.services.practices._visible_practices, one SQL condition),
 so a network-only practice is never counted, drawn or compared for someone
 outside its networks. docs/exchange.md explains the rules for officials:
 the "replicated" mark and the "cities like mine" score.
@@ -9,9 +9,7 @@ the "replicated" mark and the "cities like mine" score.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -36,14 +34,15 @@ from kb.models import (
     Revision,
     User,
 )
+from kb.services.csvfile import csv_text
 from kb.services.errors import Conflict, InvalidInput, NotFound
 from kb.services.identity import Identity
 from kb.services.mail import queue_mail
 from kb.services.notifications import notify
-from kb.services.permissions import can, require, sees_network
+from kb.services.permissions import (can, knows, organization_known_to, require,
+                                     sees_network)
 from kb.services.practices import (
     PracticeCard,
-    _filter_visible,
     _load,
     _parsed,
     _visible_practices,
@@ -77,7 +76,7 @@ def _outcomes(practice: Practice) -> list[Outcome]:
 
 def _visible(identity: Identity) -> list[Practice]:
     """Every published practice the identity may see (exact rule, loaded for cards)."""
-    return _filter_visible(identity, session().scalars(
+    return list(session().scalars(
         _load(_visible_practices(identity)).order_by(Practice.id)).unique())
 
 
@@ -299,6 +298,8 @@ def practice_adapt(identity: Identity, slug: str, organization: str | None = Non
     """Start an adaptation of a published practice as a draft of my organization."""
     require(identity, "practice.create")
     source = _practice(slug)
+    if not knows(identity, source):
+        raise NotFound(_("No such practice."))
     if source.status != PracticeStatus.PUBLISHED or source.published_revision is None:
         raise Conflict(_("This practice is not published (it may have been archived), so it "
                          "cannot be adapted."))
@@ -496,19 +497,14 @@ def indicator_mapping_save(identity: Identity, slug: str, indicator: str,
 def comparison_csv(identity: Identity, slug: str) -> str:
     require(identity, "kb.read")
     comparison = comparison_get(identity, slug)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["indicator", "unit", "practice", "organization", "country",
-                     "reported_indicator", "baseline", "result", "relative_change",
-                     "improved", "period", "original"])
-    for g in comparison.groups:
-        for r in g.rows:
-            writer.writerow([g.indicator, g.unit, r.slug, r.organization, r.country,
-                             r.indicator, _blank(r.baseline), r.result,
-                             "" if r.relative_change is None else round(r.relative_change, 4),
-                             "" if r.improved is None else str(r.improved).lower(),
-                             r.period or "", str(r.original).lower()])
-    return out.getvalue()
+    return csv_text(
+        ["indicator", "unit", "practice", "organization", "country", "reported_indicator",
+         "baseline", "result", "relative_change", "improved", "period", "original"],
+        ([g.indicator, g.unit, r.slug, r.organization, r.country, r.indicator,
+          _blank(r.baseline), r.result,
+          "" if r.relative_change is None else round(r.relative_change, 4),
+          "" if r.improved is None else str(r.improved).lower(), r.period or "",
+          str(r.original).lower()] for g in comparison.groups for r in g.rows))
 
 
 def _blank(value):
@@ -694,7 +690,8 @@ def cities_like_mine(identity: Identity, organization: str | None = None,
     require(identity, "kb.read")
     org = None
     if organization:
-        org = session().scalar(select(Organization).where(Organization.slug == organization))
+        org = session().scalar(select(Organization).where(Organization.slug == organization,
+                                                          organization_known_to(identity)))
         if org is None:
             raise NotFound(_("No such organization."))
     else:
@@ -765,12 +762,8 @@ class Chart:
                 enumerate(self.labels)]
 
     def csv(self) -> str:
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow([self.label_kind] + [name for name, _vs in self.series])
-        for label, values in self.rows:
-            writer.writerow([label] + [_num(v) for v in values])
-        return out.getvalue()
+        return csv_text([self.label_kind] + [name for name, _vs in self.series],
+                        ([label] + [_num(v) for v in values] for label, values in self.rows))
 
 
 def _num(value):
@@ -1045,14 +1038,11 @@ class AdaptationMap:
     countries: list[CountryLabel]
 
     def csv(self) -> str:
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(["original_organization", "adapting_organization", "original",
-                         "adaptation"])
         names = {n.slug: n.name for n in self.nodes}
-        for e in self.edges:
-            writer.writerow([names[e.source], names[e.target], e.original, e.practice])
-        return out.getvalue()
+        return csv_text(["original_organization", "adapting_organization", "original",
+                         "adaptation"],
+                        ([names[e.source], names[e.target], e.original, e.practice]
+                         for e in self.edges))
 
 
 def adaptation_map_get(identity: Identity, size: int = 800) -> AdaptationMap:
@@ -1114,7 +1104,8 @@ def adaptation_map_get(identity: Identity, size: int = 800) -> AdaptationMap:
 def organization_follow(identity: Identity, slug: str, follow: bool = True) -> None:
     """Follow an organization: notified when it publishes a practice."""
     require(identity, "organization.follow")
-    org = session().scalar(select(Organization).where(Organization.slug == slug))
+    org = session().scalar(select(Organization).where(Organization.slug == slug,
+                                                      organization_known_to(identity)))
     if org is None:
         raise NotFound(_("No such organization."))
     with UnitOfWork():

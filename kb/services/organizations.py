@@ -33,7 +33,7 @@ from kb.services.accounts import _link, audit, normalize_email, EMAIL_RE
 from kb.services.errors import Conflict, InvalidInput, NotFound
 from kb.services.identity import Identity
 from kb.services.mail import queue_mail
-from kb.services.permissions import require
+from kb.services.permissions import organization_known_to, require
 from kb.services.practices import Page, practice_list, slugify
 from kb.services.uow import UnitOfWork
 
@@ -202,8 +202,8 @@ def invitation_accept(identity: Identity, token: str) -> Organization:
 
 
 def membership_request(identity: Identity, slug: str, message: str = "") -> JoinRequest:
-    org = _org(slug)
     require(identity, "org.join")
+    org = _known_org(identity, slug)
     s = session()
     if org.id in identity.organizations:
         raise Conflict(_("You already act for this organization."))
@@ -299,8 +299,19 @@ def membership_add(identity: Identity, slug: str, email: str,
 
 
 def organizations_all(identity: Identity) -> list[Organization]:
+    """Every organization the viewer may know of (all of them for site admins)."""
     require(identity, "kb.read")
-    return list(session().scalars(select(Organization).order_by(Organization.name)))
+    return list(session().scalars(select(Organization).where(
+        organization_known_to(identity)).order_by(Organization.name)))
+
+
+def _known_org(identity: Identity, slug: str) -> Organization:
+    """An organization by slug; one the viewer may not know of answers as unknown."""
+    org = session().scalar(select(Organization).where(Organization.slug == slug,
+                                                      organization_known_to(identity)))
+    if org is None:
+        raise NotFound(_("No such organization."))
+    return org
 
 
 # ----------------------------------------------------------------- networks

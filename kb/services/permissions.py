@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from kb.models import Practice, PracticeStatus
+from sqlalchemy import or_, select, true
+
+from kb.models import Organization, Practice, PracticeNetwork, PracticeStatus
 from kb.services.errors import NotFound, PermissionDenied
 from kb.services.identity import Identity
 
@@ -32,17 +34,66 @@ def can(identity: Identity, action: str, target: Any = None) -> bool:
 
 
 def require(identity: Identity, action: str, target: Any = None) -> None:
-    """Raise PermissionDenied (or NotFound, to hide what exists) unless allowed."""
+    """Raise PermissionDenied unless allowed; NotFound when the target is hidden.
+
+    A practice the identity may neither read, edit nor review is answered as if
+    its address were unknown, so that no operation reveals that it exists.
+    """
     if can(identity, action, target):
         return
-    if action == "practice.view":
-        # do not reveal that a hidden practice exists
+    if action == "practice.view" or (isinstance(target, Practice)
+                                     and not knows(identity, target)):
         raise NotFound("no such practice")
     raise PermissionDenied(f"you may not {ACTION_LABELS.get(action, action)}")
 
 
+def knows(identity: Identity, practice: Practice) -> bool:
+    """Whether the identity may know that a practice exists."""
+    return _view(identity, practice) or _edit(identity, practice) or \
+        _review(identity, practice)
+
+
+def network_only(practice: Practice) -> bool:
+    """Private to its networks: published as network-only, or about to be."""
+    current = practice.current_revision
+    return practice.visibility == "network" or (
+        current is not None and current.visibility == "network")
+
+
 def sees_network(identity: Identity, networks: list[str] | tuple[str, ...]) -> bool:
     return identity.is_site_admin or bool(identity.networks & set(networks or ()))
+
+
+def visible_to(identity: Identity):
+    """The rule of `practice.view` for published practices, as one SQL condition.
+
+    Public practices for everyone; network-only ones for the members and moderators
+    of a network they are shared with; everything for site admins. Every list,
+    count and aggregate of practices filters with it, and nothing filters again.
+    """
+    if identity.is_site_admin:
+        return true()
+    if not identity.networks:
+        return Practice.visibility == "public"
+    return or_(Practice.visibility == "public", Practice.id.in_(
+        select(PracticeNetwork.practice_id).where(
+            PracticeNetwork.network.in_(sorted(identity.networks)))))
+
+
+def organization_known_to(identity: Identity):
+    """SQL condition on Organization: the viewer may know that it exists.
+
+    An organization shows on the portal through a published practice the viewer
+    may see; the organizations the viewer acts for are theirs to know. One whose
+    only practices are network-only is as unknown as a slug nobody uses.
+    """
+    if identity.is_site_admin:
+        return true()
+    known = Organization.id.in_(select(Practice.organization_id).where(
+        Practice.status == PracticeStatus.PUBLISHED, visible_to(identity)))
+    if identity.organizations:
+        known = or_(known, Organization.id.in_(sorted(identity.organizations)))
+    return known
 
 
 @rule("practice.view")
@@ -161,13 +212,19 @@ def _edit(identity: Identity, practice: Practice) -> bool:
 
 @rule("practice.review")
 def _review(identity: Identity, practice: Practice) -> bool:
-    if identity.is_global_moderator:
+    """Site admins review everything; global moderators every practice that is not
+    network-only; a network's moderators the practices of their network (for a
+    network-only practice: the networks it is shared with)."""
+    if identity.is_site_admin:
+        return True
+    private = network_only(practice)
+    if identity.is_global_moderator and not private:
         return True
     if not identity.moderates:
         return False
     from kb.services.editorial import _networks_of
 
-    return bool(identity.moderates & _networks_of(practice))
+    return bool(identity.moderates & _networks_of(practice, shared_only=private))
 
 
 @rule("practice.moderate")

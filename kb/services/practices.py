@@ -42,7 +42,7 @@ from kb.services import effects
 from kb.services.errors import NotFound
 from kb.services.identity import Identity
 from kb.services.mirror import ExportResult, sync_directory
-from kb.services.permissions import require
+from kb.services.permissions import can, organization_known_to, require, visible_to
 from kb.services.uow import UnitOfWork
 
 
@@ -316,16 +316,8 @@ def _published() -> Select:
 
 
 def _visible_practices(identity: Identity) -> Select:
-    """Published practices the identity may see, joined to their published revision.
-
-    Network-only practices are left in for identities that belong to a
-    network; callers pass the rows through `_filter_visible`, which applies
-    the exact rule from kb.services.permissions.
-    """
-    query = _published().join(Practice.published_revision)
-    if identity.is_site_admin or identity.networks:
-        return query
-    return query.where(Practice.visibility == "public")
+    """Published practices the identity may see, joined to their published revision."""
+    return _published().join(Practice.published_revision).where(visible_to(identity))
 
 
 @functools.lru_cache(maxsize=512)
@@ -415,16 +407,10 @@ def _load(query: Select) -> Select:
                          joinedload(Practice.organization))
 
 
-def _filter_visible(identity: Identity, practices: Iterable[Practice]) -> list[Practice]:
-    from kb.services.permissions import can
-
-    return [p for p in practices if can(identity, "practice.view", p)]
-
-
 def practice_get(identity: Identity, slug: str) -> PracticeDetail:
     practice = session().scalar(_load(select(Practice).where(Practice.slug == slug)))
     if practice is None:
-        raise NotFound(f"no practice at {slug}")
+        raise NotFound("no such practice")  # word for word what a hidden one answers
     require(identity, "practice.view", practice)
     rev = practice.published_revision
     doc = _parsed(rev.document, practice.slug)
@@ -435,7 +421,7 @@ def practice_get(identity: Identity, slug: str) -> PracticeDetail:
         while cursor and cursor not in seen and len(chain) < 20:
             seen.add(cursor)
             parent = session().scalar(_load(select(Practice).where(Practice.slug == cursor)))
-            if parent is None or not _filter_visible(identity, [parent]):
+            if parent is None or not can(identity, "practice.view", parent):
                 if not chain:
                     missing = cursor
                 break
@@ -454,7 +440,7 @@ def practice_get(identity: Identity, slug: str) -> PracticeDetail:
         document=document, revision_number=rev.number, updated_at=practice.updated_at,
         last_reviewed_at=practice.last_reviewed_at, adapted_from=source,
         adapted_from_missing=missing, adaptation_chain=chain,
-        adapted_by=[PracticeCard.of(p) for p in _filter_visible(identity, children)],
+        adapted_by=[PracticeCard.of(p) for p in children],
         show_email=not identity.is_anonymous, stale=is_stale(practice),
     )
 
@@ -491,20 +477,10 @@ def practice_list(identity: Identity, filters: dict[str, list[str]] | None = Non
         query = query.where(or_(*in_network)) if in_network else query.where(false())
     page = max(1, page)
     start = (page - 1) * per_page
-    if _sql_is_exact(identity):
-        total = session().scalar(select(func.count()).select_from(query.subquery()))
-        rows = session().scalars(_load(query).order_by(*_order(order))
-                                 .offset(start).limit(per_page)).unique()
-        return Page([PracticeCard.of(p) for p in rows], total, page, per_page)
-    practices = _filter_visible(identity, session().scalars(
-        _load(query).order_by(*_order(order))).unique())
-    return Page([PracticeCard.of(p) for p in practices[start:start + per_page]],
-                len(practices), page, per_page)
-
-
-def _sql_is_exact(identity: Identity) -> bool:
-    """True when _visible_practices needs no refinement in Python."""
-    return identity.is_site_admin or not identity.networks
+    total = session().scalar(select(func.count()).select_from(query.subquery()))
+    rows = session().scalars(_load(query).order_by(*_order(order))
+                             .offset(start).limit(per_page)).unique()
+    return Page([PracticeCard.of(p) for p in rows], total, page, per_page)
 
 
 def _order(order: str):
@@ -529,27 +505,17 @@ def practice_facets(identity: Identity) -> Facets:
         return sorted(((k, int(v)) for k, v in pairs), key=lambda kv: (-kv[1], kv[0]))
 
     query = _visible_practices(identity)
-    if _sql_is_exact(identity):
-        ids = query.with_only_columns(Practice.id).subquery()
-        s = session()
-        themes = s.execute(select(PracticeTheme.theme, func.count())
-                           .where(PracticeTheme.practice_id.in_(select(ids.c.id)))
-                           .group_by(PracticeTheme.theme)).all()
-        countries = s.execute(query.with_only_columns(Revision.country, func.count())
-                              .group_by(Revision.country)).all()
-        languages = s.execute(query.with_only_columns(Revision.language, func.count())
-                              .group_by(Revision.language)).all()
-        total = s.scalar(select(func.count()).select_from(ids))
-        return Facets(ordered(themes), ordered(countries), ordered(languages), total)
-    counts: dict[str, dict[str, int]] = {"t": {}, "c": {}, "l": {}}
-    practices = _filter_visible(identity, session().scalars(_load(query)).unique())
-    for p in practices:
-        rev = p.published_revision
-        for key, values in (("t", rev.themes), ("c", [rev.country]), ("l", [rev.language])):
-            for v in values:
-                counts[key][v] = counts[key].get(v, 0) + 1
-    return Facets(ordered(counts["t"].items()), ordered(counts["c"].items()),
-                  ordered(counts["l"].items()), len(practices))
+    ids = query.with_only_columns(Practice.id).subquery()
+    s = session()
+    themes = s.execute(select(PracticeTheme.theme, func.count())
+                       .where(PracticeTheme.practice_id.in_(select(ids.c.id)))
+                       .group_by(PracticeTheme.theme)).all()
+    countries = s.execute(query.with_only_columns(Revision.country, func.count())
+                          .group_by(Revision.country)).all()
+    languages = s.execute(query.with_only_columns(Revision.language, func.count())
+                          .group_by(Revision.language)).all()
+    total = s.scalar(select(func.count()).select_from(ids))
+    return Facets(ordered(themes), ordered(countries), ordered(languages), total)
 
 
 @dataclass
@@ -563,14 +529,13 @@ class Home:
 def home_get(identity: Identity) -> Home:
     require(identity, "kb.read")
     s = session()
-    featured = _filter_visible(identity, s.scalars(_load(_visible_practices(identity).where(
+    featured = list(s.scalars(_load(_visible_practices(identity).where(
         Practice.featured.is_(True))).order_by(Practice.published_at.desc())).unique())
     newest = practice_list(identity, page=1, per_page=6).items
     if not featured:
         # until moderators feature some, show the evaluated ones with the most outcomes
-        candidates = _filter_visible(identity, s.scalars(_load(
-            _visible_practices(identity).where(Revision.evidence.in_(
-                ("evaluated", "experimental", "monitored"))))).unique())
+        candidates = s.scalars(_load(_visible_practices(identity).where(
+            Revision.evidence.in_(("evaluated", "experimental", "monitored"))))).unique()
         featured = sorted(candidates, key=lambda p: (
             -len(p.published_revision.outcomes or []), -p.published_at.timestamp(), p.slug))
     facets = practice_facets(identity)
@@ -632,13 +597,13 @@ def organization_list(identity: Identity) -> list[OrganizationSummary]:
 
 
 def organization_names(identity: Identity, slugs: Iterable[str]) -> dict[str, str]:
-    """Display names of organizations, by slug (for facet labels)."""
+    """Display names of the organizations the viewer may know of, by slug (facet labels)."""
     require(identity, "kb.read")
     slugs = list(slugs)
     if not slugs:
         return {}
-    return dict(session().execute(select(Organization.slug, Organization.name)
-                                  .where(Organization.slug.in_(slugs))).all())
+    return dict(session().execute(select(Organization.slug, Organization.name).where(
+        Organization.slug.in_(slugs), organization_known_to(identity))).all())
 
 
 def tag_suggestions(identity: Identity, limit: int = 300) -> list[str]:

@@ -16,7 +16,7 @@ bp = Blueprint("exchange", __name__)
 
 
 def _csv(text: str, name: str) -> Response:
-    return Response(text, mimetype="text/csv; charset=utf-8",
+    return Response(text, mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
 
 

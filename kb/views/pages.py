@@ -42,7 +42,7 @@ def practice_detail(slug: str):
 @bp.get("/practices/<slug>.md")
 def practice_source(slug: str):
     detail = svc.practice_get(current_identity(), slug)
-    return Response(detail.document, mimetype="text/markdown; charset=utf-8",
+    return Response(detail.document, mimetype="text/markdown",
                     headers={"Content-Disposition": f'inline; filename="{slug}.md"'})
 
 

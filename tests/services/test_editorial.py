@@ -117,13 +117,16 @@ def test_submit_then_approve_publishes_and_indexes(ctx, who):
     assert actions == ["publish"]
 
 
-@pytest.mark.parametrize("name", ["author", "colleague", "reader", "othermod", "anonymous"])
-def test_reviewing_is_for_moderators_of_the_practice_networks(ctx, who, name):
+@pytest.mark.parametrize("name, refusal", [
+    ("author", PermissionDenied), ("colleague", PermissionDenied),
+    # a submission is hidden from those who may not edit or review it
+    ("reader", NotFound), ("othermod", NotFound), ("anonymous", NotFound)])
+def test_reviewing_is_for_moderators_of_the_practice_networks(ctx, who, name, refusal):
     submitted(who)
     for review in (lambda i: ed.review_approve(i, "rain-gardens"),
                    lambda i: ed.review_request_changes(i, "rain-gardens", "x"),
                    lambda i: ed.review_reject(i, "rain-gardens", "x")):
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(refusal):
             review(who(name))
     assert state() == ("submitted", "submitted")
 
@@ -319,3 +322,65 @@ def test_notification_kinds_can_be_turned_off(ctx, who, people):
     globalmod_kinds = session().scalars(select(Notification.kind).where(
         Notification.user_id == people["globalmod"])).all()
     assert globalmod_kinds == ["new_submission"]
+
+
+# ------------------------------------------------- network-only practices
+
+
+NETWORK_ONLY = "evidence: monitored\nvisibility: network\nnetworks: [rivers]"
+
+
+def network_only_submitted(who):
+    ed.practice_draft_create(who("author"), DOC.replace("{word}", "secret").replace(
+        "evidence: monitored", NETWORK_ONLY))
+    ed.practice_submit(who("author"), "rain-gardens")
+
+
+def test_a_network_only_submission_is_private_to_its_network_even_for_global_moderators(
+        ctx, who, people):
+    network_only_submitted(who)
+    notified = set(session().scalars(select(Notification.user_id).where(
+        Notification.kind == "new_submission")))
+    assert people["netmod"] in notified and people["globalmod"] not in notified
+    assert ed.moderation_queue(who("globalmod")) == []
+    for hidden in (lambda i: ed.review_get(i, "rain-gardens"),
+                   lambda i: ed.practice_history(i, "rain-gardens"),
+                   lambda i: ed.revisions_diff(i, "rain-gardens", 1, 1),
+                   lambda i: ed.review_approve(i, "rain-gardens"),
+                   lambda i: ed.revision_restore(i, "rain-gardens", 1)):
+        with pytest.raises(NotFound):
+            hidden(who("globalmod"))
+    assert [i.practice.slug for i in ed.moderation_queue(who("netmod"))] == ["rain-gardens"]
+    ed.review_approve(who("netmod"), "rain-gardens")
+    flag = ed.flag_create(who("author"), "rain-gardens", "The figure is old")
+    assert ed.flags_open(who("globalmod")) == []
+    assert [f.id for f in ed.flags_open(who("netmod"))] == [flag.id]
+    with pytest.raises(NotFound):
+        ed.flag_resolve(who("globalmod"), flag.id, "done")
+    # a practice of the network that is public stays the global moderators' to curate
+    public = ed.practice_edit_start(who("author"), "rain-gardens")
+    ed.practice_draft_save(who("author"), "rain-gardens", public.document.replace(
+        "visibility: network", "visibility: public"), public.base_revision_id,
+        public.base_hash)
+    ed.practice_submit(who("author"), "rain-gardens")
+    with pytest.raises(NotFound):  # the live version is still network-only
+        ed.review_get(who("globalmod"), "rain-gardens")
+    ed.review_approve(who("netmod"), "rain-gardens")
+    assert ed.review_get(who("globalmod"), "rain-gardens").practice.slug == "rain-gardens"
+
+
+def test_an_address_taken_by_a_hidden_practice_is_answered_as_free(ctx, who):
+    draft(who)  # Riverton's draft at rain-gardens: hidden from Solby
+    solby = DOC.replace("{word}", "beta").replace(
+        "Riverton (fictional example town)", "Solby (fiktiv exempelkommun)")
+    practice = ed.practice_draft_create(who("outsider"), solby)
+    assert practice.slug == "rain-gardens-2"
+    assert "slug: rain-gardens-2\n" in practice.current_revision.document
+    uploaded = ed.practice_draft_create(who("outsider"), solby.replace(
+        "slug: rain-gardens\n", ""), "rain-gardens.md")
+    assert uploaded.slug == "rain-gardens-3"
+    assert uploaded.current_revision.document.startswith("---\nslug: rain-gardens-3\n")
+    # a colleague who may see the draft is told the address is taken
+    with pytest.raises(ValidationFailed) as taken:
+        ed.practice_draft_create(who("colleague"), DOC.replace("{word}", "gamma"))
+    assert "another practice already has the address" in taken.value.by_field()["slug"][0]

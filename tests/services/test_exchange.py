@@ -15,7 +15,7 @@ from kb.models import Notification, Organization, Practice, User
 from kb.services import editorial as ed
 from kb.services import exchange as ex
 from kb.services.accounts import identity_for
-from kb.services.errors import Conflict, InvalidInput, PermissionDenied
+from kb.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from kb.services.identity import ANONYMOUS, SYSTEM, Identity
 from kb.services.organizations import network_add_member, network_create
 from kb.services.practices import practice_import
@@ -116,8 +116,11 @@ def test_archived_or_unpublished_source_is_refused_clearly(app, contributor, mak
     mod = make_user("mod@kb.example", role="global_moderator")
     with app.app_context():
         ed.practice_archive(who(mod), "riverton-flood-wardens", "outdated")
-        with pytest.raises(Conflict, match="not published"):
+        # to those who may no longer read it, an archived practice is not there at all
+        with pytest.raises(NotFound):
             ex.practice_adapt(who(contributor), "riverton-flood-wardens")
+        with pytest.raises(Conflict, match="not published"):
+            ex.practice_adapt(SYSTEM, "riverton-flood-wardens", SOLBY)
         draft = ex.practice_adapt(who(contributor), "lakeside-flood-wardens")
         other = session().scalar(select(User).where(User.email == "mod@kb.example"))
         assert other is not None

@@ -66,6 +66,42 @@ HELPERS = {
                                           "commit and in the background; no user input",
     "kb.services.search.search_rebuild_unchecked": "the work of search_rebuild once "
                                                    "checked, and of first start",
+    # more of the permission machinery: the one visibility rule, as SQL and as a predicate
+    "kb.services.permissions.visible_to": "the SQL condition of who may see a practice",
+    "kb.services.permissions.organization_known_to": "the SQL condition of which "
+                                                     "organizations a viewer may know of",
+    "kb.services.permissions.knows": "a predicate used by the rules",
+    "kb.services.permissions.network_only": "a predicate used by the rules",
+    # the unit of work itself
+    "kb.services.uow.unit_of_work": "the decorator that runs a service in its unit of work",
+    "kb.services.uow.is_transient": "pure: classifies a database error for a retry",
+    # pure formatting
+    "kb.services.csvfile.csv_cell": "pure: neutralizes one CSV cell",
+    "kb.services.csvfile.csv_text": "pure: writes rows a checked service returned as CSV",
+    # mail: queued inside a checked service's unit of work, delivered after its commit
+    "kb.services.mail.queue_mail": "adds an outbox row inside the caller's unit of work",
+    "kb.services.mail.mail_deliver": "the after-commit delivery of rows already queued; "
+                                     "`kb mail send` checks mail.manage before calling it",
+    "kb.services.mail.mail_status": "pure: names a loaded outbox row's state",
+    # the export mirror, a derived view kept from the change log after commit
+    "kb.services.mirror.mirror_catch_up": "applies committed changes to the export folder "
+                                          "after commit; no user input",
+    "kb.services.mirror.sync_directory": "the work of practices_export once checked",
+    # sign-in bookkeeping: runs while an identity is being established
+    "kb.services.sessions.session_open": "opens the session of a sign-in that "
+                                         "user_authenticate has just allowed",
+    "kb.services.sessions.session_is_open": "resolves a session cookie before any identity "
+                                            "exists",
+    "kb.services.sessions.session_close": "ends the caller's own session (sign-out)",
+    "kb.services.sessions.sessions_close_all": "ends every session inside the password "
+                                               "change, reset or deletion that checked",
+    "kb.services.throttle.keys_for": "pure: the counter keys of a sign-in attempt",
+    "kb.services.throttle.locked_seconds": "reads the sign-in counters before any identity "
+                                           "exists",
+    "kb.services.throttle.record_failure": "counts a failed sign-in inside user_authenticate",
+    "kb.services.throttle.record_success": "clears counters inside user_authenticate",
+    "kb.services.throttle.under_attack": "reads the sign-in counters inside "
+                                         "user_authenticate",
 }
 
 # Calls that change something; none may come before the permission check.
@@ -96,7 +132,8 @@ def public_functions():
     for module in service_modules():
         for name, fn in inspect.getmembers(module, inspect.isfunction):
             if fn.__module__ == module.__name__ and not name.startswith("_"):
-                yield f"{module.__name__}.{name}", fn
+                # a service run in its unit of work (@unit_of_work) is read as written
+                yield f"{module.__name__}.{name}", inspect.unwrap(fn)
 
 
 def service_functions():
@@ -124,7 +161,7 @@ def _callee(fn, call: ast.Call):
     target = fn.__globals__.get(node.id)
     for attr in reversed(names):
         target = getattr(target, attr, None)
-    return target
+    return inspect.unwrap(target) if inspect.isfunction(target) else target
 
 
 def _called_name(call: ast.Call) -> str | None:
