@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask, request
 
 from kb import db as kb_db
-from kb.config import REPO_ROOT, load_settings
+from kb.config import bundled, load_settings
 from kb.extensions import babel, csrf, limiter, login_manager
 
 
@@ -18,11 +18,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     settings = load_settings()
     if test_config:
         settings.update({k: v for k, v in test_config.items() if k in settings})
-    instance = Path(settings["INSTANCE_PATH"] or REPO_ROOT / "instance").resolve()
+    instance = Path(settings["INSTANCE_PATH"] or Path.cwd() / "instance").resolve()
     app = Flask(
         __name__,
         instance_path=str(instance),
-        template_folder=str(REPO_ROOT / "templates"),
+        template_folder=str(bundled("templates")),
         static_folder="static",
     )
     instance.mkdir(parents=True, exist_ok=True)

@@ -39,6 +39,7 @@ def with_appcontext(command):
 
 
 @click.group()
+@click.version_option(package_name="practice-exchange", prog_name="kb")
 def main():
     """Manage a practice exchange: its database, documents and search index."""
 

@@ -15,6 +15,16 @@ from typing import Any, Callable
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+def bundled(name: str) -> Path:
+    """A top-level folder of the source tree (``templates``, ``practices``).
+
+    A wheel carries a copy of these folders inside the package (kb/bundled/, see setup.py);
+    a source checkout or an editable install reads them where they are.
+    """
+    packaged = Path(__file__).resolve().parent / "bundled" / name
+    return packaged if packaged.is_dir() else REPO_ROOT / name
+
+
 def _bool(value: str) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
 
@@ -36,13 +46,13 @@ SETTINGS: tuple[Setting, ...] = (
             "SQLAlchemy database URL; default: a SQLite file kb.sqlite3 in the instance folder."),
     Setting("INSTANCE_PATH", None,
             "Folder for the database, the search index, the outbox and exports; "
-            "default: ./instance beside the code."),
+            "default: instance/ in the current directory."),
     Setting("INDEX_DIR", None,
             "Folder of this node's Whoosh search index; default: index/ in the instance folder."),
     Setting("SECRET_KEY", None,
             "Key that signs sessions and CSRF tokens; default: a random key created once and "
             "kept in the instance folder (set it explicitly when running several nodes)."),
-    Setting("SEED_DIR", str(REPO_ROOT / "practices"),
+    Setting("SEED_DIR", str(bundled("practices")),
             "Folder of practice documents imported by `kb init` and on first start."),
     Setting("AUTO_INIT", True,
             "Create the database and import the seed practices when the portal starts on an "
