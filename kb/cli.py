@@ -38,7 +38,20 @@ def with_appcontext(command):
     return wrapper
 
 
-@click.group()
+class _Group(click.Group):
+    """Bad settings end any command with one line naming the setting, not a traceback."""
+
+    def invoke(self, ctx):
+        from kb.config import ConfigError
+
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(2)
+
+
+@click.group(cls=_Group)
 @click.version_option(package_name="practice-exchange", prog_name="kb")
 def main():
     """Manage a practice exchange: its database, documents and search index."""
@@ -116,9 +129,10 @@ def _rebuild_with_progress() -> int:
 @with_appcontext
 def init_command():
     """Create the database and import the bundled practices (safe to run twice)."""
-    from kb.bootstrap import init_database
+    from kb.bootstrap import init_database, seed_documents
     from kb.services.search import search_catch_up
 
+    seed_documents()  # a missing or empty KB_SEED_DIR is an error, not an empty "Ready"
     init_database(seed=False)
     ok = _import_with_progress(Path(current_app.config["SEED_DIR"]))
     search_catch_up()
@@ -137,6 +151,10 @@ def import_command(directory: Path):
     """
     from kb.bootstrap import init_database
 
+    if not any(directory.glob("*.md")):
+        click.echo(f"Error: {directory} holds no practice documents (*.md files); "
+                   "nothing to import", err=True)
+        sys.exit(1)
     init_database(seed=False)
     sys.exit(0 if _import_with_progress(directory) else 1)
 
@@ -166,6 +184,7 @@ def export_command(directory: Path, include_network: bool):
     from kb.services.identity import SYSTEM
     from kb.services.practices import practices_export
 
+    _require_database()
     with _Progress(f"Exporting to {directory}") as bar:
         written = practices_export(SYSTEM, directory, on_file=bar.step, on_total=bar.start,
                                    include_network=include_network)
@@ -176,39 +195,115 @@ def export_command(directory: Path, include_network: bool):
 @with_appcontext
 def reindex_command():
     """Rebuild the search index beside the current one and swap it in."""
+    _require_database()
     count = _rebuild_with_progress()
     click.echo(f"Indexed {count} practices into {current_app.config['INDEX_DIR']}")
 
 
+def _vocabulary(field: str):
+    """A click callback refusing the values a practice document may not carry."""
+    from kb.content.document import value_problem
+
+    def check(_ctx, _param, values):
+        for value in values:
+            problem = value_problem(field, value)
+            if problem:
+                raise click.BadParameter(problem.replace("themes[0]: ", ""))
+        return values
+    return check
+
+
 @main.command("search")
 @click.argument("query", default="")
-@click.option("--theme", multiple=True, help="Filter by theme (repeatable).")
-@click.option("--country", multiple=True, help="Filter by ISO country code (repeatable).")
-@click.option("--language", multiple=True, help="Filter by language code (repeatable).")
-@click.option("--stage", multiple=True, help="Filter by stage (repeatable).")
-@click.option("--evidence", multiple=True, help="Filter by evidence level (repeatable).")
+@click.option("--theme", multiple=True, callback=_vocabulary("theme"),
+              help="Filter by theme (repeatable).")
+@click.option("--country", multiple=True, callback=_vocabulary("country"),
+              help="Filter by ISO country code (repeatable).")
+@click.option("--language", multiple=True, callback=_vocabulary("language"),
+              help="Filter by language code (repeatable).")
+@click.option("--stage", multiple=True, callback=_vocabulary("stage"),
+              help="Filter by stage (repeatable).")
+@click.option("--evidence", multiple=True, callback=_vocabulary("evidence"),
+              help="Filter by evidence level (repeatable).")
 @click.option("--sort", type=click.Choice(["relevance", "newest", "title", "adapted"]),
               default="relevance", show_default=True)
-@click.option("--page", default=1, show_default=True)
+@click.option("--page", default=1, show_default=True, type=click.IntRange(min=1))
+@click.option("--format", "output", type=click.Choice(["table", "json", "csv"]),
+              default="table", show_default=True,
+              help="A table for reading, or JSON / CSV with every field for scripts.")
 @with_appcontext
-def search_command(query, theme, country, language, stage, evidence, sort, page):
-    """Search the published practices and print a table."""
+def search_command(query, theme, country, language, stage, evidence, sort, page, output):
+    """Search the published practices and print a table (or JSON / CSV)."""
     from kb.services.identity import ANONYMOUS
     from kb.services.search import practice_search
 
+    _require_database()
     filters = {k: list(v) for k, v in (("theme", theme), ("country", country),
                                           ("language", language), ("stage", stage),
                                           ("evidence", evidence)) if v}
     results = practice_search(ANONYMOUS, query, filters, sort=sort, page=page)
-    click.echo(f"{results.total} practices (page {results.page} of {max(1, results.pages)})"
-               + (f" - did you mean: {results.suggestion}" if results.suggestion else ""))
-    rows = [("slug", "title", "lang", "country", "organization")]
-    rows += [(h.slug, h.title, h.language, h.country, h.organization) for h in results.hits]
-    widths = [min(max(len(r[i]) for r in rows), cap) for i, cap in enumerate((40, 60, 4, 7, 30))]
-    for i, row in enumerate(rows):
-        click.echo("  ".join(cell[:w].ljust(w) for cell, w in zip(row, widths)).rstrip())
+    if results.total and page > results.pages:
+        click.echo(f"Error: there is no page {page}: {_practices(results.total)} fill "
+                   f"{results.pages} page{'s' if results.pages != 1 else ''}", err=True)
+        sys.exit(1)
+    rows = [{"slug": h.slug, "title": h.title, "language": h.language, "country": h.country,
+             "organization": h.organization, "themes": list(h.themes), "stage": h.stage,
+             "evidence": h.evidence,
+             "published_at": h.published_at.isoformat() if h.published_at else None}
+            for h in results.hits]
+    if output == "json":
+        import json
+
+        click.echo(json.dumps({"total": results.total, "page": results.page,
+                               "pages": results.pages, "suggestion": results.suggestion,
+                               "results": rows}, ensure_ascii=False, indent=2))
+        return
+    if output == "csv":
+        import csv
+
+        writer = csv.DictWriter(click.get_text_stream("stdout"), fieldnames=list(
+            rows[0] if rows else ["slug", "title", "language", "country", "organization",
+                                  "themes", "stage", "evidence", "published_at"]))
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({**row, "themes": " ".join(row["themes"])})
+        return
+    header = _practices(results.total)
+    if results.pages > 1:
+        header += f" (page {results.page} of {results.pages})"
+    click.echo(header + (f" - did you mean: {results.suggestion}"
+                         if results.suggestion else ""))
+    if not rows:
+        return
+    table = [("slug", "title", "lang", "country", "organization")]
+    table += [(r["slug"], r["title"], r["language"], r["country"], r["organization"])
+              for r in rows]
+    # the slug is what a user copies: printed whole; long titles and names are shortened
+    caps = (None, 60, 4, 7, 40)
+    widths = [max(len(r[i]) for r in table) if cap is None
+              else min(max(len(r[i]) for r in table), cap) for i, cap in enumerate(caps)]
+    for i, row in enumerate(table):
+        click.echo("  ".join(_fit(cell, w).ljust(w) for cell, w in zip(row, widths)).rstrip())
         if i == 0:
             click.echo("  ".join("-" * w for w in widths))
+
+
+def _practices(count: int) -> str:
+    return f"{count} practice" if count == 1 else f"{count} practices"
+
+
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def _require_database() -> None:
+    """Commands that read the knowledge base say how to create it instead of a traceback."""
+    from kb.bootstrap import database_ready
+
+    if not database_ready():
+        click.echo(f"Error: no knowledge base at {current_app.config['DATABASE_URL']} yet: "
+                   "run `kb init` first", err=True)
+        sys.exit(1)
 
 
 def _report(call):
@@ -355,10 +450,37 @@ def serve_command(host: str, port: int):
 
     from kb.bootstrap import ensure_ready
 
-    ensure_ready()
+    _require_free_port(host, port)
+    with _Progress("First start: importing the bundled practices") as bar:
+        ensure_ready(on_total=bar.start, on_file=bar.step)
     click.echo(f"Serving the practice exchange at http://{host}:{port}/")
     run_simple(host, port, current_app._get_current_object(), threaded=True,
                use_reloader=False)
+
+
+def _require_free_port(host: str, port: int) -> None:
+    """Refuse at once when another program already listens on the address."""
+    import errno
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        click.echo(f"Error: cannot serve on {host}: {exc.strerror}", err=True)
+        sys.exit(1)
+    family, _type, _proto, _name, address = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                click.echo(f"Error: address in use: another program already serves "
+                           f"http://{host}:{port}/ (stop it, or choose another --port)",
+                           err=True)
+            else:
+                click.echo(f"Error: cannot serve on {host}:{port}: {exc.strerror}", err=True)
+            sys.exit(1)
 
 
 if __name__ == "__main__":

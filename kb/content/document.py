@@ -264,6 +264,24 @@ def parse_practice(text: str, filename: str | None = None) -> ParseResult:
     return ParseResult(practice, [], v.warnings)
 
 
+def value_problem(field: str, value: str) -> str | None:
+    """What a document would be told about this one value of a filterable field, or None.
+
+    Lets a search filter refuse exactly the values an import refuses (theme, country,
+    language, stage, evidence).
+    """
+    checker = _Validator({})
+    if field == "theme":
+        checker.themes([value])
+    elif field == "stage":
+        checker.choice(value, "stage", STAGES, required=True)
+    elif field == "evidence":
+        checker.choice(value, "evidence", EVIDENCE, required=True)
+    else:
+        getattr(checker, field)(value)
+    return checker.errors[0].message if checker.errors else None
+
+
 def serialize_practice(practice: Practice) -> str:
     """Write a practice back as a document; parse(serialize(p)) == p."""
     meta = practice.frontmatter()
