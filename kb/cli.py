@@ -320,9 +320,54 @@ def _report(call):
     sys.exit(1)
 
 
+@main.command("status")
+@with_appcontext
+def status_command():
+    """Show the database, schema, practices, search index, pending changes and outbox."""
+    from kb.services.identity import SYSTEM
+    from kb.services.status import status_get
+
+    status = status_get(SYSTEM)
+    width = max(len(line.label) for _title, lines in status.sections for line in lines)
+    for title, lines in status.sections:
+        click.echo(title)
+        for line in lines:
+            mark = "!" if line.problem else " "
+            click.echo(f" {mark} {line.label.ljust(width)}  {line.value}")
+    sys.exit(1 if status.problems else 0)
+
+
+def _print_rows(rows: list[tuple[str, ...]], empty: str) -> None:
+    """A plain table whose first row is the header; every cell printed whole."""
+    if len(rows) == 1:
+        click.echo(empty)
+        return
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for i, row in enumerate(rows):
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+        if i == 0:
+            click.echo("  ".join("-" * w for w in widths))
+
+
 @main.group("user")
 def user_group():
     """Manage accounts."""
+
+
+@user_group.command("list")
+@with_appcontext
+def user_list_command():
+    """List the accounts with their site-wide role and organizations."""
+    from kb.services.accounts import users_list
+    from kb.services.identity import SYSTEM
+
+    _require_database()
+    rows = [("email", "name", "role", "confirmed", "organizations")]
+    for user in _report(lambda: users_list(SYSTEM)):
+        orgs = ", ".join(f"{m.organization.slug} ({m.role})" for m in user.memberships)
+        rows.append((user.email, user.name, user.site_role,
+                     "yes" if user.is_verified else "no", orgs))
+    _print_rows(rows, "No accounts yet: create one with `kb user create EMAIL`.")
 
 
 @user_group.command("create")
@@ -362,6 +407,20 @@ def org_group():
     """Manage organizations."""
 
 
+@org_group.command("list")
+@with_appcontext
+def org_list_command():
+    """List the organizations with their slug, kind and country."""
+    from kb.services.identity import SYSTEM
+    from kb.services.organizations import organizations_all
+
+    _require_database()
+    rows = [("slug", "name", "kind", "country")]
+    for org in _report(lambda: organizations_all(SYSTEM)):
+        rows.append((org.slug, org.name, org.kind or "", org.country or ""))
+    _print_rows(rows, "No organizations yet: create one with `kb org create NAME`.")
+
+
 @org_group.command("create")
 @click.argument("name")
 @click.option("--kind", type=click.Choice(["city", "municipality", "region", "agency",
@@ -398,6 +457,57 @@ def org_add_member_command(organization, email, role):
 @main.group("network")
 def network_group():
     """Manage networks of organizations."""
+
+
+@network_group.command("list")
+@with_appcontext
+def network_list_command():
+    """List the networks with their member organizations."""
+    from kb.services.identity import SYSTEM
+    from kb.services.organizations import networks_list
+
+    _require_database()
+    rows = [("slug", "name", "members")]
+    for network in _report(lambda: networks_list(SYSTEM)):
+        rows.append((network.slug, network.name,
+                     ", ".join(sorted(m.organization.slug for m in network.members))))
+    _print_rows(rows, "No networks yet: create one with `kb network create SLUG NAME`.")
+
+
+@main.group("practice")
+def practice_group():
+    """Take published practices off the site and put them back."""
+
+
+@practice_group.command("archive")
+@click.argument("slug")
+@click.option("--comment", default="", help="Why it is archived (kept in the audit log).")
+@with_appcontext
+def practice_archive_command(slug, comment):
+    """Archive a published practice: it leaves search and lists; its address says so."""
+    from kb.services.editorial import practice_archive
+    from kb.services.identity import SYSTEM
+    from kb.services.search import search_catch_up
+
+    _require_database()
+    _report(lambda: practice_archive(SYSTEM, slug, comment))
+    search_catch_up()
+    click.echo(f"Archived {slug} (undo with `kb practice restore {slug}`)")
+
+
+@practice_group.command("restore")
+@click.argument("slug")
+@with_appcontext
+def practice_restore_command(slug):
+    """Publish an archived practice again."""
+    from kb.services.editorial import practice_restore
+    from kb.services.identity import SYSTEM
+    from kb.services.search import search_catch_up
+
+    _require_database()
+    _report(lambda: practice_restore(SYSTEM, slug))
+    search_catch_up()
+    click.echo(f"Restored {slug}")
 
 
 @network_group.command("create")

@@ -217,3 +217,69 @@ def test_first_start_reports_each_imported_file_and_logs_it(make_app, caplog):
         assert count(Practice) == 6
     assert totals == [6] and len(steps) == 6
     assert f"first start: importing 6 practices from {FIXTURE_PRACTICES}" in caplog.text
+
+
+def test_status_tells_what_is_missing_and_what_is_pending(make_app):
+    app = make_app(AUTO_INIT=False)
+    runner = app.test_cli_runner()
+    empty = runner.invoke(main, ["status"])
+    assert empty.exit_code == 1
+    assert "no tables yet: run `kb init`" in empty.output
+    assert runner.invoke(main, ["init"]).exit_code == 0
+    outbox = __import__("pathlib").Path(app.instance_path) / "outbox"
+    outbox.mkdir(exist_ok=True)
+    (outbox / "welcome.eml").write_text("Subject: hello\n\nhi")
+    with app.app_context():
+        # a change another node committed, not yet applied to this node's index
+        session().add(ChangeLog(practice_id=1, slug="riverton-flood-wardens", action="update"))
+        session().commit()
+    result = runner.invoke(main, ["status"])
+    assert result.exit_code == 0, result.output
+    lines = [" ".join(line.split()) for line in result.output.splitlines()]
+    assert "schema up to date" in " ".join(lines)
+    assert "practices 6 published" in lines
+    assert "index documents 6" in lines
+    assert "index applied change 6 of 7" in lines
+    assert any(l.startswith("pending changes 1 ") for l in lines)
+    assert any(l.startswith("outbox 1 message (written to ") for l in lines)
+    assert any(l.startswith("analyzers stemming and accent folding for en (english), "
+                            "fi (finnish)") for l in lines)
+
+
+def test_status_is_for_operators_only(ctx):
+    import pytest
+
+    from kb.services.errors import PermissionDenied
+    from kb.services.identity import ANONYMOUS
+    from kb.services.status import status_get
+
+    with pytest.raises(PermissionDenied):
+        status_get(ANONYMOUS)
+
+
+def test_lists_of_organizations_networks_and_users(runner):
+    assert runner.invoke(main, ["network", "create", "river-towns", "River towns"]).exit_code == 0
+    assert runner.invoke(main, ["network", "add-member", "river-towns",
+                                "riverton-fictional-example-town"]).exit_code == 0
+    assert runner.invoke(main, ["user", "create", "ann@example.org", "--name", "Ann",
+                                "--password", "correct horse battery"]).exit_code == 0
+    orgs = runner.invoke(main, ["org", "list"]).output
+    assert any(l.split()[:1] == ["riverton-fictional-example-town"] and l.rstrip().endswith("GB")
+               for l in orgs.splitlines())
+    networks = runner.invoke(main, ["network", "list"]).output
+    assert any(l.split()[0] == "river-towns" and
+               l.rstrip().endswith("riverton-fictional-example-town")
+               for l in networks.splitlines())
+    users = runner.invoke(main, ["user", "list"]).output
+    assert any(l.split()[:3] == ["ann@example.org", "Ann", "none"] for l in users.splitlines())
+
+
+def test_archive_takes_a_practice_out_of_search_and_restore_puts_it_back(runner):
+    result = runner.invoke(main, ["practice", "archive", "riverton-flood-wardens",
+                                  "--comment", "outdated"])
+    assert result.exit_code == 0, result.output
+    assert "riverton-flood-wardens" not in runner.invoke(main, ["search", "wardens"]).output
+    missing = runner.invoke(main, ["practice", "archive", "no-such-practice"])
+    assert missing.exit_code == 1
+    assert runner.invoke(main, ["practice", "restore", "riverton-flood-wardens"]).exit_code == 0
+    assert "riverton-flood-wardens" in runner.invoke(main, ["search", "wardens"]).output

@@ -7,11 +7,11 @@ import inspect
 
 import pytest
 
-from kb.services import practices, search
+from kb.services import practices, search, status
 from kb.services.errors import PermissionDenied
 from kb.services.identity import ANONYMOUS, Identity
 
-MODULES = [practices, search]
+MODULES = [practices, search, status]
 
 
 def service_functions():
