@@ -164,14 +164,45 @@ def import_command(directory: Path):
                 type=click.Path(exists=True, path_type=Path))
 def check_command(paths):
     """Validate practice documents without importing them (same output as import)."""
-    failed = total = 0
-    for path in iter_documents(list(paths)):
-        result = check_file(path)
-        _print_problems(str(path), result.errors + result.warnings)
+    from kb.content.document import unknown_original
+
+    checked = [(path, check_file(path)) for path in iter_documents(list(paths))]
+    given = {result.practice.slug for _path, result in checked if result.practice}
+    originals = {result.practice.adapted_from for _path, result in checked
+                 if result.practice and result.practice.adapted_from} - given
+    known = _slugs_in_knowledge_base(originals) if originals else set()
+    failed = 0
+    for path, result in checked:
+        warnings = list(result.warnings)
+        if result.practice and result.practice.adapted_from in originals - known:
+            warnings.append(unknown_original(path.read_text(encoding="utf-8"),
+                                             result.practice.adapted_from))
+        _print_problems(str(path), result.errors + warnings)
         failed += bool(result.errors)
-        total += 1
-    click.echo(f"{total - failed} valid, {failed} invalid")
+    click.echo(f"{len(checked) - failed} valid, {failed} invalid")
     sys.exit(1 if failed else 0)
+
+
+def _slugs_in_knowledge_base(slugs: set[str]) -> set[str]:
+    """Which of these practices the configured knowledge base holds; creates nothing."""
+    from sqlalchemy import select
+
+    from kb.bootstrap import database_ready
+    from kb.config import load_settings
+    from kb.db import session
+    from kb.models import Practice
+
+    info = click.get_current_context().find_object(ScriptInfo)
+    if info is None:
+        settings = load_settings()
+        instance = Path(settings["INSTANCE_PATH"] or Path.cwd() / "instance")
+        if not settings["DATABASE_URL"] and not (instance / "kb.sqlite3").exists():
+            return set()  # no knowledge base here: only the documents given count
+    app = info.load_app() if info is not None else _cli_app()
+    with app.app_context():
+        if not database_ready():
+            return set()
+        return set(session().scalars(select(Practice.slug).where(Practice.slug.in_(slugs))))
 
 
 @main.command("export")

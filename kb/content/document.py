@@ -264,6 +264,15 @@ def parse_practice(text: str, filename: str | None = None) -> ParseResult:
     return ParseResult(practice, [], v.warnings)
 
 
+def unknown_original(text: str, slug: str) -> Problem:
+    """The warning for an adaptation whose original is not in the knowledge base."""
+    line = next((i + 1 for i, row in enumerate(text.split("\n"))
+                 if row.startswith("adapted_from:")), None)
+    return Problem("adapted_from", f"'{slug}' is not in this knowledge base (nor among the "
+                   "documents given); the page will say the original is not in this "
+                   "knowledge base", line, "warning")
+
+
 def value_problem(field: str, value: str) -> str | None:
     """What a document would be told about this one value of a filterable field, or None.
 
