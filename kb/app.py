@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import secrets
 import tempfile
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, request
+from flask.json.provider import DefaultJSONProvider
 
 from kb import db as kb_db
 from kb.config import ConfigError, bundled, load_settings
@@ -27,6 +29,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         template_folder=str(bundled("templates")),
         static_folder="static",
     )
+    app.json = _JSONProvider(app)
     app.config.update(settings)
     app.config.update(
         DATABASE_URL=settings["DATABASE_URL"] or f"sqlite:///{instance / 'kb.sqlite3'}",
@@ -75,6 +78,20 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         with app.app_context():
             ensure_ready()
     return app
+
+
+class _JSONProvider(DefaultJSONProvider):
+    """Dates in the JSON API are ISO 8601 (UTC, with Z), never HTTP dates."""
+
+    @staticmethod
+    def default(o: Any) -> Any:
+        if isinstance(o, dt.datetime):
+            if o.tzinfo is not None:
+                o = o.astimezone(dt.timezone.utc).replace(tzinfo=None)
+            return o.isoformat(timespec="seconds") + "Z"
+        if isinstance(o, dt.date):
+            return o.isoformat()
+        return DefaultJSONProvider.default(o)
 
 
 def _check_folders(settings: dict[str, Any], instance: Path) -> None:

@@ -40,3 +40,13 @@ def test_readme_starts_with_the_two_commands_and_ci_runs_the_second():
     assert "pytest" in test
     ci = (REPO_ROOT / ".ci" / "run").read_text()
     assert test in ci
+
+
+def test_every_json_endpoint_is_documented_and_linked_from_the_readme(make_app):
+    text = (DOCS / "api.md").read_text()
+    app = make_app(AUTO_INIT=False)
+    rules = sorted(r.rule for r in app.url_map.iter_rules() if r.rule.startswith("/api/v1/"))
+    assert rules
+    for rule in rules:
+        assert f"`GET {rule}" in text, rule
+    assert "(docs/api.md)" in (REPO_ROOT / "README.md").read_text()
