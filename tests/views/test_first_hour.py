@@ -65,3 +65,15 @@ def test_an_imported_practice_is_not_shown_as_reviewed(client):
     assert "Last reviewed</dt><dd>Not yet (imported on " in html
     api = client.get("/api/v1/practices/riverton-flood-wardens").get_json()
     assert api["last_reviewed_at"] is None
+
+
+def test_search_snippets_are_a_sentence_not_glued_fields(client):
+    hits = {h["slug"]: h["snippet"] for h in
+            client.get("/api/v1/search?q=flood").get_json()["hits"]}
+    # the body's sentence around the match, without the next heading ("Solution") glued on
+    assert hits["riverton-flood-wardens"] == \
+        "Its river <mark>floods</mark> the low streets every few winters."
+    # an adaptation note is shown alone, not run together with the other notes
+    assert hits["hillford-flood-wardens"] == "flash-<mark>flood</mark> sirens"
+    html = client.get("/search?q=flood").get_data(as_text=True)
+    assert "winters. Solution" not in html
