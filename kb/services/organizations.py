@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -34,7 +34,7 @@ from kb.services.accounts import _link, audit, normalize_email, EMAIL_RE
 from kb.services.errors import Conflict, InvalidInput, NotFound
 from kb.services.identity import Identity
 from kb.services.permissions import require
-from kb.services.practices import Page, practice_list, slugify
+from kb.services.practices import Page, organizations_with_practices, practice_list, slugify
 from kb.services.uow import UnitOfWork
 
 INVITATION_DAYS = 14
@@ -369,6 +369,8 @@ class NetworkDetail:
     members: list[Organization]
     moderators: list[str]
     practices: Page
+    # members whose organization page opens for this viewer (the others are not linked)
+    linked: set[str] = field(default_factory=set)
 
 
 def networks_list(identity: Identity) -> list[Network]:
@@ -388,5 +390,6 @@ def network_get(identity: Identity, slug: str, page: int = 1, per_page: int = 20
 
     moderators = [m.user.name for m in network.moderators] \
         if identity.is_site_admin or network.slug in identity.moderates else []
-    return NetworkDetail(network, members, moderators, practices)
+    linked = organizations_with_practices(identity, org_slugs)
+    return NetworkDetail(network, members, moderators, practices, linked)
 

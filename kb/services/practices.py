@@ -626,6 +626,23 @@ def organization_names(identity: Identity, slugs: Iterable[str]) -> dict[str, st
                                   .where(Organization.slug.in_(slugs))).all())
 
 
+def organizations_with_practices(identity: Identity, slugs: Iterable[str]) -> set[str]:
+    """Which of these organizations have a practice the identity may see.
+
+    Exactly the organizations whose page (/organizations/<slug>) opens for the identity.
+    """
+    require(identity, "kb.read")
+    slugs = list(slugs)
+    if not slugs:
+        return set()
+    query = _visible_practices(identity).join(Practice.organization).where(
+        Organization.slug.in_(slugs))
+    if _sql_is_exact(identity):
+        return set(session().scalars(query.with_only_columns(Organization.slug).distinct()))
+    return {p.organization.slug for p in _filter_visible(
+        identity, session().scalars(_load(query)).unique())}
+
+
 def tag_suggestions(identity: Identity, limit: int = 300) -> list[str]:
     """Tags of the practices the identity may see, most used first (for the editor)."""
     require(identity, "kb.read")

@@ -77,3 +77,25 @@ def test_search_snippets_are_a_sentence_not_glued_fields(client):
     assert hits["hillford-flood-wardens"] == "flash-<mark>flood</mark> sirens"
     html = client.get("/search?q=flood").get_data(as_text=True)
     assert "winters. Solution" not in html
+
+
+def test_every_organization_link_on_a_network_page_opens(app, client):
+    import re
+
+    from kb.services.identity import SYSTEM
+    from kb.services.organizations import network_add_member, network_create, org_create
+
+    with app.app_context():
+        network_create(SYSTEM, "River towns", "river-towns")
+        org_create(SYSTEM, "Empty Town", "city", "FI", None, None)
+        for org in ("riverton-fictional-example-town", "bergdorf-fiktive-beispielgemeinde",
+                    "empty-town"):
+            network_add_member(SYSTEM, "river-towns", org)
+    html = client.get("/networks/river-towns").get_data(as_text=True)
+    links = re.findall(r'href="(/organizations/[^"?]+)"', html)
+    assert "/organizations/riverton-fictional-example-town" in links
+    for link in links:
+        assert client.get(link).status_code == 200, link
+    # members without a practice the visitor may see are named, not linked
+    assert "Empty Town" in html and "/organizations/empty-town" not in links
+    assert "/organizations/bergdorf-fiktive-beispielgemeinde" not in links
