@@ -86,9 +86,9 @@ class _JSONProvider(DefaultJSONProvider):
     @staticmethod
     def default(o: Any) -> Any:
         if isinstance(o, dt.datetime):
-            if o.tzinfo is not None:
-                o = o.astimezone(dt.timezone.utc).replace(tzinfo=None)
-            return o.isoformat(timespec="seconds") + "Z"
+            from kb.models import iso_utc
+
+            return iso_utc(o)
         if isinstance(o, dt.date):
             return o.isoformat()
         return DefaultJSONProvider.default(o)

@@ -265,6 +265,7 @@ def _vocabulary(field: str):
 @with_appcontext
 def search_command(query, theme, country, language, stage, evidence, sort, page, output):
     """Search the published practices and print a table (or JSON / CSV)."""
+    from kb.models import iso_utc
     from kb.services.identity import ANONYMOUS
     from kb.services.search import practice_search
 
@@ -280,7 +281,7 @@ def search_command(query, theme, country, language, stage, evidence, sort, page,
     rows = [{"slug": h.slug, "title": h.title, "language": h.language, "country": h.country,
              "organization": h.organization, "themes": list(h.themes), "stage": h.stage,
              "evidence": h.evidence,
-             "published_at": h.published_at.isoformat() if h.published_at else None}
+             "published_at": iso_utc(h.published_at) if h.published_at else None}
             for h in results.hits]
     if output == "json":
         import json
