@@ -13,7 +13,7 @@ from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
 
 from kb import db as kb_db
-from kb.config import ConfigError, bundled, load_settings
+from kb.config import ConfigError, bundled, load_settings, unknown_settings
 from kb.extensions import babel, csrf, limiter, login_manager
 
 
@@ -49,6 +49,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     logging.basicConfig(level=app.config["LOG_LEVEL"])
+    for problem in unknown_settings():
+        logging.getLogger(__name__).warning("%s", problem)
 
     kb_db.init_app(app, app.config["DATABASE_URL"])
     _check_database(app, settings)

@@ -221,6 +221,20 @@ def load_settings(environ: dict[str, str] | None = None) -> dict[str, Any]:
     return values
 
 
+def unknown_settings(environ: dict[str, str] | None = None) -> list[str]:
+    """KB_* variables that are no setting, each with the likely intended one."""
+    import difflib
+
+    environ = os.environ if environ is None else environ
+    names = [f"KB_{s.name}" for s in SETTINGS]
+    out = []
+    for name in sorted(k for k in environ if k.startswith("KB_") and k not in names):
+        close = difflib.get_close_matches(name, names, n=1)
+        out.append(f"{name} is not a setting" + (f" (did you mean {close[0]}?)" if close
+                                                  else "; see docs/configuration.md"))
+    return out
+
+
 def _expected_like(setting: Setting) -> str:
     if setting.parse is int:
         return f"a whole number (e.g. {setting.default})"

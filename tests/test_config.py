@@ -79,3 +79,20 @@ def test_every_setting_rejects_nonsense_with_its_name(tmp_path):
             assert str(exc).startswith(f"KB_{setting.name}='%%nonsense%%': expected ")
         else:
             raise AssertionError(f"KB_{setting.name} accepted nonsense")
+
+
+def test_a_misspelt_setting_is_named_with_the_likely_one():
+    from kb.config import unknown_settings
+
+    assert unknown_settings({"KB_PER_PAG": "10", "KB_PER_PAGE": "10", "PATH": "/bin"}) == [
+        "KB_PER_PAG is not a setting (did you mean KB_PER_PAGE?)"]
+
+
+def test_kb_version():
+    from click.testing import CliRunner
+
+    from kb.cli import main
+
+    result = CliRunner().invoke(main, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.startswith("kb, version 0.1.0")
