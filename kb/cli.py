@@ -593,7 +593,7 @@ def serve_command(host: str, port: int):
     from kb.bootstrap import ensure_ready
 
     _require_free_port(host, port)
-    with _Progress("First start: importing the bundled practices") as bar:
+    with _Progress("First start: importing practices") as bar:
         ensure_ready(on_total=bar.start, on_file=bar.step)
     click.echo(f"Serving the practice exchange at http://{host}:{port}/")
     run_simple(host, port, current_app._get_current_object(), threaded=True,
