@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import secrets
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, request
+from flask.json.provider import DefaultJSONProvider
 
 from kb import db as kb_db
-from kb.config import REPO_ROOT, load_settings
+from kb.config import ConfigError, bundled, load_settings, unknown_settings
 from kb.extensions import babel, csrf, limiter, login_manager
 
 log = logging.getLogger(__name__)
@@ -21,14 +24,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     settings = load_settings()
     if test_config:
         settings.update({k: v for k, v in test_config.items() if k in settings})
-    instance = Path(settings["INSTANCE_PATH"] or REPO_ROOT / "instance").resolve()
+    instance = Path(settings["INSTANCE_PATH"] or Path.cwd() / "instance").resolve()
+    _check_folders(settings, instance)
     app = Flask(
         __name__,
         instance_path=str(instance),
-        template_folder=str(REPO_ROOT / "templates"),
+        template_folder=str(bundled("templates")),
         static_folder="static",
     )
-    instance.mkdir(parents=True, exist_ok=True)
+    app.json = _JSONProvider(app)
     app.config.update(settings)
     app.config.update(
         DATABASE_URL=settings["DATABASE_URL"] or f"sqlite:///{instance / 'kb.sqlite3'}",
@@ -55,8 +59,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     warn_if_rate_limits_are_per_process(app.config["RATELIMIT_STORAGE_URI"],
                                         _workers_from_environment())
+    for problem in unknown_settings():
+        logging.getLogger(__name__).warning("%s", problem)
 
     kb_db.init_app(app, app.config["DATABASE_URL"])
+    _check_database(app, settings)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
     limiter.init_app(app)
@@ -106,6 +113,56 @@ def _workers_from_environment() -> int:
         return int(os.environ.get("WEB_CONCURRENCY") or 1)
     except ValueError:
         return 1
+class _JSONProvider(DefaultJSONProvider):
+    """Dates in the JSON API are ISO 8601 (UTC, with Z), never HTTP dates."""
+
+    @staticmethod
+    def default(o: Any) -> Any:
+        if isinstance(o, dt.datetime):
+            from kb.models import iso_utc
+
+            return iso_utc(o)
+        if isinstance(o, dt.date):
+            return o.isoformat()
+        return DefaultJSONProvider.default(o)
+
+
+def _check_folders(settings: dict[str, Any], instance: Path) -> None:
+    """The folders the portal writes to: a clear ConfigError instead of a traceback later."""
+    shown = settings["INSTANCE_PATH"] or str(instance)
+    if instance.exists() and not instance.is_dir():
+        raise ConfigError("INSTANCE_PATH", shown, "a folder, but it is a file")
+    try:
+        instance.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=instance):
+            pass
+    except OSError as exc:
+        raise ConfigError("INSTANCE_PATH", shown,
+                          f"a folder the portal can write to ({exc.strerror})") from None
+    for name in ("INDEX_DIR", "EXPORT_DIR", "SEED_DIR"):
+        value = settings[name]
+        if value and Path(value).exists() and not Path(value).is_dir():
+            raise ConfigError(name, value, "a folder, but it is a file")
+
+
+def _check_database(app: Flask, settings: dict[str, Any]) -> None:
+    """Open a SQLite database once at start, so an unusable path is named in one line."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    url = app.config["DATABASE_URL"]
+    if not url.startswith("sqlite"):
+        return
+    try:
+        with app.extensions["kb.db"].engine.connect():
+            pass
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", exc))
+        if settings["DATABASE_URL"]:
+            raise ConfigError("DATABASE_URL", url,
+                              f"a database file the portal can open and write ({reason})"
+                              ) from None
+        raise ConfigError("INSTANCE_PATH", app.instance_path,
+                          f"a folder where the portal can open kb.sqlite3 ({reason})") from None
 
 
 def _select_locale() -> str | None:

@@ -53,19 +53,49 @@ def init_database(seed: bool = True, on_file=None):
     return None
 
 
-def ensure_ready() -> None:
-    """On start: initialize an empty installation and rebuild a missing index."""
+def seed_documents() -> list[Path]:
+    """The practice documents of KB_SEED_DIR; a missing or empty folder is a ConfigError."""
+    from kb.config import ConfigError
+
+    value = current_app.config["SEED_DIR"]
+    folder = Path(value)
+    if not folder.is_dir():
+        raise ConfigError("SEED_DIR", value,
+                          "a folder of practice documents (*.md), but it does not exist")
+    files = sorted(folder.glob("*.md"))
+    if not files:
+        raise ConfigError("SEED_DIR", value,
+                          "a folder of practice documents (*.md), but it holds none")
+    return files
+
+
+def ensure_ready(on_total=None, on_file=None) -> None:
+    """On start: initialize an empty installation and rebuild a missing index.
+
+    The first start imports the seed practices, which takes a while: it says so in
+    the log, and reports the number of files (on_total) and each file (on_file).
+    """
     from kb.services.search import get_index, search_catch_up
     from search import IndexUnavailable
 
     with _init_lock():
         if not database_ready() or not session().scalar(
                 select(func.count()).select_from(Practice)):
-            report = init_database()
+            seed_dir = current_app.config["SEED_DIR"]
+            count = len(list(Path(seed_dir).glob("*.md"))) if Path(seed_dir).is_dir() else 0
+            if count:
+                log.info("first start: importing %d practices from %s", count, seed_dir)
+                if on_total:
+                    on_total(count)
+            else:
+                log.warning("first start: KB_SEED_DIR=%r holds no practice documents; "
+                            "the knowledge base starts empty", seed_dir)
+            report = init_database(
+                on_file=(lambda *_args: on_file()) if on_file and count else None)
             if report is not None:
                 log.info("imported %d practices from %s (%d failed)",
                          len(report.created) + len(report.updated),
-                         current_app.config["SEED_DIR"], len(report.failed))
+                         seed_dir, len(report.failed))
         else:
             get_db().create_all()  # tables a newer version added, such as mail_outbox
         try:

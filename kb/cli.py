@@ -38,7 +38,21 @@ def with_appcontext(command):
     return wrapper
 
 
-@click.group()
+class _Group(click.Group):
+    """Bad settings end any command with one line naming the setting, not a traceback."""
+
+    def invoke(self, ctx):
+        from kb.config import ConfigError
+
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(2)
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="practice-exchange", prog_name="kb")
 def main():
     """Manage a practice exchange: its database, documents and search index."""
 
@@ -116,9 +130,10 @@ def _rebuild_with_progress() -> int:
 @with_appcontext
 def init_command():
     """Create the database and import the bundled practices (safe to run twice)."""
-    from kb.bootstrap import init_database
+    from kb.bootstrap import init_database, seed_documents
     from kb.services.search import search_catch_up
 
+    seed_documents()  # a missing or empty KB_SEED_DIR is an error, not an empty "Ready"
     init_database(seed=False)
     ok = _import_with_progress(Path(current_app.config["SEED_DIR"]))
     search_catch_up()
@@ -139,6 +154,10 @@ def import_command(directory: Path):
     """
     from kb.bootstrap import init_database
 
+    if not any(directory.glob("*.md")):
+        click.echo(f"Error: {directory} holds no practice documents (*.md files); "
+                   "nothing to import", err=True)
+        sys.exit(1)
     init_database(seed=False)
     sys.exit(0 if _import_with_progress(directory) else 1)
 
@@ -148,14 +167,45 @@ def import_command(directory: Path):
                 type=click.Path(exists=True, path_type=Path))
 def check_command(paths):
     """Validate practice documents without importing them (same output as import)."""
-    failed = total = 0
-    for path in iter_documents(list(paths)):
-        result = check_file(path)
-        _print_problems(str(path), result.errors + result.warnings)
+    from kb.content.document import unknown_original
+
+    checked = [(path, check_file(path)) for path in iter_documents(list(paths))]
+    given = {result.practice.slug for _path, result in checked if result.practice}
+    originals = {result.practice.adapted_from for _path, result in checked
+                 if result.practice and result.practice.adapted_from} - given
+    known = _slugs_in_knowledge_base(originals) if originals else set()
+    failed = 0
+    for path, result in checked:
+        warnings = list(result.warnings)
+        if result.practice and result.practice.adapted_from in originals - known:
+            warnings.append(unknown_original(path.read_text(encoding="utf-8"),
+                                             result.practice.adapted_from))
+        _print_problems(str(path), result.errors + warnings)
         failed += bool(result.errors)
-        total += 1
-    click.echo(f"{total - failed} valid, {failed} invalid")
+    click.echo(f"{len(checked) - failed} valid, {failed} invalid")
     sys.exit(1 if failed else 0)
+
+
+def _slugs_in_knowledge_base(slugs: set[str]) -> set[str]:
+    """Which of these practices the configured knowledge base holds; creates nothing."""
+    from sqlalchemy import select
+
+    from kb.bootstrap import database_ready
+    from kb.config import load_settings
+    from kb.db import session
+    from kb.models import Practice
+
+    info = click.get_current_context().find_object(ScriptInfo)
+    if info is None:
+        settings = load_settings()
+        instance = Path(settings["INSTANCE_PATH"] or Path.cwd() / "instance")
+        if not settings["DATABASE_URL"] and not (instance / "kb.sqlite3").exists():
+            return set()  # no knowledge base here: only the documents given count
+    app = info.load_app() if info is not None else _cli_app()
+    with app.app_context():
+        if not database_ready():
+            return set()
+        return set(session().scalars(select(Practice.slug).where(Practice.slug.in_(slugs))))
 
 
 @main.command("export")
@@ -172,6 +222,7 @@ def export_command(directory: Path, include_network: bool):
     from kb.services.identity import SYSTEM
     from kb.services.practices import practices_export
 
+    _require_database()
     with _Progress(f"Exporting to {directory}") as bar:
         result = practices_export(SYSTEM, directory, on_file=bar.step, on_total=bar.start,
                                   include_network=include_network)
@@ -186,6 +237,7 @@ def reindex_command():
     from kb.services.identity import SYSTEM
     from kb.services.search import search_status
 
+    _require_database()
     count = _rebuild_with_progress()
     failures = search_status(SYSTEM).failures
     click.echo(f"Indexed {count - len(failures)} practices into "
@@ -202,52 +254,111 @@ def _print_index_failures(failures) -> None:
                    f"{f.error}")
 
 
-@main.command("status")
-@with_appcontext
-def status_command():
-    """Show the search index's state and the practices it could not index."""
-    from kb.services.identity import SYSTEM
-    from kb.services.search import search_status
+def _vocabulary(field: str):
+    """A click callback refusing the values a practice document may not carry."""
+    from kb.content.document import value_problem
 
-    status = search_status(SYSTEM)
-    click.echo(f"search index: {status.index_dir}"
-               + ("" if status.exists else " (missing: rebuilt on the next start or search)"))
-    click.echo(f"  documents: {status.documents}")
-    click.echo(f"  last applied change: {status.last_change_id} of {status.latest_change_id}"
-               f" ({status.pending} pending)")
-    click.echo(f"  failed documents: {len(status.failures)}")
-    _print_index_failures(status.failures)
+    def check(_ctx, _param, values):
+        for value in values:
+            problem = value_problem(field, value)
+            if problem:
+                raise click.BadParameter(problem.replace("themes[0]: ", ""))
+        return values
+    return check
 
 
 @main.command("search")
 @click.argument("query", default="")
-@click.option("--theme", multiple=True, help="Filter by theme (repeatable).")
-@click.option("--country", multiple=True, help="Filter by ISO country code (repeatable).")
-@click.option("--language", multiple=True, help="Filter by language code (repeatable).")
-@click.option("--stage", multiple=True, help="Filter by stage (repeatable).")
-@click.option("--evidence", multiple=True, help="Filter by evidence level (repeatable).")
+@click.option("--theme", multiple=True, callback=_vocabulary("theme"),
+              help="Filter by theme (repeatable).")
+@click.option("--country", multiple=True, callback=_vocabulary("country"),
+              help="Filter by ISO country code (repeatable).")
+@click.option("--language", multiple=True, callback=_vocabulary("language"),
+              help="Filter by language code (repeatable).")
+@click.option("--stage", multiple=True, callback=_vocabulary("stage"),
+              help="Filter by stage (repeatable).")
+@click.option("--evidence", multiple=True, callback=_vocabulary("evidence"),
+              help="Filter by evidence level (repeatable).")
 @click.option("--sort", type=click.Choice(["relevance", "newest", "title", "adapted"]),
               default="relevance", show_default=True)
-@click.option("--page", default=1, show_default=True)
+@click.option("--page", default=1, show_default=True, type=click.IntRange(min=1))
+@click.option("--format", "output", type=click.Choice(["table", "json", "csv"]),
+              default="table", show_default=True,
+              help="A table for reading, or JSON / CSV with every field for scripts.")
 @with_appcontext
-def search_command(query, theme, country, language, stage, evidence, sort, page):
-    """Search the published practices and print a table."""
+def search_command(query, theme, country, language, stage, evidence, sort, page, output):
+    """Search the published practices and print a table (or JSON / CSV)."""
+    from kb.models import iso_utc
     from kb.services.identity import ANONYMOUS
     from kb.services.search import practice_search
 
+    _require_database()
     filters = {k: list(v) for k, v in (("theme", theme), ("country", country),
                                           ("language", language), ("stage", stage),
                                           ("evidence", evidence)) if v}
     results = practice_search(ANONYMOUS, query, filters, sort=sort, page=page)
-    click.echo(f"{results.total} practices (page {results.page} of {max(1, results.pages)})"
-               + (f" - did you mean: {results.suggestion}" if results.suggestion else ""))
-    rows = [("slug", "title", "lang", "country", "organization")]
-    rows += [(h.slug, h.title, h.language, h.country, h.organization) for h in results.hits]
-    widths = [min(max(len(r[i]) for r in rows), cap) for i, cap in enumerate((40, 60, 4, 7, 30))]
-    for i, row in enumerate(rows):
-        click.echo("  ".join(cell[:w].ljust(w) for cell, w in zip(row, widths)).rstrip())
+    if results.total and page > results.pages:
+        click.echo(f"Error: there is no page {page}: {_practices(results.total)} fill "
+                   f"{results.pages} page{'s' if results.pages != 1 else ''}", err=True)
+        sys.exit(1)
+    rows = [{"slug": h.slug, "title": h.title, "language": h.language, "country": h.country,
+             "organization": h.organization, "themes": list(h.themes), "stage": h.stage,
+             "evidence": h.evidence,
+             "published_at": iso_utc(h.published_at) if h.published_at else None}
+            for h in results.hits]
+    if output == "json":
+        import json
+
+        click.echo(json.dumps({"total": results.total, "page": results.page,
+                               "pages": results.pages, "suggestion": results.suggestion,
+                               "results": rows}, ensure_ascii=False, indent=2))
+        return
+    if output == "csv":
+        import csv
+
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(
+            rows[0] if rows else ["slug", "title", "language", "country", "organization",
+                                  "themes", "stage", "evidence", "published_at"]))
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({**row, "themes": " ".join(row["themes"])})
+        return
+    header = _practices(results.total)
+    if results.pages > 1:
+        header += f" (page {results.page} of {results.pages})"
+    click.echo(header + (f" - did you mean: {results.suggestion}"
+                         if results.suggestion else ""))
+    if not rows:
+        return
+    table = [("slug", "title", "lang", "country", "organization")]
+    table += [(r["slug"], r["title"], r["language"], r["country"], r["organization"])
+              for r in rows]
+    # the slug is what a user copies: printed whole; long titles and names are shortened
+    caps = (None, 60, 4, 7, 40)
+    widths = [max(len(r[i]) for r in table) if cap is None
+              else min(max(len(r[i]) for r in table), cap) for i, cap in enumerate(caps)]
+    for i, row in enumerate(table):
+        click.echo("  ".join(_fit(cell, w).ljust(w) for cell, w in zip(row, widths)).rstrip())
         if i == 0:
             click.echo("  ".join("-" * w for w in widths))
+
+
+def _practices(count: int) -> str:
+    return f"{count} practice" if count == 1 else f"{count} practices"
+
+
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def _require_database() -> None:
+    """Commands that read the knowledge base say how to create it instead of a traceback."""
+    from kb.bootstrap import database_ready
+
+    if not database_ready():
+        click.echo(f"Error: no knowledge base at {current_app.config['DATABASE_URL']} yet: "
+                   "run `kb init` first", err=True)
+        sys.exit(1)
 
 
 def _report(call):
@@ -264,9 +375,54 @@ def _report(call):
     sys.exit(1)
 
 
+@main.command("status")
+@with_appcontext
+def status_command():
+    """Show the database, schema, practices, search index, pending changes and outbox."""
+    from kb.services.identity import SYSTEM
+    from kb.services.status import status_get
+
+    status = status_get(SYSTEM)
+    width = max(len(line.label) for _title, lines in status.sections for line in lines)
+    for title, lines in status.sections:
+        click.echo(title)
+        for line in lines:
+            mark = "!" if line.problem else " "
+            click.echo(f" {mark} {line.label.ljust(width)}  {line.value}")
+    sys.exit(1 if status.problems else 0)
+
+
+def _print_rows(rows: list[tuple[str, ...]], empty: str) -> None:
+    """A plain table whose first row is the header; every cell printed whole."""
+    if len(rows) == 1:
+        click.echo(empty)
+        return
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for i, row in enumerate(rows):
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+        if i == 0:
+            click.echo("  ".join("-" * w for w in widths))
+
+
 @main.group("user")
 def user_group():
     """Manage accounts."""
+
+
+@user_group.command("list")
+@with_appcontext
+def user_list_command():
+    """List the accounts with their site-wide role and organizations."""
+    from kb.services.accounts import users_list
+    from kb.services.identity import SYSTEM
+
+    _require_database()
+    rows = [("email", "name", "role", "confirmed", "organizations")]
+    for user in _report(lambda: users_list(SYSTEM)):
+        orgs = ", ".join(f"{m.organization.slug} ({m.role})" for m in user.memberships)
+        rows.append((user.email, user.name, user.site_role,
+                     "yes" if user.is_verified else "no", orgs))
+    _print_rows(rows, "No accounts yet: create one with `kb user create EMAIL`.")
 
 
 @user_group.command("create")
@@ -306,6 +462,20 @@ def org_group():
     """Manage organizations."""
 
 
+@org_group.command("list")
+@with_appcontext
+def org_list_command():
+    """List the organizations with their slug, kind and country."""
+    from kb.services.identity import SYSTEM
+    from kb.services.organizations import organizations_all
+
+    _require_database()
+    rows = [("slug", "name", "kind", "country")]
+    for org in _report(lambda: organizations_all(SYSTEM)):
+        rows.append((org.slug, org.name, org.kind or "", org.country or ""))
+    _print_rows(rows, "No organizations yet: create one with `kb org create NAME`.")
+
+
 @org_group.command("create")
 @click.argument("name")
 @click.option("--kind", type=click.Choice(["city", "municipality", "region", "agency",
@@ -342,6 +512,57 @@ def org_add_member_command(organization, email, role):
 @main.group("network")
 def network_group():
     """Manage networks of organizations."""
+
+
+@network_group.command("list")
+@with_appcontext
+def network_list_command():
+    """List the networks with their member organizations."""
+    from kb.services.identity import SYSTEM
+    from kb.services.organizations import networks_list
+
+    _require_database()
+    rows = [("slug", "name", "members")]
+    for network in _report(lambda: networks_list(SYSTEM)):
+        rows.append((network.slug, network.name,
+                     ", ".join(sorted(m.organization.slug for m in network.members))))
+    _print_rows(rows, "No networks yet: create one with `kb network create SLUG NAME`.")
+
+
+@main.group("practice")
+def practice_group():
+    """Take published practices off the site and put them back."""
+
+
+@practice_group.command("archive")
+@click.argument("slug")
+@click.option("--comment", default="", help="Why it is archived (kept in the audit log).")
+@with_appcontext
+def practice_archive_command(slug, comment):
+    """Archive a published practice: it leaves search and lists; its address says so."""
+    from kb.services.editorial import practice_archive
+    from kb.services.identity import SYSTEM
+    from kb.services.search import search_catch_up
+
+    _require_database()
+    _report(lambda: practice_archive(SYSTEM, slug, comment))
+    search_catch_up()
+    click.echo(f"Archived {slug} (undo with `kb practice restore {slug}`)")
+
+
+@practice_group.command("restore")
+@click.argument("slug")
+@with_appcontext
+def practice_restore_command(slug):
+    """Publish an archived practice again."""
+    from kb.services.editorial import practice_restore
+    from kb.services.identity import SYSTEM
+    from kb.services.search import search_catch_up
+
+    _require_database()
+    _report(lambda: practice_restore(SYSTEM, slug))
+    search_catch_up()
+    click.echo(f"Restored {slug}")
 
 
 @network_group.command("create")
@@ -439,10 +660,37 @@ def serve_command(host: str, port: int):
 
     from kb.bootstrap import ensure_ready
 
-    ensure_ready()
+    _require_free_port(host, port)
+    with _Progress("First start: importing practices") as bar:
+        ensure_ready(on_total=bar.start, on_file=bar.step)
     click.echo(f"Serving the practice exchange at http://{host}:{port}/")
     run_simple(host, port, current_app._get_current_object(), threaded=True,
                use_reloader=False)
+
+
+def _require_free_port(host: str, port: int) -> None:
+    """Refuse at once when another program already listens on the address."""
+    import errno
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        click.echo(f"Error: cannot serve on {host}: {exc.strerror}", err=True)
+        sys.exit(1)
+    family, _type, _proto, _name, address = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                click.echo(f"Error: address in use: another program already serves "
+                           f"http://{host}:{port}/ (stop it, or choose another --port)",
+                           err=True)
+            else:
+                click.echo(f"Error: cannot serve on {host}:{port}: {exc.strerror}", err=True)
+            sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -62,34 +62,49 @@ def snippet(body: str, lang: str, ht: HighlightTerms) -> str:
             matched.append((start, end, f))
     if not matched:
         return ""
-    # The window with the most distinct matched terms, then the most matches.
+    # The window with the most distinct matched terms, then the most matches; a window
+    # never crosses a line: headings, list items and the document's other prose (outcome
+    # indicators, adaptation notes) are lines of their own and are not glued together.
     best = None
     j = 0
     for i in range(len(matched)):
-        limit = matched[i][0] + WINDOW_CHARS - LEAD_CHARS
+        line_end = _line_end(text, matched[i][1])
+        limit = min(matched[i][0] + WINDOW_CHARS - LEAD_CHARS, line_end)
         if j < i:
             j = i
         while j < len(matched) and matched[j][1] <= limit:
             j += 1
         inside = matched[i:max(j, i + 1)]
-        score = (len({k for _, _, k in inside}), len(inside), -matched[i][0])
+        # prose (a line of some length) before a heading or a short list item
+        score = (len({k for _, _, k in inside}),
+                 line_end - _line_start(text, matched[i][0]) >= 40, len(inside),
+                 -matched[i][0])
         if best is None or score > best[0]:
             best = (score, i, max(j, i + 1))
     _, i, j = best
     first = matched[i][0]
-    start = max(0, first - LEAD_CHARS)
-    if start > 0:
+    line_start, line_end = _line_start(text, first), _line_end(text, first)
+    start = max(line_start, first - LEAD_CHARS)
+    sentence = _sentence_start(text, line_start, first)
+    at_sentence = first - sentence <= WINDOW_CHARS - LEAD_CHARS
+    if at_sentence:
+        start = sentence
+    elif start > line_start:
         # begin at a word start
         m = _WORD_START.search(text, start)
         start = m.start() if m and m.start() <= first else first
-    end = min(len(text), start + WINDOW_CHARS)
+    end = min(line_end, start + WINDOW_CHARS)
     end = max(end, matched[i][1])
-    if end < len(text):
-        # end at a word end
+    if end < line_end:
+        # end at a sentence end when one is near, else at a word end
+        stop = max(text.rfind(". ", matched[i][1], end), text.rfind("? ", matched[i][1], end),
+                   text.rfind("! ", matched[i][1], end))
         cut = text.rfind(" ", matched[i][1], end)
-        if cut > 0:
+        if stop > 0 and stop + 1 - start >= WINDOW_CHARS // 2:
+            end = stop + 1
+        elif cut > 0:
             end = cut
-    out: list[str] = ["… "] if start > 0 else []
+    out: list[str] = ["… "] if start > line_start and not at_sentence else []
     pos = start
     for s, e, _k in matched[i:]:
         if s < start:
@@ -102,6 +117,26 @@ def snippet(body: str, lang: str, ht: HighlightTerms) -> str:
         out.append("</mark>")
         pos = e
     out.append(escape(text[pos:end]))
-    if end < len(body.rstrip()):
+    if end < line_end and text[end - 1:end] not in (".", "!", "?"):
         out.append(" …")
     return " ".join("".join(out).split())
+
+
+def _line_start(text: str, pos: int) -> int:
+    return text.rfind("\n", 0, pos) + 1
+
+
+def _line_end(text: str, pos: int) -> int:
+    end = text.find("\n", pos)
+    return len(text) if end < 0 else end
+
+
+_SENTENCE_END = re.compile(r"[.!?]\s+(?=\S)")
+
+
+def _sentence_start(text: str, line_start: int, first: int) -> int:
+    """The start of the sentence holding position ``first`` (within its line)."""
+    if line_start == first:
+        return line_start
+    starts = [m.end() for m in _SENTENCE_END.finditer(text, line_start, first)]
+    return starts[-1] if starts else line_start

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from kb.cli import main
 from kb.db import session
-from kb.models import ChangeLog, Practice, Revision
+from kb.models import ChangeLog, MailOutbox, Practice, Revision, utcnow
 from tests.conftest import BROKEN_PRACTICES, FIXTURE_PRACTICES
 
 
@@ -120,7 +120,7 @@ def test_bundled_practices_are_all_valid():
 def test_search_prints_a_table(runner):
     result = runner.invoke(main, ["search", "flood", "--country", "GB"])
     assert result.exit_code == 0, result.output
-    assert "1 practices" in result.output
+    assert result.output.splitlines()[0] == "1 practice"
     assert "riverton-flood-wardens" in result.output
     assert "lakeside" not in result.output
 
@@ -200,3 +200,158 @@ def test_round_trip_never_makes_a_network_only_practice_public(make_app, tmp_pat
             Practice.slug.in_([slug, "netzwerk-intern"]))).all() == ["network", "network"]
         found = practice_search(ANONYMOUS, "zebrafink").total
         assert found == 0
+def test_init_refuses_a_seed_folder_that_does_not_exist(make_app, tmp_path):
+    app = make_app(AUTO_INIT=False, SEED_DIR=str(tmp_path / "nope"))
+    result = app.test_cli_runner().invoke(main, ["init"])
+    assert result.exit_code != 0
+    assert "Ready" not in result.output
+    assert f"KB_SEED_DIR='{tmp_path / 'nope'}': expected a folder of practice documents " \
+           "(*.md), but it does not exist" in result.output
+
+
+def test_import_of_a_folder_without_documents_is_an_error(make_app, tmp_path):
+    app = make_app(AUTO_INIT=False)
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "readme.txt").write_text("not a practice")
+    result = app.test_cli_runner().invoke(main, ["import", str(tmp_path / "notes")])
+    assert result.exit_code == 1
+    assert "holds no practice documents (*.md files)" in result.output
+
+
+def test_search_refuses_filter_values_that_import_refuses(runner):
+    theme = runner.invoke(main, ["search", "--theme", "flying-cars"])
+    assert theme.exit_code == 2
+    assert "'flying-cars' is not a theme" in theme.output
+    country = runner.invoke(main, ["search", "--country", "fi"])
+    assert country.exit_code == 2
+    assert "(write it in capitals: FI)" in country.output
+    assert runner.invoke(main, ["search", "--country", "FI"]).exit_code == 0
+
+
+def test_search_prints_whole_slugs_and_no_page_beyond_the_last(runner):
+    table = runner.invoke(main, ["search", "wardens", "--country", "GB"])
+    assert table.output.splitlines()[0] == "1 practice"
+    assert "page" not in table.output.splitlines()[0]
+    beyond = runner.invoke(main, ["search", "wardens", "--country", "GB", "--page", "99"])
+    assert beyond.exit_code == 1
+    assert "there is no page 99: 1 practice fill 1 page" in beyond.output
+    long_slug = runner.invoke(main, ["search", "--format", "json"])
+    import json
+
+    slugs = [row["slug"] for row in json.loads(long_slug.output)["results"]]
+    text = runner.invoke(main, ["search"]).output
+    for slug in slugs:
+        assert f"\n{slug} " in text or f"\n{slug}\n" in text, slug
+
+
+def test_search_writes_csv_for_scripts(runner):
+    import csv
+    import io
+
+    result = runner.invoke(main, ["search", "wardens", "--country", "GB", "--format", "csv"])
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert [r["slug"] for r in rows] == ["riverton-flood-wardens"]
+    assert rows[0]["country"] == "GB"
+
+
+def test_commands_that_read_say_to_run_init_first(make_app):
+    app = make_app(AUTO_INIT=False)
+    result = app.test_cli_runner().invoke(main, ["search", "flood"])
+    assert result.exit_code == 1
+    assert "run `kb init` first" in result.output
+
+
+def test_serve_says_address_in_use_before_claiming_to_serve(runner):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = runner.invoke(main, ["serve", "--port", str(port)])
+    assert result.exit_code == 1
+    assert f"address in use: another program already serves http://127.0.0.1:{port}/" \
+        in result.output
+    assert "Serving" not in result.output
+
+
+def test_first_start_reports_each_imported_file_and_logs_it(make_app, caplog):
+    from kb.bootstrap import ensure_ready
+
+    app = make_app(AUTO_INIT=False)
+    totals, steps = [], []
+    with app.app_context(), caplog.at_level("INFO", logger="kb.bootstrap"):
+        ensure_ready(on_total=totals.append, on_file=lambda: steps.append(1))
+        assert count(Practice) == 6
+    assert totals == [6] and len(steps) == 6
+    assert f"first start: importing 6 practices from {FIXTURE_PRACTICES}" in caplog.text
+
+
+def test_status_tells_what_is_missing_and_what_is_pending(make_app):
+    app = make_app(AUTO_INIT=False)
+    runner = app.test_cli_runner()
+    empty = runner.invoke(main, ["status"])
+    assert empty.exit_code == 1
+    assert "no tables yet: run `kb init`" in empty.output
+    assert runner.invoke(main, ["init"]).exit_code == 0
+    with app.app_context():
+        # a change another node committed, not yet applied to this node's index
+        session().add(ChangeLog(practice_id=1, slug="riverton-flood-wardens", action="update"))
+        # a message waiting for its next attempt, and one whose attempts ran out
+        session().add_all([
+            MailOutbox(recipient="a@city.example", subject="hi", body="hi", headers={},
+                       attempts=1, next_attempt_at=utcnow()),
+            MailOutbox(recipient="b@city.example", subject="hi", body="hi", headers={},
+                       attempts=5, next_attempt_at=None, last_error="refused")])
+        session().commit()
+    result = runner.invoke(main, ["status"])
+    assert result.exit_code == 1, result.output  # a failed message needs the operator
+    lines = [" ".join(line.split()) for line in result.output.splitlines()]
+    assert "schema up to date" in " ".join(lines)
+    assert "practices 6 published" in lines
+    assert "index documents 6" in lines
+    assert "index applied change 6 of 7" in lines
+    assert any(l.startswith("pending changes 1 ") for l in lines)
+    assert "mail waiting 1" in lines
+    assert any(l.startswith("! mail failed 1 (see `kb mail list --failed`") for l in lines)
+    assert any(l.startswith("analyzers stemming and accent folding for en (english), "
+                            "fi (finnish)") for l in lines)
+
+
+def test_status_is_for_operators_only(ctx):
+    import pytest
+
+    from kb.services.errors import PermissionDenied
+    from kb.services.identity import ANONYMOUS
+    from kb.services.status import status_get
+
+    with pytest.raises(PermissionDenied):
+        status_get(ANONYMOUS)
+
+
+def test_lists_of_organizations_networks_and_users(runner):
+    assert runner.invoke(main, ["network", "create", "river-towns", "River towns"]).exit_code == 0
+    assert runner.invoke(main, ["network", "add-member", "river-towns",
+                                "riverton-fictional-example-town"]).exit_code == 0
+    assert runner.invoke(main, ["user", "create", "ann@example.org", "--name", "Ann",
+                                "--password", "correct horse battery"]).exit_code == 0
+    orgs = runner.invoke(main, ["org", "list"]).output
+    assert any(l.split()[:1] == ["riverton-fictional-example-town"] and l.rstrip().endswith("GB")
+               for l in orgs.splitlines())
+    networks = runner.invoke(main, ["network", "list"]).output
+    assert any(l.split()[0] == "river-towns" and
+               l.rstrip().endswith("riverton-fictional-example-town")
+               for l in networks.splitlines())
+    users = runner.invoke(main, ["user", "list"]).output
+    assert any(l.split()[:3] == ["ann@example.org", "Ann", "none"] for l in users.splitlines())
+
+
+def test_archive_takes_a_practice_out_of_search_and_restore_puts_it_back(runner):
+    result = runner.invoke(main, ["practice", "archive", "riverton-flood-wardens",
+                                  "--comment", "outdated"])
+    assert result.exit_code == 0, result.output
+    assert "riverton-flood-wardens" not in runner.invoke(main, ["search", "wardens"]).output
+    missing = runner.invoke(main, ["practice", "archive", "no-such-practice"])
+    assert missing.exit_code == 1
+    assert runner.invoke(main, ["practice", "restore", "riverton-flood-wardens"]).exit_code == 0
+    assert "riverton-flood-wardens" in runner.invoke(main, ["search", "wardens"]).output

@@ -50,3 +50,23 @@ def test_search_limits_are_documented_with_their_values():
     text = (DOCS / "configuration.md").read_text()
     for limit in dataclasses.fields(QueryLimits):
         assert f"| `{limit.name}` | {limit.default} |" in text, limit.name
+def test_every_json_endpoint_is_documented_and_linked_from_the_readme(make_app):
+    text = (DOCS / "api.md").read_text()
+    app = make_app(AUTO_INIT=False)
+    rules = sorted(r.rule for r in app.url_map.iter_rules() if r.rule.startswith("/api/v1/"))
+    assert rules
+    for rule in rules:
+        assert f"`GET {rule}" in text, rule
+    assert "(docs/api.md)" in (REPO_ROOT / "README.md").read_text()
+
+
+def test_the_readme_example_of_broken_documents_is_what_kb_check_prints(monkeypatch):
+    from click.testing import CliRunner
+
+    readme = (REPO_ROOT / "README.md").read_text()
+    command = "$ .venv/bin/kb check tests/data/broken/"
+    assert command in readme  # a check: following the example writes nothing
+    shown = readme.split(command + "\n", 1)[1].split("\n$ ", 1)[0].splitlines()
+    monkeypatch.chdir(REPO_ROOT)
+    printed = CliRunner().invoke(main, ["check", "tests/data/broken/"]).output.splitlines()
+    assert shown == printed

@@ -359,6 +359,12 @@ def check_reindex(app, who, **_):
     return _service_allowed(app, lambda: search_rebuild(who))
 
 
+def check_status(app, who, **_):
+    from kb.services.status import status_get
+
+    return _service_allowed(app, lambda: status_get(who))
+
+
 CHECKS = {
     "read-public": check_read_public, "read-network": check_read_network,
     "find-network": check_find_network, "see-email": check_see_email,
@@ -369,7 +375,7 @@ CHECKS = {
     "join-org": check_join_org, "manage-people": check_manage_people,
     "admin-area": check_admin_area, "create-org": check_create_org,
     "manage-networks": check_manage_networks, "set-roles": check_set_roles,
-    "import": check_import, "reindex": check_reindex,
+    "import": check_import, "reindex": check_reindex, "status": check_status,
 }
 
 

@@ -252,11 +252,8 @@ def parse_practice(text: str, filename: str | None = None) -> ParseResult:
         return ParseResult(None, [Problem(
             "frontmatter", exc.problem, exc.problem_mark.line + 1)], [])
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        problem = getattr(exc, "problem", None) or str(exc)
-        return ParseResult(None, [Problem(
-            "frontmatter", f"YAML syntax error: {problem}", line)], [])
+        line, message = _yaml_error(exc, fm_text)
+        return ParseResult(None, [Problem("frontmatter", message, line)], [])
     for path, first, second in duplicates:
         errors.append(Problem(
             path, f"this key appears twice (lines {first} and {second}); keep one", second))
@@ -273,6 +270,33 @@ def parse_practice(text: str, filename: str | None = None) -> ParseResult:
     return ParseResult(practice, [], v.warnings)
 
 
+def unknown_original(text: str, slug: str) -> Problem:
+    """The warning for an adaptation whose original is not in the knowledge base."""
+    line = next((i + 1 for i, row in enumerate(text.split("\n"))
+                 if row.startswith("adapted_from:")), None)
+    return Problem("adapted_from", f"'{slug}' is not in this knowledge base (nor among the "
+                   "documents given); the page will say the original is not in this "
+                   "knowledge base", line, "warning")
+
+
+def value_problem(field: str, value: str) -> str | None:
+    """What a document would be told about this one value of a filterable field, or None.
+
+    Lets a search filter refuse exactly the values an import refuses (theme, country,
+    language, stage, evidence).
+    """
+    checker = _Validator({})
+    if field == "theme":
+        checker.themes([value])
+    elif field == "stage":
+        checker.choice(value, "stage", STAGES, required=True)
+    elif field == "evidence":
+        checker.choice(value, "evidence", EVIDENCE, required=True)
+    else:
+        getattr(checker, field)(value)
+    return checker.errors[0].message if checker.errors else None
+
+
 def serialize_practice(practice: Practice) -> str:
     """Write a practice back as a document; parse(serialize(p)) == p."""
     meta = practice.frontmatter()
@@ -286,6 +310,38 @@ def serialize_practice(practice: Practice) -> str:
 
 
 # ------------------------------------------------------------------- internals
+
+
+def _yaml_error(exc: yaml.YAMLError, fm_text: str) -> tuple[int, str]:
+    """The line and message of a YAML error, with the usual fix: quote the value."""
+    problem = getattr(exc, "problem", None) or str(exc)
+    context = getattr(exc, "context", None) or ""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    opened = getattr(exc, "context_mark", None)
+    rows = fm_text.split("\n")
+    if "quoted scalar" in context and opened is not None:
+        # reported where the quote opens, not where the parser gave up
+        quote = rows[opened.line][opened.column] if opened.line < len(rows) and \
+            opened.column < len(rows[opened.line]) else '"'
+        return opened.line + 1, (f"YAML syntax error: a quoted value is not closed: add the "
+                                 f"closing {quote} on the same line")
+    line = mark.line + 1 if mark is not None else 1
+    text = rows[mark.line] if mark is not None and mark.line < len(rows) else ""
+    key, sep, value = text.strip().partition(": ")
+    key = key.lstrip("- ")
+    example = ""
+    if sep and value and not value.startswith(("'", '"')):
+        quoted = "'" + value.replace("'", "''") + "'"
+        example = f", e.g. {key}: {quoted}"
+    if problem.startswith("mapping values are not allowed"):
+        hint = f"a value that contains ': ' must be in quotes: quote the value{example}"
+    elif "cannot start any token" in problem:
+        hint = ("a value that starts with a character such as % @ ` must be in quotes: "
+                f"quote the value{example}")
+    else:
+        hint = ("if a value contains ': ' or starts with a special character, quote the "
+                "value")
+    return line, f"YAML syntax error: {problem} ({hint})"
 
 
 def _bom_problem() -> Problem:

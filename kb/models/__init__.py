@@ -32,6 +32,13 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
+def iso_utc(moment: dt.datetime) -> str:
+    """A stored (naive, UTC) or aware time as ISO 8601 in UTC: 2024-03-18T09:12:44Z."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return moment.isoformat(timespec="seconds") + "Z"
+
+
 class Base(DeclarativeBase):
     pass
 

@@ -706,9 +706,9 @@ def practices_stale(identity: Identity, months: int = STALE_MONTHS) -> list[Prac
     from kb.services.permissions import can
 
     cutoff = utcnow() - dt.timedelta(days=round(months * 30.44))
+    checked = func.coalesce(Practice.last_reviewed_at, Practice.published_at)
     practices = session().scalars(select(Practice).where(
-        Practice.status == S.PUBLISHED, Practice.last_reviewed_at < cutoff)
-        .order_by(Practice.last_reviewed_at)).all()
+        Practice.status == S.PUBLISHED, checked < cutoff).order_by(checked)).all()
     return [p for p in practices if can(identity, "practice.review", p)]
 
 

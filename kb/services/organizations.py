@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -34,7 +34,7 @@ from kb.services.errors import Conflict, InvalidInput, NotFound
 from kb.services.identity import Identity
 from kb.services.mail import queue_mail
 from kb.services.permissions import organization_known_to, require
-from kb.services.practices import Page, practice_list, slugify
+from kb.services.practices import Page, organizations_with_practices, practice_list, slugify
 from kb.services.uow import UnitOfWork
 
 INVITATION_DAYS = 14
@@ -380,6 +380,8 @@ class NetworkDetail:
     members: list[Organization]
     moderators: list[str]
     practices: Page
+    # members whose organization page opens for this viewer (the others are not linked)
+    linked: set[str] = field(default_factory=set)
 
 
 def networks_list(identity: Identity) -> list[Network]:
@@ -399,5 +401,6 @@ def network_get(identity: Identity, slug: str, page: int = 1, per_page: int = 20
 
     moderators = [m.user.name for m in network.moderators] \
         if identity.is_site_admin or network.slug in identity.moderates else []
-    return NetworkDetail(network, members, moderators, practices)
+    linked = organizations_with_practices(identity, org_slugs)
+    return NetworkDetail(network, members, moderators, practices, linked)
 

@@ -126,6 +126,11 @@ def _reindex(identity: Identity, _target=None) -> bool:
     return identity.is_site_admin
 
 
+@rule("kb.status")
+def _status(identity: Identity, _target=None) -> bool:
+    return identity.is_site_admin
+
+
 @rule("kb.read")
 def _read(identity: Identity, _target=None) -> bool:
     return True

@@ -24,7 +24,7 @@ from kb.content import (
     parse_practice_bytes,
     render_markdown,
 )
-from kb.content.document import content_hash, slugify
+from kb.content.document import content_hash, slugify, unknown_original
 from kb.content.vocab import THEMES, population_band
 from kb.db import session
 from kb.models import (
@@ -50,10 +50,11 @@ STALE_MONTHS = 24
 
 
 def is_stale(practice: Practice, months: int = STALE_MONTHS) -> bool:
-    """Not re-verified for `months` months: shown as "may be outdated"."""
-    if practice.last_reviewed_at is None:
+    """Not reviewed (or, never reviewed, not published) for `months` months: "may be outdated"."""
+    checked = practice.last_reviewed_at or practice.published_at
+    if checked is None:
         return False
-    return practice.last_reviewed_at < utcnow() - dt.timedelta(days=round(months * 30.44))
+    return checked < utcnow() - dt.timedelta(days=round(months * 30.44))
 
 
 # ------------------------------------------------------------------ importing
@@ -96,8 +97,17 @@ def practice_import(identity: Identity, text: str, filename: str | None = None) 
     doc = result.practice
     with UnitOfWork() as uow:
         outcome = _store_published(uow, identity, doc, text)
-        outcome.warnings = result.warnings
+        outcome.warnings = result.warnings + _lineage_warnings(text, doc, set())
     return outcome
+
+
+def _lineage_warnings(text: str, doc: PracticeDoc, also_known: set[str]) -> list[Problem]:
+    """Warn about an adaptation whose original is neither in the KB nor coming with it."""
+    original = doc.adapted_from
+    if not original or original in also_known or session().scalar(
+            select(Practice.id).where(Practice.slug == original)):
+        return []
+    return [unknown_original(text, original)]
 
 
 def practices_import_dir(
@@ -112,13 +122,20 @@ def practices_import_dir(
     """
     require(identity, "practice.import")
     report = ImportReport()
+    parsed = []
     for path in sorted(Path(directory).glob("*.md")):
-        problems: list[Problem] = []
         try:
             data = path.read_bytes()
         except FileNotFoundError:  # removed meanwhile (the export mirror may share the folder)
             continue
-        result = parse_practice_bytes(data, path.name)
+        parsed.append((path, data, parse_practice_bytes(data, path.name)))
+    # an adaptation may come before its original in the same folder
+    coming = {result.practice.slug for _path, _data, result in parsed if result.practice}
+    for path, data, result in parsed:
+        problems: list[Problem] = []
+        if result.practice:
+            result = result._replace(warnings=result.warnings + _lineage_warnings(
+                data.decode("utf-8"), result.practice, coming))
         if result.errors:
             report.failed.append((str(path), result.errors))
             problems = result.errors
@@ -205,7 +222,7 @@ def _store_published(uow: UnitOfWork, identity: Identity, doc: PracticeDoc,
     s.add(revision)
     s.flush()
     practice.organization = org
-    publish_revision(uow, practice, revision, doc, now)
+    publish_revision(uow, practice, revision, doc, now, reviewed=False)
     return ImportOutcome(doc.slug, "created" if created else "updated")
 
 
@@ -241,11 +258,13 @@ def _refusals(practice: Practice, doc: PracticeDoc, text: str) -> list[Problem]:
 
 
 def publish_revision(uow: UnitOfWork, practice: Practice, revision: Revision,
-                     doc: PracticeDoc, now) -> None:
+                     doc: PracticeDoc, now, reviewed: bool = True) -> None:
     """Make a revision the live one: the single path of every publication.
 
     Supersedes the previous live revision, refreshes the filter rows, writes the
     change-log row in the same transaction and schedules the after-commit effects.
+    An import publishes without a review (``reviewed=False``): it leaves the date
+    of the last review as it was.
     """
     was_published = practice.status == PracticeStatus.PUBLISHED
     previous = practice.published_revision
@@ -259,7 +278,8 @@ def publish_revision(uow: UnitOfWork, practice: Practice, revision: Revision,
     practice.adapted_from_slug = doc.adapted_from
     practice.updated_at = now
     practice.published_at = practice.published_at or now
-    practice.last_reviewed_at = now
+    if reviewed:
+        practice.last_reviewed_at = now
     practice.theme_rows = [PracticeTheme(theme=t) for t in doc.themes]
     practice.network_rows = [PracticeNetwork(network=n) for n in doc.networks]
     uow.session.add(ChangeLog(practice_id=practice.id, slug=practice.slug,
@@ -388,6 +408,10 @@ class PracticeDetail:
     adapted_by: list[PracticeCard]
     show_email: bool
     stale: bool
+    # the original named by adapted_from is not in this knowledge base at all
+    # (or, published, is hidden from this viewer: its existence is not revealed)
+    adapted_from_absent: bool = False
+    published_at: dt.datetime | None = None
 
 
 @dataclass
@@ -414,7 +438,7 @@ def practice_get(identity: Identity, slug: str) -> PracticeDetail:
     require(identity, "practice.view", practice)
     rev = practice.published_revision
     doc = _parsed(rev.document, practice.slug)
-    source, missing, chain = None, None, []
+    source, missing, chain, absent = None, None, [], False
     if practice.adapted_from_slug:
         seen = {practice.slug}
         cursor = practice.adapted_from_slug
@@ -424,6 +448,7 @@ def practice_get(identity: Identity, slug: str) -> PracticeDetail:
             if parent is None or not can(identity, "practice.view", parent):
                 if not chain:
                     missing = cursor
+                    absent = parent is None or parent.status == PracticeStatus.PUBLISHED
                 break
             chain.append(PracticeCard.of(parent))
             cursor = parent.adapted_from_slug
@@ -442,6 +467,7 @@ def practice_get(identity: Identity, slug: str) -> PracticeDetail:
         adapted_from_missing=missing, adaptation_chain=chain,
         adapted_by=[PracticeCard.of(p) for p in children],
         show_email=not identity.is_anonymous, stale=is_stale(practice),
+        adapted_from_absent=absent, published_at=practice.published_at,
     )
 
 
@@ -604,6 +630,20 @@ def organization_names(identity: Identity, slugs: Iterable[str]) -> dict[str, st
         return {}
     return dict(session().execute(select(Organization.slug, Organization.name).where(
         Organization.slug.in_(slugs), organization_known_to(identity))).all())
+
+
+def organizations_with_practices(identity: Identity, slugs: Iterable[str]) -> set[str]:
+    """Which of these organizations have a practice the identity may see.
+
+    Exactly the organizations whose page (/organizations/<slug>) opens for the identity.
+    """
+    require(identity, "kb.read")
+    slugs = list(slugs)
+    if not slugs:
+        return set()
+    query = _visible_practices(identity).join(Practice.organization).where(
+        Organization.slug.in_(slugs))
+    return set(session().scalars(query.with_only_columns(Organization.slug).distinct()))
 
 
 def tag_suggestions(identity: Identity, limit: int = 300) -> list[str]:

@@ -36,6 +36,12 @@ def _forbidden(exc):
 
 @bp.get("/practices")
 def practices():
+    unknown = sorted(set(request.args) - set(svc.LIST_FILTERS) - {"page", "lang"})
+    if unknown:
+        hint = " (search text with /api/v1/search?q=...)" if "q" in unknown else ""
+        return jsonify(error="bad_request", message=(
+            f"/api/v1/practices does not take {', '.join(unknown)}; it takes "
+            f"{', '.join(svc.LIST_FILTERS)} and page{hint}")), 400
     page = svc.practice_list(current_identity(), list_args(*svc.LIST_FILTERS),
                              page=page_arg(), per_page=current_app.config["PER_PAGE"])
     return jsonify(total=page.total, page=page.page, pages=page.pages,
@@ -55,9 +61,8 @@ def practice(slug: str):
         organization={"name": detail.card.organization,
                       "slug": detail.card.organization_slug},
         revision=detail.revision_number,
-        updated_at=detail.updated_at.isoformat() + "Z",
-        last_reviewed_at=(detail.last_reviewed_at.isoformat() + "Z"
-                          if detail.last_reviewed_at else None),
+        updated_at=detail.updated_at,
+        last_reviewed_at=detail.last_reviewed_at,
         html=str(detail.body_html),
         source_document=detail.document,
         source_url=url_for("pages.practice_source", slug=slug, _external=True),

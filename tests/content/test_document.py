@@ -280,3 +280,24 @@ def test_a_body_longer_than_the_limit_is_refused_naming_the_limit():
     assert problem.field == "body"
     assert f"at most {MAX_BODY_CHARS:,} are allowed" in problem.message
     assert parse_practice(VALID + "word " * (MAX_BODY_CHARS // 5 - 20), "abc.md").ok
+@pytest.mark.parametrize("line,value,example", [
+    ("title: Edge: with colon", "mapping values are not allowed here",
+     "quote the value, e.g. title: 'Edge: with colon'"),
+    ("summary: % of households warned", "found character '%' that cannot start any token",
+     "quote the value, e.g. summary: '% of households warned'"),
+])
+def test_yaml_errors_say_to_quote_the_value(line, value, example):
+    field = line.split(":")[0]
+    text = "\n".join(row if not row.startswith(f"{field}:") else line
+                     for row in VALID.split("\n"))
+    problem = parse_practice(text, "abc.md").errors[0]
+    assert problem.field == "frontmatter"
+    assert value in problem.message and example in problem.message, problem.message
+    assert text.split("\n")[problem.line - 1] == line
+
+
+def test_an_unclosed_quote_is_reported_where_it_opens():
+    text = VALID.replace("summary:", 'summary: "', 1)
+    problem = parse_practice(text, "abc.md").errors[0]
+    assert text.split("\n")[problem.line - 1].startswith('summary: "')
+    assert 'a quoted value is not closed: add the closing " on the same line' in problem.message
