@@ -185,6 +185,64 @@ def load_practices(path: str = PRACTICES) -> list[dict]:
     return docs
 
 
+def load_xlang_judgments(path: str = DATA):
+    """The cross-language set: {qid: (language, text)}, graded qrels."""
+    queries = {}
+    with open(os.path.join(path, "xlang_queries.tsv"), encoding="utf-8") as fh:
+        for row in csv.reader(fh, delimiter="\t"):
+            if not row or row[0].startswith("#") or row[0] == "query-id":
+                continue
+            queries[row[0]] = (row[1], row[2])
+    qrels: dict[str, dict[str, int]] = {}
+    with open(os.path.join(path, "xlang_qrels.tsv"), encoding="utf-8") as fh:
+        for row in csv.reader(fh, delimiter="\t"):
+            if not row or row[0].startswith("#") or row[0] == "query-id":
+                continue
+            qrels.setdefault(row[0], {})[row[1]] = int(row[2])
+    return queries, qrels
+
+
+def evaluate_xlang(idx: SearchIndex, docs: list[dict], queries: dict, qrels: dict,
+                   **search_kwargs) -> dict:
+    """nDCG@10, recall@10 and recall@20 over all judged documents, and split into
+    monolingual (relevant documents in the query's language) and cross-language
+    (relevant documents in another language), one ranking per query."""
+    lang_of = {d["slug"]: d["language"] for d in docs}
+    sums: dict[str, dict[str, float]] = {}
+    counts: dict[str, int] = {}
+    for qid, (lang, text) in queries.items():
+        judged = qrels.get(qid) or {}
+        hits = idx.search(text, per_page=20, facets=False, **search_kwargs).hits
+        ranked = [h.slug for h in hits]
+        for part, sub in (("all", judged),
+                          ("mono", {s: g for s, g in judged.items() if lang_of.get(s) == lang}),
+                          ("cross", {s: g for s, g in judged.items() if lang_of.get(s) != lang})):
+            if not any(g > 0 for g in sub.values()):
+                continue
+            # the other part's relevant documents are neither gain nor loss here
+            other = {s for s, g in judged.items() if g > 0 and s not in sub}
+            r = [s for s in ranked if s not in other]
+            m = sums.setdefault(part, {"ndcg@10": 0.0, "recall@10": 0.0, "recall@20": 0.0})
+            m["ndcg@10"] += ndcg_at(r, sub)
+            m["recall@10"] += recall_at(r, sub, 10)
+            m["recall@20"] += recall_at(r, sub, 20)
+            counts[part] = counts.get(part, 0) + 1
+    return {part: {**{k: v / counts[part] for k, v in m.items()}, "queries": counts[part]}
+            for part, m in sums.items()}
+
+
+def xlang_eval(workdir: str | None = None, **search_kwargs) -> dict:
+    """Index the bundled practices and evaluate the cross-language set (guard test)."""
+    workdir = workdir or tempfile.mkdtemp(prefix="kb-rel-")
+    docs = load_practices()
+    queries, qrels = load_xlang_judgments()
+    idx = SearchIndex(os.path.join(workdir, "xlang"))
+    idx.rebuild(docs, 1)
+    result = evaluate_xlang(idx, docs, queries, qrels, **search_kwargs)
+    idx.close()
+    return result
+
+
 def load_practice_judgments(path: str = DATA):
     queries = {}
     with open(os.path.join(path, "practices_queries.tsv"), encoding="utf-8") as fh:

@@ -7,6 +7,11 @@ accents ("Åland" -> "aland", "päätös" -> "paatos"), in one pass with a
 per-analyzer cache of word -> term. The language-neutral fields use the same
 class with ``language=None``: no stop words, no stemming, folding only.
 
+In the compounding languages (search.decompound) a word's lemma and
+compound parts are indexed beside it, at the same position, each stemmed and
+folded like a word: "kellaritulvat" is indexed as itself, "kellari" and
+"tulva"; the original token is kept.
+
 Stemming happens before folding because the Snowball stemmers expect the
 language's real letters; folding the stem afterwards makes the index and the
 query meet when a user types without diacritics.
@@ -25,6 +30,8 @@ import unicodedata
 import Stemmer
 from whoosh.analysis import Analyzer, Token
 from whoosh.lang import stopwords_for_language
+
+from .decompound import COMPOUNDING, decompounder
 
 #: ISO 639-1 code -> PyStemmer algorithm. Documents in any other language are
 #: indexed without stemming (fields suffixed ``_xx``).
@@ -123,6 +130,8 @@ class LanguageAnalyzer(Analyzer):
         self._stops = stop_words(self.language) if self.language else frozenset()
         self._stemmer = Stemmer.Stemmer(STEMMERS[self.language]) if self.language else None
         self._cache: dict[str, str | None] = {}
+        self._extra_cache: dict[str, tuple[str, ...]] = {}
+        self._compounds = self.language in COMPOUNDING
 
     def __getstate__(self):
         return {"language": self.language, "minsize": self.minsize}
@@ -159,6 +168,28 @@ class LanguageAnalyzer(Analyzer):
         if len(cache) > 200_000:
             cache.clear()
         cache[word] = result
+        return result
+
+    def extra_terms(self, word: str) -> tuple[str, ...]:
+        """Terms indexed beside a word's own: its lemma and compound parts, stemmed."""
+        if not self._compounds:
+            return ()
+        cache = self._extra_cache
+        try:
+            return cache[word]
+        except KeyError:
+            pass
+        low = word.lower()
+        own = self.term(word)
+        out: list[str] = []
+        if own is not None:
+            for extra in decompounder().extra_words(self.language, low):
+                t = self.term(extra)
+                if t is not None and t != own and t not in out:
+                    out.append(t)
+        if len(cache) > 200_000:
+            cache.clear()
+        result = cache[word] = tuple(out)
         return result
 
     def terms(self, text: str) -> list[str]:
@@ -210,8 +241,12 @@ class LanguageAnalyzer(Analyzer):
             if chars:
                 t.startchar = start_char + match.start()
                 t.endchar = start_char + match.end()
-            pos += 1
             yield t
+            if text is not None and self._compounds and len(word) >= 7:
+                for extra in self.extra_terms(word):
+                    t.text = extra      # same position and characters as the word
+                    yield t
+            pos += 1
 
 
 _ANALYZERS: dict[str | None, LanguageAnalyzer] = {}

@@ -32,6 +32,9 @@ from whoosh import analysis, fields, qparser, query
 from .analysis import WORD_RE, analyzer_for, fold
 from .schema import DEFAULT_RANKING, FACETS_BY_NAME, Ranking, TEXT_PARTS, text_field
 
+#: weight of a compound's parts and lemma relative to the typed word
+COMPOUND_PART_WEIGHT = 0.5
+
 _PARSE_ANALYZER = analysis.SpaceSeparatedTokenizer() | analysis.LowercaseFilter()
 
 #: user-facing field name -> meaning
@@ -249,10 +252,19 @@ class QueryBuilder:
                     stopped_somewhere = True
                 continue
             analysed = True
+            extras = analyzer_for(lang).extra_terms(word) if len(terms) == 1 else ()
             for part in parts:
-                leaf = self._leaf(text_field(lang, part), terms, self._weight(part, parts))
+                weight = self._weight(part, parts)
+                leaf = self._leaf(text_field(lang, part), terms, weight)
                 if leaf is not None:
                     subs.append(leaf)
+                # a compound also finds its parts and lemma ("kellaritulvat":
+                # kellari, tulva), weighted below the word itself
+                for extra in extras:
+                    leaf = self._leaf(text_field(lang, part), [extra],
+                                      weight * COMPOUND_PART_WEIGHT)
+                    if leaf is not None:
+                        subs.append(leaf)
         nterms = self.neutral.terms(word)
         if neutral and nterms:
             analysed = True
