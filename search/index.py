@@ -54,6 +54,7 @@ from whoosh.searching import TimeLimit
 from whoosh.reading import TermNotFound
 
 from .analysis import WORD_RE, field_language, fold
+from .glossary import glossary
 from .highlight import HighlightTerms, snippet as make_snippet
 from .locking import FileLock
 from .querying import (DEFAULT_LIMITS, Built, LimitedPrefix, LimitHit, QueryBuilder, QueryLimits,
@@ -749,19 +750,29 @@ class SearchIndex:
 
     # -- search -------------------------------------------------------------------
 
-    def _build(self, view: _View, text: str,
-               operator: str) -> tuple[Built, bool, list[LimitHit]]:
-        """The query of a text within the limits; the text must be bound_text()'s."""
-        builder = view.builder(self.ranking, self.limits)
+    def _build(self, view: _View, text: str, operator: str,
+               expand: bool = False) -> tuple[Built, bool, list[LimitHit]]:
+        """The query of a text within the limits; the text must be bound_text()'s.
+
+        ``expand``: each word that is part of a glossary label is searched
+        with the concept's labels in the other languages (search.glossary).
+        """
         words = plain_words(text)[:self.limits.max_words]
+        expansions = glossary().expand(words, view.languages) if expand else {}
+
+        def builder():
+            b = view.builder(self.ranking, self.limits)
+            b.expansions = expansions
+            return b
+
+        b = builder()
         if looks_broken(text):
-            return builder.build_words(words, operator), True, []
+            return b.build_words(words, operator), True, []
         try:
-            built = builder.build(text, operator)
-            return built, False, builder.hits
+            built = b.build(text, operator)
+            return built, False, b.hits
         except Exception:
-            builder = view.builder(self.ranking, self.limits)
-            return builder.build_words(words, operator), True, []
+            return builder().build_words(words, operator), True, []
 
     def query_for(self, q: str) -> tuple[query.Query | None, list[LimitHit]]:
         """The Whoosh query a search for ``q`` runs, and the limits it hit."""
@@ -775,8 +786,12 @@ class SearchIndex:
 
     def search(self, q: str = "", filters: dict | None = None, viewer: Viewer = Viewer(),
                sort: str = "relevance", page: int = 1, per_page: int = 10,
-               facets: bool = True) -> SearchResults:
+               facets: bool = True, expand: bool = True) -> SearchResults:
         """Search visible practices.
+
+        ``expand``: also search the glossary's labels of the typed words in
+        the other languages (listed in ``SearchResults.expanded``); False
+        searches only the words as typed ("only in my language").
 
         Facet counts: for each facet, the number of visible documents that
         match the query and the filters of every *other* facet, per value
@@ -806,12 +821,12 @@ class SearchIndex:
             base = visible
             if text:
                 operator = "or" if self.operator == "or" else "and"
-                built, degraded, hits = self._build(view, text, operator)
+                built, degraded, hits = self._build(view, text, operator, expand)
                 if built.query is not None:
                     base = view.docset(built.query) & visible
                     if (not base and operator == "and" and not has_operators(text)
                             and len(built.words) > 1):
-                        built, degraded2, hits = self._build(view, text, "or")
+                        built, degraded2, hits = self._build(view, text, "or", expand)
                         degraded = degraded or degraded2
                         base = view.docset(built.query) & visible if built.query else set()
                 limits += hits
@@ -847,7 +862,8 @@ class SearchIndex:
                 suggestion = self._suggest(view, text, built, visible, total, limits)
             return SearchResults(total=total, page=page, per_page=per_page, pages=pages,
                                  hits=out_hits, facets=facet_out, suggestion=suggestion,
-                                 degraded=degraded, sort=sort, limits=limits)
+                                 degraded=degraded, sort=sort, limits=limits,
+                                 expanded=list(built.expanded))
 
         return self._read(run)
 
@@ -875,6 +891,7 @@ class SearchIndex:
         out: list[tuple[int, float]] = []
         if tiered:
             builder = view.builder(self.ranking)
+            builder.expansions = built.expansions
             word_queries = []
             for word in dict.fromkeys(built.words):
                 q, optional = builder.word(word)

@@ -32,6 +32,9 @@ from whoosh import analysis, fields, qparser, query
 from .analysis import WORD_RE, analyzer_for, fold
 from .schema import DEFAULT_RANKING, FACETS_BY_NAME, Ranking, TEXT_PARTS, text_field
 
+#: weight of a glossary label relative to the typed word
+EXPANSION_WEIGHT = 0.6
+
 #: weight of a compound's parts and lemma relative to the typed word
 COMPOUND_PART_WEIGHT = 0.5
 
@@ -192,6 +195,8 @@ class Built:
     words: list[str] = field(default_factory=list)        # plain words typed
     prefixes: list[str] = field(default_factory=list)     # folded prefixes
     phrases: list[list[str]] = field(default_factory=list)
+    expansions: dict = field(default_factory=dict)        # word -> glossary labels
+    expanded: list[str] = field(default_factory=list)     # labels found ("also searched")
 
 
 class QueryBuilder:
@@ -214,6 +219,11 @@ class QueryBuilder:
         self._prefixes = 0
         self._short_prefixes = 0
         self._cut_prefixes: dict[str, int] = {}
+        # glossary expansion (search.glossary): typed word -> labels, and the
+        # labels that were found in the index ("also searched")
+        self.expansions: dict = {}
+        self.expanded: list[str] = []
+        self._label_cache: dict = {}
 
     def _weight(self, part, parts):
         """A field's weight; a field the user named (title:, tag:) is always searched."""
@@ -283,10 +293,46 @@ class QueryBuilder:
                     else:
                         subs.append(query.And([query.Term("text_n", t) for t in nterms],
                                               boost=r.text_n))
-        if not subs:
+        q = None
+        if subs:
+            q = subs[0] if len(subs) == 1 else query.Or(subs)
+        labels = self.expansions.get(word.lower()) if parts == TEXT_PARTS else None
+        if labels:
+            alternatives = [self._label(label) for label in labels]
+            alternatives = [a for a in alternatives if a is not None]
+            if alternatives:
+                # the word and its translations are one group, scored by the best
+                q = query.DisjunctionMax(([q] if q is not None else []) + alternatives)
+        if q is None:
             return (query.NullQuery if analysed else None), stopped_somewhere
-        q = subs[0] if len(subs) == 1 else query.Or(subs)
         return q, stopped_somewhere
+
+    def _label(self, label):
+        """The query for a glossary label, in its own language's fields, or None."""
+        try:
+            return self._label_cache[label]
+        except KeyError:
+            pass
+        subs = []
+        for part in TEXT_PARTS:
+            weight = self._weight(part, TEXT_PARTS) * EXPANSION_WEIGHT
+            if not weight:
+                continue
+            fieldname = text_field(label.language, part)
+            if not all(self.exists(fieldname, t) for t in label.terms):
+                continue
+            if len(label.terms) == 1:
+                subs.append(query.Term(fieldname, label.terms[0], boost=weight))
+            else:
+                subs.append(query.And([query.Term(fieldname, t) for t in label.terms],
+                                      boost=weight))
+        q = None
+        if subs:
+            q = subs[0] if len(subs) == 1 else query.Or(subs)
+            if label.text not in self.expanded:
+                self.expanded.append(label.text)
+        self._label_cache[label] = q
+        return q
 
     def phrase(self, words: list[str], parts=TEXT_PARTS):
         subs: list[query.Query] = []
@@ -372,14 +418,15 @@ class QueryBuilder:
         # Top-level ORs made by the default operator (not typed by the user)
         # keep NOT and field:value constraints as restrictions.
         self.implicit_or = operator == "or"
-        built = Built(None)
+        built = Built(None, expansions=self.expansions)
         q, _opt = self._rewrite(tree, built)
         built.query = q
+        built.expanded = self.expanded
         self.hits = self._limit_hits()
         return built
 
     def build_words(self, words: list[str], operator: str = "and") -> Built:
-        built = Built(None)
+        built = Built(None, expansions=self.expansions, expanded=self.expanded)
         subs = []
         optional = []
         for w in words:

@@ -84,3 +84,5 @@ class SearchResults:
     sort: str = "relevance"
     # the limits the query reached (search.querying.LimitHit), for a message to the user
     limits: list = field(default_factory=list)
+    # glossary labels in other languages that were searched too ("also searched")
+    expanded: list[str] = field(default_factory=list)

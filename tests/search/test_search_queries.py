@@ -15,7 +15,7 @@ def test_finnish_inflections_find_the_base_form(built_index, slugs):
 
 
 def test_swedish_plural_and_singular_meet(built_index, slugs):
-    assert slugs(built_index.search("översvämning")) == ["skyfall-goteborg"]
+    assert slugs(built_index.search("översvämning", expand=False)) == ["skyfall-goteborg"]
 
 
 def test_english_stemming_faster_building_permits(built_index, slugs):
@@ -26,13 +26,13 @@ def test_english_stemming_faster_building_permits(built_index, slugs):
 
 
 def test_german_stemming(built_index, slugs):
-    assert slugs(built_index.search("Bauantrag")) == ["bauantraege-digital"]
-    assert slugs(built_index.search("Baugenehmigung")) == ["bauantraege-digital"]
+    assert slugs(built_index.search("Bauantrag", expand=False)) == ["bauantraege-digital"]
+    assert slugs(built_index.search("Baugenehmigung", expand=False)) == ["bauantraege-digital"]
 
 
 def test_accents_are_optional(built_index, slugs):
-    assert slugs(built_index.search("oversvamningar")) == ["skyfall-goteborg"]
-    assert slugs(built_index.search("goteborg")) == ["skyfall-goteborg"]
+    assert slugs(built_index.search("oversvamningar", expand=False)) == ["skyfall-goteborg"]
+    assert slugs(built_index.search("goteborg", expand=False)) == ["skyfall-goteborg"]
     assert "tulvariskien-hallinta" in slugs(built_index.search("aland"))
 
 
@@ -97,7 +97,7 @@ def test_sorting(built_index, slugs):
                            "tulvariskien-hallinta"]
     titles = [h.title for h in built_index.search("", sort="title", per_page=20).hits]
     assert titles == sorted(titles, key=lambda t: fold(t.lower()))
-    r = built_index.search("permits", sort="newest")
+    r = built_index.search("permits", sort="newest", expand=False)
     assert r.sort == "newest"
     assert slugs(r) == ["permit-feedback", "one-stop-building-permits"]
 
