@@ -260,3 +260,9 @@ def analyzer_for(language: str | None) -> LanguageAnalyzer:
     except KeyError:
         a = _ANALYZERS[key] = LanguageAnalyzer(key)
         return a
+
+
+def clear_caches() -> None:
+    """Forget every analyzer's word cache (after the decompounder changed)."""
+    for a in _ANALYZERS.values():
+        a._setup()

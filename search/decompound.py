@@ -266,7 +266,10 @@ def decompounder() -> Decompounder:
 def set_decompounder(value: Decompounder | None) -> None:
     """Replace the process-wide decompounder (tests: the fallback path)."""
     global _DECOMPOUNDER
+    from .analysis import clear_caches
+
     _DECOMPOUNDER = value
+    clear_caches()
 
 
 def setup() -> dict[str, str]:

@@ -54,6 +54,7 @@ from whoosh.searching import TimeLimit
 from whoosh.reading import TermNotFound
 
 from .analysis import WORD_RE, field_language, fold
+from .decompound import setup as analysis_setup
 from .glossary import glossary
 from .highlight import HighlightTerms, snippet as make_snippet
 from .locking import FileLock
@@ -517,9 +518,24 @@ class SearchIndex:
         return [f for _, f in sorted(self._failures(gen).items())]
 
     @staticmethod
-    def _state_data(last_change_id: int, failed: dict[int, IndexFailure]) -> dict:
+    def _state_data(last_change_id: int, failed: dict[int, IndexFailure],
+                    analysis: dict | None) -> dict:
         return {"last_change_id": int(last_change_id),
-                "failed": [dataclasses.asdict(f) for _, f in sorted(failed.items())]}
+                "failed": [dataclasses.asdict(f) for _, f in sorted(failed.items())],
+                "analysis": analysis}
+
+    def analysis(self) -> dict | None:
+        """The analysis set-up (search.decompound.setup) the live generation was
+        built with; None for an index built before it was recorded."""
+        gen = self._current_generation()
+        return self._state(gen).get("analysis") if gen else None
+
+    def analysis_outdated(self) -> bool:
+        """Whether the live generation was built with another analysis set-up
+        than this process runs (Voikko installed or removed, a new splitter):
+        its documents and this process's queries would not meet, so the caller
+        rebuilds it."""
+        return self.exists() and self.analysis() != analysis_setup()
 
     # -- writing --------------------------------------------------------------
 
@@ -593,7 +609,8 @@ class SearchIndex:
                 writer.commit()
             if upto > current or failed != before:
                 _write_json_atomic(self._p(gen, _STATE),
-                                   self._state_data(max(upto, current), failed))
+                                   self._state_data(max(upto, current), failed,
+                                                    self._state(gen).get("analysis")))
         finally:
             lock.release()
         return recorded
@@ -666,7 +683,7 @@ class SearchIndex:
         else:
             writer.commit(optimize=True)
         _write_json_atomic(os.path.join(gen_path, _STATE),
-                           self._state_data(last_change_id, failed))
+                           self._state_data(last_change_id, failed, analysis_setup()))
         write_lock = self._lock_file("write.lock")
         write_lock.acquire()
         try:

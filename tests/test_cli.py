@@ -316,6 +316,8 @@ def test_status_tells_what_is_missing_and_what_is_pending(make_app):
     assert any(l.startswith("! mail failed 1 (see `kb mail list --failed`") for l in lines)
     assert any(l.startswith("analyzers stemming and accent folding for en (english), "
                             "fi (finnish)") for l in lines)
+    assert any(l.startswith("decompounding fi: ") and "sv: wordfreq" in l for l in lines)
+    assert any(l.startswith("glossary ") and "concepts" in l for l in lines)
 
 
 def test_status_is_for_operators_only(ctx):

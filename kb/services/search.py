@@ -168,6 +168,7 @@ def _catch_up() -> int:
     if not index.exists():
         search_rebuild_unchecked()
         return -1
+
     last = index.last_change_id()
     latest = _latest_change_id()
     if latest <= last:
@@ -201,6 +202,23 @@ def _catch_up() -> int:
                     len(changes))
         return 0
     return len(changes)
+
+
+def search_start() -> None:
+    """At start: say which text analysis runs, and rebuild an index that was
+    built with another one (its documents and the queries would not meet)."""
+    from search.decompound import decompounder, setup
+
+    d = decompounder()
+    log.info("search analysis: %s", setup()["decompounding"])
+    if d.voikko_error:
+        log.info("Finnish without Voikko (%s): compounds split by word frequencies; "
+                 "install the Debian packages libvoikko1 and voikko-fi for lemmas", d.voikko_error)
+    index = get_index()
+    if _readable(index) and index.analysis_outdated():
+        log.info("search index built with another analysis set-up (%s): rebuilding it",
+                 index.analysis())
+        search_rebuild_unchecked()
 
 
 def search_rebuild(identity: Identity, progress: Callable[[int], None] | None = None,
@@ -266,21 +284,25 @@ def search_status(identity: Identity) -> SearchStatus:
 
 def practice_search(identity: Identity, q: str = "", filters: dict | None = None,
                     sort: str = "relevance", page: int = 1, per_page: int | None = None,
-                    organization: str | None = None) -> SearchResults:
+                    organization: str | None = None, expand: bool = True) -> SearchResults:
+    """Search what the viewer may see. ``expand``: also search the glossary's
+    labels of the typed words in the other languages (False: "only in my
+    language"); the labels searched are in ``SearchResults.expanded``."""
     require(identity, "kb.read")
     search_catch_up()
     if sort not in SORTS:
         sort = "relevance"
     per_page = per_page or current_app.config["PER_PAGE"]
     if sort == "like_mine":
-        return _like_mine(identity, q, filters or {}, max(1, page), per_page, organization)
+        return _like_mine(identity, q, filters or {}, max(1, page), per_page, organization,
+                          expand)
     return get_index().search(
         q=q or "", filters=filters or {}, viewer=_viewer_for(identity), sort=sort,
-        page=max(1, page), per_page=per_page)
+        page=max(1, page), per_page=per_page, expand=expand)
 
 
 def _like_mine(identity: Identity, q: str, filters: dict, page: int, per_page: int,
-               organization: str | None) -> SearchResults:
+               organization: str | None, expand: bool = True) -> SearchResults:
     """The best matches re-ranked by how much their city's context resembles mine.
 
     The context is the chosen organization, or the first one the viewer acts for;
@@ -294,7 +316,8 @@ def _like_mine(identity: Identity, q: str, filters: dict, page: int, per_page: i
         org = session().scalar(select(Organization).where(Organization.slug == organization))
     org = org or _first_organization(identity)
     results = get_index().search(q=q or "", filters=filters, viewer=_viewer_for(identity),
-                                 sort="relevance", page=1, per_page=LIKE_MINE_WINDOW)
+                                 sort="relevance", page=1, per_page=LIKE_MINE_WINDOW,
+                                 expand=expand)
     if org is not None and results.hits:
         practices = session().scalars(
             select(Practice).where(Practice.slug.in_([h.slug for h in results.hits]))

@@ -102,6 +102,25 @@ def _index() -> list[StatusLine]:
     stemmed = ", ".join(f"{code} ({STEMMERS[code]})" for code in LANGUAGES)
     lines.append(StatusLine("analyzers", f"stemming and accent folding for {stemmed}; "
                                          "other languages: accent folding only"))
+    lines += _analysis(index)
+    return lines
+
+
+def _analysis(index) -> list[StatusLine]:
+    from search.decompound import decompounder, setup
+    from search.glossary import glossary
+
+    d = decompounder()
+    running = setup()
+    value = running["decompounding"]
+    if d.voikko_error:
+        value += " (Voikko not available: install libvoikko1 and voikko-fi for Finnish lemmas)"
+    lines = [StatusLine("decompounding", value)]
+    if index.exists() and index.analysis() != running:
+        lines.append(StatusLine("index analysis", "built with another set-up; it is rebuilt at "
+                                "the next start, or run `kb reindex`", True))
+    lines.append(StatusLine("glossary", f"{len(glossary())} concepts; query words are also "
+                            "searched in the other languages"))
     return lines
 
 

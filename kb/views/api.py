@@ -10,7 +10,7 @@ from kb.services import practices as svc
 from kb.services.errors import NotFound, PermissionDenied
 from kb.services.search import SORTS, practice_search, search_autocomplete
 from kb.views.filters import search_limit_message
-from kb.views.helpers import current_identity, list_args, page_arg
+from kb.views.helpers import current_identity, expand_arg, list_args, page_arg
 from kb.views.search_views import FACETS
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -76,7 +76,8 @@ def search():
     sort = request.args.get("sort", "relevance")
     results = practice_search(current_identity(), request.args.get("q", ""),
                               list_args(*FACETS), sort=sort if sort in SORTS else "relevance",
-                              page=page_arg(), organization=request.args.get("like") or None)
+                              page=page_arg(), organization=request.args.get("like") or None,
+                              expand=expand_arg())
     data = dataclasses.asdict(results)
     for hit in data["hits"]:
         hit["url"] = url_for("pages.practice_detail", slug=hit["slug"], _external=True)

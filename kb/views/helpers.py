@@ -79,5 +79,11 @@ def page_arg() -> int:
         return 1
 
 
+def expand_arg() -> bool:
+    """False when the URL says ``expand=0``: search only the words as typed
+    ("only in my language"), without the glossary's translations."""
+    return request.args.get("expand", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
 def list_args(*names: str) -> dict[str, list[str]]:
     return {n: request.args.getlist(n) for n in names if request.args.getlist(n)}

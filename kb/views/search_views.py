@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext
 
 from kb.services.practices import organization_names
 from kb.services.search import SORTS, practice_search, search_autocomplete
-from kb.views.helpers import current_identity, list_args, page_arg
+from kb.views.helpers import current_identity, expand_arg, list_args, page_arg
 
 bp = Blueprint("search", __name__)
 
@@ -22,12 +22,14 @@ def search_page():
     filters = list_args(*FACETS)
     results = practice_search(current_identity(), q, filters,
                               sort=sort if sort in SORTS else "relevance", page=page_arg(),
-                              organization=request.args.get("like") or None)
+                              organization=request.args.get("like") or None,
+                              expand=expand_arg())
     shown = {f["value"] for f in results.facets.get("organization", [])}
     names = organization_names(current_identity(),
                                shown | set(filters.get("organization", [])))
     return render_template("search.html", q=q, sort=results.sort, filters=filters,
-                           results=results, sorts=SORTS, organization_names=names)
+                           results=results, sorts=SORTS, organization_names=names,
+                           expand=expand_arg())
 
 
 SUGGESTION_KINDS = {"title": lazy_gettext("Practice"), "tag": lazy_gettext("Tag"),
