@@ -71,7 +71,7 @@ def recall_at(ranked: list[str], judged: dict[str, int], k: int = 20) -> float:
 
 
 def evaluate(idx: SearchIndex, queries: dict[str, str], qrels: dict[str, dict[str, int]],
-             key: str = "id") -> dict:
+             key: str = "id", **search_kwargs) -> dict:
     """Mean nDCG@10, MRR@10, recall@20 over the judged queries."""
     totals = {"ndcg@10": 0.0, "mrr@10": 0.0, "recall@20": 0.0}
     per_query = {}
@@ -80,7 +80,7 @@ def evaluate(idx: SearchIndex, queries: dict[str, str], qrels: dict[str, dict[st
         judged = qrels.get(qid)
         if not judged or not any(g > 0 for g in judged.values()):
             continue
-        hits = idx.search(text, per_page=20, facets=False).hits
+        hits = idx.search(text, per_page=20, facets=False, **search_kwargs).hits
         ranked = [str(getattr(h, key)) for h in hits]
         scores = (ndcg_at(ranked, judged), mrr_at(ranked, judged), recall_at(ranked, judged))
         per_query[qid] = scores
@@ -231,12 +231,12 @@ def evaluate_xlang(idx: SearchIndex, docs: list[dict], queries: dict, qrels: dic
             for part, m in sums.items()}
 
 
-def xlang_eval(workdir: str | None = None, **search_kwargs) -> dict:
+def xlang_eval(workdir: str | None = None, dense: bool = False, **search_kwargs) -> dict:
     """Index the bundled practices and evaluate the cross-language set (guard test)."""
     workdir = workdir or tempfile.mkdtemp(prefix="kb-rel-")
     docs = load_practices()
     queries, qrels = load_xlang_judgments()
-    idx = SearchIndex(os.path.join(workdir, "xlang"))
+    idx = SearchIndex(os.path.join(workdir, "xlang"), dense=dense)
     idx.rebuild(docs, 1)
     result = evaluate_xlang(idx, docs, queries, qrels, **search_kwargs)
     idx.close()
@@ -260,17 +260,17 @@ def load_practice_judgments(path: str = DATA):
 
 
 def practices_ndcg(workdir: str | None = None, ranking: Ranking = DEFAULT_RANKING,
-                   operator: str | None = None) -> dict:
+                   operator: str | None = None, dense: bool = False, **search_kwargs) -> dict:
     """Index the bundled practices and evaluate the judged set (used by the guard test)."""
     workdir = workdir or tempfile.mkdtemp(prefix="kb-rel-")
     docs = load_practices()
     queries, qrels = load_practice_judgments()
-    kwargs = {"ranking": ranking}
+    kwargs = {"ranking": ranking, "dense": dense}
     if operator:
         kwargs["operator"] = operator
     idx = SearchIndex(os.path.join(workdir, "practices"), **kwargs)
     idx.rebuild(docs, 1)
-    result = evaluate(idx, queries, qrels, key="slug")
+    result = evaluate(idx, queries, qrels, key="slug", **search_kwargs)
     idx.close()
     return result
 

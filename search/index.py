@@ -43,6 +43,8 @@ import re
 import shutil
 import threading
 import time
+
+import numpy as np
 from collections import Counter, OrderedDict
 from datetime import datetime, timezone
 
@@ -54,6 +56,7 @@ from whoosh.searching import TimeLimit
 from whoosh.reading import TermNotFound
 
 from .analysis import WORD_RE, field_language, fold
+from . import dense as dense_mod
 from .decompound import setup as analysis_setup
 from .glossary import glossary
 from .highlight import HighlightTerms, snippet as make_snippet
@@ -69,6 +72,13 @@ _GEN_RE = re.compile(r"^gen-(\d{6,})$")
 _TOC_RE = re.compile(r"^_MAIN_\d+\.toc$")
 _POINTER = "CURRENT"
 _STATE = "state.json"
+_VECTORS = "vectors.sqlite3"
+#: dense retrieval: nearest neighbours considered, kept (balanced per language),
+#: how far below the best one a neighbour may be, and the lexical depth fused
+DENSE_POOL = 60
+DENSE_K = 20
+DENSE_MARGIN = 0.05
+FUSE_DEPTH = 100
 _POSTING_CACHE_BUDGET = 400_000   # docnums held in cached posting sets (memory bound)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -443,8 +453,10 @@ class SearchIndex:
     def __init__(self, path: str, lock_timeout: float = 10.0, *,
                  ranking: Ranking = DEFAULT_RANKING, operator: str = "or",
                  writer_procs: int | None = None, writer_limitmb: int = 256,
-                 limits: QueryLimits = DEFAULT_LIMITS):
+                 limits: QueryLimits = DEFAULT_LIMITS, dense: bool = False):
         self.path = os.path.abspath(path)
+        self.dense = dense
+        self._vectors_cache: dict = {}
         self.limits = limits
         self.lock_timeout = lock_timeout
         self.ranking = ranking
@@ -519,10 +531,10 @@ class SearchIndex:
 
     @staticmethod
     def _state_data(last_change_id: int, failed: dict[int, IndexFailure],
-                    analysis: dict | None) -> dict:
+                    analysis: dict | None, vectors: str | None = None) -> dict:
         return {"last_change_id": int(last_change_id),
                 "failed": [dataclasses.asdict(f) for _, f in sorted(failed.items())],
-                "analysis": analysis}
+                "analysis": analysis, "vectors": vectors}
 
     def analysis(self) -> dict | None:
         """The analysis set-up (search.decompound.setup) the live generation was
@@ -535,7 +547,26 @@ class SearchIndex:
         than this process runs (Voikko installed or removed, a new splitter):
         its documents and this process's queries would not meet, so the caller
         rebuilds it."""
-        return self.exists() and self.analysis() != analysis_setup()
+        if not self.exists():
+            return False
+        if self.analysis() != analysis_setup():
+            return True
+        # dense retrieval switched on (or its model changed) since the build
+        gen = self._current_generation()
+        return (self.dense and dense_mod.embedder().available
+                and self._state(gen).get("vectors") != dense_mod.MODEL_ID)
+
+    def dense_status(self) -> str:
+        """How this index ranks: hybrid, or lexical and why."""
+        if not self.dense:
+            return "off (lexical ranking only)"
+        model = dense_mod.embedder()
+        if not model.available:
+            return f"model not available ({model.error}): lexical ranking only"
+        gen = self._current_generation()
+        if gen and self._state(gen).get("vectors") == dense_mod.MODEL_ID:
+            return f"hybrid: BM25F and {dense_mod.MODEL_ID} vectors, reciprocal-rank fusion"
+        return "model loaded, index has no vectors yet (rebuilt at next start or `kb reindex`)"
 
     # -- writing --------------------------------------------------------------
 
@@ -607,10 +638,12 @@ class SearchIndex:
                     writer.cancel()
                     raise
                 writer.commit()
+                self._apply_vectors(gen, latest)
             if upto > current or failed != before:
+                state = self._state(gen)
                 _write_json_atomic(self._p(gen, _STATE),
                                    self._state_data(max(upto, current), failed,
-                                                    self._state(gen).get("analysis")))
+                                                    state.get("analysis"), state.get("vectors")))
         finally:
             lock.release()
         return recorded
@@ -662,13 +695,32 @@ class SearchIndex:
         writer = ix.writer(**kwargs)
         done = 0
         failed: dict[int, IndexFailure] = {}
+        model = dense_mod.embedder() if self.dense else None
+        embed = model is not None and model.available
+        cache = dense_mod.VectorCache(self._p(_VECTORS)) if embed else None
+        vec_ids: list[int] = []
+        vec_langs: list[str] = []
+        vecs: list = []
+        pending: list[dict] = []
+
+        def flush():
+            vecs.extend(dense_mod.vectors_for(pending, cache, model))
+            pending.clear()
+
         try:
             for doc in docs:
                 fields = None
+                source = doc
                 if isinstance(doc, dict):
                     fields, doc = _fields_or_failure(doc.get("id"), doc)
                 if fields is not None:
                     writer.add_document(**fields)
+                    if embed:
+                        vec_ids.append(int(source["id"]))
+                        vec_langs.append(field_language(source.get("language")))
+                        pending.append(source)
+                        if len(pending) >= 64:
+                            flush()
                 else:
                     failed[int(doc.practice_id)] = dataclasses.replace(
                         doc, change_id=int(last_change_id), failed_at=doc.failed_at or _now())
@@ -682,8 +734,13 @@ class SearchIndex:
             writer.commit()
         else:
             writer.commit(optimize=True)
+        if embed:
+            flush()
+            matrix = (np.stack(vecs) if vecs else np.zeros((0, dense_mod.DIM), np.float32))
+            dense_mod.GenerationVectors(vec_ids, vec_langs, matrix).save(gen_path)
         _write_json_atomic(os.path.join(gen_path, _STATE),
-                           self._state_data(last_change_id, failed, analysis_setup()))
+                           self._state_data(last_change_id, failed, analysis_setup(),
+                                            dense_mod.MODEL_ID if embed else None))
         write_lock = self._lock_file("write.lock")
         write_lock.acquire()
         try:
@@ -694,6 +751,72 @@ class SearchIndex:
             if old != name:
                 shutil.rmtree(self._p(old), ignore_errors=True)
         return [f for _, f in sorted(failed.items())]
+
+    def _apply_vectors(self, gen: str, latest) -> None:
+        """Update the generation's vectors for applied changes (under the write lock)."""
+        if not self.dense or self._state(gen).get("vectors") != dense_mod.MODEL_ID:
+            return
+        model = dense_mod.embedder()
+        if not model.available:
+            return
+        current = dense_mod.GenerationVectors.load(self._p(gen))
+        if current is None:
+            return
+        docs = {pid: doc for pid, doc in latest.items() if isinstance(doc, dict)}
+        cache = dense_mod.VectorCache(self._p(_VECTORS))
+        vecs = dense_mod.vectors_for(list(docs.values()), cache, model) if docs else []
+        changes: dict = {pid: None for pid in latest}
+        for (pid, doc), vec in zip(docs.items(), vecs):
+            changes[pid] = (vec, field_language(doc.get("language")))
+        current.updated(changes).save(self._p(gen))
+
+    def _vectors(self, view: "_View"):
+        """(matrix, docnums, languages) of the view's visible-to-nobody-yet vectors, or None."""
+        if not view.generation:
+            return None
+        path = self._p(view.generation, dense_mod.GenerationVectors.NPY)
+        try:
+            token = os.stat(path).st_mtime_ns
+        except FileNotFoundError:
+            return None
+        key = (view.generation, token, id(view))
+        cached = self._vectors_cache.get("v")
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        gv = dense_mod.GenerationVectors.load(self._p(view.generation))
+        if gv is None:
+            return None
+        by_id = {str(v): d for d, v in enumerate(view.ids) if d in view.alive}
+        rows = [n for n, i in enumerate(gv.ids) if str(i) in by_id]
+        docnums = np.array([by_id[str(gv.ids[n])] for n in rows], dtype=np.int64)
+        matrix = gv.matrix[rows] if rows else np.zeros((0, dense_mod.DIM), np.float32)
+        langs = [gv.langs[n] for n in rows]
+        value = (matrix, docnums, langs)
+        self._vectors_cache["v"] = (key, value)
+        return value
+
+    def _dense_docs(self, view: "_View", text: str, allowed) -> list[int]:
+        """Dense nearest neighbours of the query among the allowed documents, balanced
+        per language: at most DENSE_K, each within DENSE_MARGIN of the best."""
+        vectors = self._vectors(view)
+        if vectors is None:
+            return []
+        matrix, docnums, langs = vectors
+        if not len(docnums):
+            return []
+        q = dense_mod.embedder().query(text)
+        if q is None:
+            return []
+        mask = np.fromiter((int(d) in allowed for d in docnums), dtype=bool, count=len(docnums))
+        if not mask.any():
+            return []
+        sims = matrix @ q
+        sims[~mask] = -2.0
+        top = np.argsort(-sims)[:DENSE_POOL]
+        best = float(sims[top[0]])
+        top = [int(i) for i in top if sims[i] >= best - DENSE_MARGIN and sims[i] > -2.0]
+        chosen = dense_mod.balanced(top, langs, DENSE_K)
+        return [int(docnums[i]) for i in chosen]
 
     # -- reading ----------------------------------------------------------------
 
@@ -847,6 +970,11 @@ class SearchIndex:
                         degraded = degraded or degraded2
                         base = view.docset(built.query) & visible if built.query else set()
                 limits += hits
+            dense_docs: list[int] = []
+            if (self.dense and expand and built.query is not None and not has_operators(text)
+                    and dense_mod.embedder().available):
+                dense_docs = self._dense_docs(view, text, visible)
+                base = (base if type(base) is set else set(base)) | set(dense_docs)
             # filters, per facet
             fsets: dict[str, set] = {}
             for name, values in filters.items():
@@ -863,7 +991,16 @@ class SearchIndex:
             pages = max(1, math.ceil(total / per_page)) if total else 0
             start = (page - 1) * per_page
             scored = []
-            if built.query is not None and sort == "relevance" and total:
+            if built.query is not None and sort == "relevance" and total and dense_docs:
+                budget = _Budget(deadline)
+                lexical = self._ranked(view, text, built, result & view.docset(built.query),
+                                       start + per_page + FUSE_DEPTH, degraded, budget)
+                in_result = [d for d in dense_docs if d in result]
+                fused = dense_mod.rrf([[d for d, _ in lexical], in_result])
+                scored = fused[start:start + per_page]
+                if budget.exceeded:
+                    limits.append(LimitHit("time", 0, int(self.limits.time_limit)))
+            elif built.query is not None and sort == "relevance" and total:
                 budget = _Budget(deadline)
                 scored = self._ranked(view, text, built, result, start + per_page,
                                       degraded, budget)[start:start + per_page]

