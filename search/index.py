@@ -79,6 +79,9 @@ DENSE_POOL = 60
 DENSE_K = 20
 DENSE_MARGIN = 0.05
 FUSE_DEPTH = 100
+#: similar practices: the depth of the lexical and dense lists fused
+FUSE_SIMILAR = 20
+SIMILAR_DENSE_WEIGHT = 2.0
 _POSTING_CACHE_BUDGET = 400_000   # docnums held in cached posting sets (memory bound)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -1324,9 +1327,43 @@ class SearchIndex:
             docnum = next(iter(docs))
             data = view.searcher.stored_fields(docnum)["data"]
             text = "\n".join([data["title"], data["summary"], data["body"]])
-            return self._similar(view, text, data["language"], viewer, limit, set(docs),
-                                 data["themes"])
+            lexical = self._similar(view, text, data["language"], viewer, FUSE_SIMILAR,
+                                    set(docs), data["themes"])
+            neighbours = self._dense_neighbours(view, docnum, viewer, set(docs))
+            if not neighbours:
+                return lexical[:limit]
+            by_doc = {h.id: h for h in lexical}
+            ids = {d: int(view.ids[d]) for d in neighbours}
+            lexical_docs = [d for h in lexical
+                            for d in sorted(view.term_docs("id", str(h.id)) & view.alive)[:1]]
+            # a whole practice's vector says more about its topic than its
+            # distinctive words: the dense list weighs double here
+            fused = dense_mod.rrf([lexical_docs, neighbours],
+                                  weights=[1.0, SIMILAR_DENSE_WEIGHT])[:limit]
+            out = []
+            for d, score in fused:
+                hit = by_doc.get(ids.get(d, -1)) or self._hit(view, d, score, Built(None))
+                out.append(dataclasses.replace(hit, score=score))
+            return out
         return self._read(run)
+
+    def _dense_neighbours(self, view: "_View", docnum: int, viewer: Viewer,
+                          exclude: set) -> list[int]:
+        """The visible practices nearest to a practice's stored vector (no embedding)."""
+        if not self.dense:
+            return []
+        vectors = self._vectors(view)
+        if vectors is None:
+            return []
+        matrix, docnums, _langs = vectors
+        rows = np.nonzero(docnums == docnum)[0]
+        if not len(rows):
+            return []
+        allowed = view.visible(viewer) - exclude
+        sims = matrix @ matrix[rows[0]]
+        order = np.argsort(-sims)
+        return [int(docnums[i]) for i in order[:FUSE_SIMILAR * 4]
+                if int(docnums[i]) in allowed][:FUSE_SIMILAR]
 
     def similar_to_text(self, title: str, summary: str, body: str, language: str,
                         viewer: Viewer = Viewer(), limit: int = 5) -> list[Hit]:

@@ -136,6 +136,9 @@ def make_app(tmp_path, instance_templates):
             "SECRET_KEY": "test",
             "WTF_CSRF_ENABLED": True,
             "AUTO_INIT": True,
+            # embedding every fixture on each start would make the suite slow;
+            # tests/services/test_search_dense.py switches it on
+            "SEARCH_DENSE": False,
         }
         settings.update(config)
         instance_templates.prepare(settings)

