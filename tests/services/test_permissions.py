@@ -64,6 +64,8 @@ HELPERS = {
     "kb.services.search.get_index": "returns this node's index object",
     "kb.services.search.search_catch_up": "applies committed changes to the index after "
                                           "commit and in the background; no user input",
+    "kb.services.search.search_start": "at start: logs the analysis and ranking, rebuilds "
+                                       "an index built with another analysis; no user input",
     "kb.services.search.search_rebuild_unchecked": "the work of search_rebuild once "
                                                    "checked, and of first start",
     # more of the permission machinery: the one visibility rule, as SQL and as a predicate
