@@ -243,6 +243,45 @@ def xlang_eval(workdir: str | None = None, dense: bool = False, **search_kwargs)
     return result
 
 
+class DenseOnly:
+    """Dense nearest neighbours alone over an index built with dense=True (bench only)."""
+
+    def __init__(self, idx: SearchIndex):
+        self.idx = idx
+
+    def search(self, text, per_page=20, **_kwargs):
+        from types import SimpleNamespace
+
+        import numpy as np
+
+        from search.dense import embedder
+
+        def run(view):
+            matrix, docnums, _langs = self.idx._vectors(view)
+            sims = matrix @ embedder().query(text)
+            order = np.argsort(-sims)[:per_page]
+            return [SimpleNamespace(slug=view.searcher.stored_fields(int(docnums[i]))["data"]
+                                    ["slug"], id=int(view.ids[int(docnums[i])]))
+                    for i in order]
+        return SimpleNamespace(hits=self.idx._read(run))
+
+
+#: the ranking variants compared on the judged sets (docs/benchmarks.md)
+VARIANTS = ("today", "decompounding", "glossary", "dense", "hybrid")
+
+
+def variant_setup(name: str, path: str):
+    """(index or searcher, search kwargs) of a ranking variant, built over ``path``."""
+    from search import decompound
+
+    decompound.set_decompounder(
+        decompound.Decompounder(False, False) if name == "today" else None)
+    dense = name in ("dense", "hybrid")
+    idx = SearchIndex(path, dense=dense)
+    kwargs = {"expand": name in ("glossary", "hybrid")}
+    return idx, kwargs
+
+
 def load_practice_judgments(path: str = DATA):
     queries = {}
     with open(os.path.join(path, "practices_queries.tsv"), encoding="utf-8") as fh:
@@ -286,13 +325,18 @@ def _print(name, r, elapsed=None):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--set", choices=("scifact", "practices", "both"), default="both")
+    ap.add_argument("--set", choices=("scifact", "practices", "both", "xlang"), default="both",
+                    help="xlang: the cross-language set and the bundled set for every "
+                         "ranking variant (today, + decompounding, + glossary, dense, hybrid)")
+    ap.add_argument("--variants", default=",".join(VARIANTS))
     ap.add_argument("--operator", choices=("and", "or"), default=None,
                     help="override the package default (AND with OR fallback)")
     ap.add_argument("--tune", action="store_true", help="grid search (prints a table)")
     ap.add_argument("--workdir", default=None)
     args = ap.parse_args()
     workdir = args.workdir or tempfile.mkdtemp(prefix="kb-rel-")
+    if args.set == "xlang":
+        return main_xlang(workdir, args.variants.split(","))
     sets = ["scifact", "practices"] if args.set == "both" else [args.set]
     for name in sets:
         if name == "scifact":
@@ -339,6 +383,30 @@ def main():
             _print(name, r, time.perf_counter() - t0)
             print(f"{'':<12} index build {build_s:.1f} s for {len(docs)} documents")
             idx.close()
+
+
+def main_xlang(workdir: str, variants: list[str]) -> None:
+    docs = load_practices()
+    xq, xrels = load_xlang_judgments()
+    pq, prels = load_practice_judgments()
+    print(f"{'variant':<14} {'part':<6} nDCG@10  R@10    R@20    queries")
+    for name in variants:
+        # the dense variants share one directory, so its vector cache is reused
+        path = os.path.join(workdir, "dense" if name in ("dense", "hybrid") else name)
+        t0 = time.perf_counter()
+        idx, kwargs = variant_setup(name, path)
+        idx.rebuild(docs, 1)
+        build_s = time.perf_counter() - t0
+        target = DenseOnly(idx) if name == "dense" else idx
+        r = evaluate_xlang(target, docs, xq, xrels, **kwargs)
+        for part in ("all", "mono", "cross"):
+            m = r[part]
+            print(f"{name:<14} {part:<6} {m['ndcg@10']:.4f}   {m['recall@10']:.4f}  "
+                  f"{m['recall@20']:.4f}  {m['queries']}")
+        p = evaluate(target, pq, prels, key="slug", **kwargs)
+        print(f"{name:<14} bundled set (practices_queries): nDCG@10 {p['ndcg@10']:.4f}  "
+              f"recall@20 {p['recall@20']:.4f}   (build {build_s:.1f} s)", flush=True)
+        idx.close()
 
 
 if __name__ == "__main__":

@@ -34,3 +34,27 @@ def test_bundled_practices_ndcg_does_not_drop(tmp_path):
     assert result["ndcg@10"] >= recorded - 0.02, (
         f"nDCG@10 on the bundled practices fell to {result['ndcg@10']:.4f} "
         f"(recorded {recorded:.4f})")
+
+
+XLANG_RE = re.compile(r"Cross-language set nDCG@10 \(recorded\):\s*\**\s*([0-9.]+)")
+XLANG_RECALL_RE = re.compile(r"Cross-language set recall@10 \(recorded\):\s*\**\s*([0-9.]+)")
+
+
+def _recorded(pattern, name):
+    with open(os.path.join(ROOT, "docs", "benchmarks.md"), encoding="utf-8") as fh:
+        match = pattern.search(fh.read())
+    assert match, f"docs/benchmarks.md must state '{name} (recorded): X'"
+    return float(match.group(1))
+
+
+def test_cross_language_ranking_does_not_drop(tmp_path):
+    """The lexical side (decompounding and glossary, without the dense model,
+    which would embed every practice here) on the cross-language set."""
+    result = relevance.xlang_eval(str(tmp_path))
+    assert result["all"]["queries"] >= 90
+    ndcg = _recorded(XLANG_RE, "Cross-language set nDCG@10")
+    recall = _recorded(XLANG_RECALL_RE, "Cross-language set recall@10")
+    assert result["all"]["ndcg@10"] >= ndcg - 0.02, result["all"]
+    assert result["all"]["recall@10"] >= recall - 0.03, result["all"]
+    # monolingual ranking never falls below the words-only ranking it replaced
+    assert result["mono"]["ndcg@10"] >= 0.8013 - 0.01, result["mono"]
