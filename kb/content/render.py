@@ -106,9 +106,12 @@ class _LinearLinkText:
     same: the text up to the `]` that closes the `[`.
     """
 
+    md_pairs: _BracketPairs
+
     def getText(self, data: str, index: int):
         if index == 0 or data[index - 1] != "[":
-            return super().getText(data, index)
+            # a mixin: the link processor it is combined with has getText
+            return super().getText(data, index)  # type: ignore[misc]
         if data is self.md_pairs.text:
             return self._paired(data, index)
         depth = 1
@@ -137,7 +140,7 @@ class _LinearLinkText:
             if data.find(")", index, index + MAX_LINK_ADDRESS) < 0:
                 return "", None, index, False
             data = data[:index + MAX_LINK_ADDRESS]
-        return super().getLink(data, index)
+        return super().getLink(data, index)  # type: ignore[misc]  # see getText
 
 
 def _linear(processor_class):
