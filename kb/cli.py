@@ -9,12 +9,16 @@ from __future__ import annotations
 import functools
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask import current_app
 from flask.cli import ScriptInfo
 
 from kb.content.validate import check_file, iter_documents
+
+if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar
 
 
 def _cli_app():
@@ -62,13 +66,14 @@ class _Progress:
 
     def __init__(self, label: str):
         self.label = label
-        self.bar = None
+        self.bar: ProgressBar[int] | None = None
         self.done = 0
 
     def start(self, total: int) -> None:
-        self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr,
-                                     show_pos=True)
-        self.bar.__enter__()
+        bar = click.progressbar(length=total, label=self.label, file=sys.stderr,
+                                show_pos=True)
+        self.bar = bar
+        bar.__enter__()
 
     def step(self, *_args) -> None:
         self.reach(self.done + 1)
@@ -664,7 +669,9 @@ def serve_command(host: str, port: int):
     with _Progress("First start: importing practices") as bar:
         ensure_ready(on_total=bar.start, on_file=bar.step)
     click.echo(f"Serving the practice exchange at http://{host}:{port}/")
-    run_simple(host, port, current_app._get_current_object(), threaded=True,
+    # the application behind the current_app proxy; werkzeug's proxy type does not show it
+    run_simple(host, port, current_app._get_current_object(),  # type: ignore[attr-defined]
+               threaded=True,
                use_reloader=False)
 
 
