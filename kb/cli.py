@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Sequence
 
 import click
 from flask import current_app
@@ -306,11 +306,12 @@ def search_command(query, theme, country, language, stage, evidence, sort, page,
         click.echo(f"Error: there is no page {page}: {_practices(results.total)} fill "
                    f"{results.pages} page{'s' if results.pages != 1 else ''}", err=True)
         sys.exit(1)
-    rows = [{"slug": h.slug, "title": h.title, "language": h.language, "country": h.country,
-             "organization": h.organization, "themes": list(h.themes), "stage": h.stage,
-             "evidence": h.evidence,
-             "published_at": iso_utc(h.published_at) if h.published_at else None}
-            for h in results.hits]
+    rows: list[dict[str, Any]] = [
+        {"slug": h.slug, "title": h.title, "language": h.language, "country": h.country,
+         "organization": h.organization, "themes": list(h.themes), "stage": h.stage,
+         "evidence": h.evidence,
+         "published_at": iso_utc(h.published_at) if h.published_at else None}
+        for h in results.hits]
     if output == "json":
         import json
 
@@ -342,8 +343,8 @@ def search_command(query, theme, country, language, stage, evidence, sort, page,
     caps = (None, 60, 4, 7, 40)
     widths = [max(len(r[i]) for r in table) if cap is None
               else min(max(len(r[i]) for r in table), cap) for i, cap in enumerate(caps)]
-    for i, row in enumerate(table):
-        click.echo("  ".join(_fit(cell, w).ljust(w) for cell, w in zip(row, widths)).rstrip())
+    for i, line in enumerate(table):
+        click.echo("  ".join(_fit(cell, w).ljust(w) for cell, w in zip(line, widths)).rstrip())
         if i == 0:
             click.echo("  ".join("-" * w for w in widths))
 
@@ -397,7 +398,7 @@ def status_command():
     sys.exit(1 if status.problems else 0)
 
 
-def _print_rows(rows: list[tuple[str, ...]], empty: str) -> None:
+def _print_rows(rows: Sequence[tuple[str, ...]], empty: str) -> None:
     """A plain table whose first row is the header; every cell printed whole."""
     if len(rows) == 1:
         click.echo(empty)

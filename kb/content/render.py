@@ -286,10 +286,10 @@ class _PracticeMarkdown(Extension):
         table = md.parser.blockprocessors["table"]      # the tables extension's, priority 75
         md.parser.blockprocessors.register(_FirstRowsTable(md.parser, table.config), "table", 75)
         # Python-Markdown's block processors with their names and priorities
-        for cls, name, priority in ((_HashHeaders, "hashheader", 70),
-                                    (_SetextHeaders, "setextheader", 60), (_Rules, "hr", 50),
-                                    (_Quotes, "quote", 20)):
-            md.parser.blockprocessors.register(cls(md.parser), name, priority)
+        for block_cls, name, priority in ((_HashHeaders, "hashheader", 70),
+                                          (_SetextHeaders, "setextheader", 60),
+                                          (_Rules, "hr", 50), (_Quotes, "quote", 20)):
+            md.parser.blockprocessors.register(block_cls(md.parser), name, priority)
         md.preprocessors.register(_BoundedNesting(md), "bounded_nesting", 5)
         # after fenced code blocks are set aside (25), before raw HTML is looked for (20)
         md.preprocessors.register(_UnclosedTags(md), "unclosed_tags", 22)

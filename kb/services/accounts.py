@@ -117,9 +117,9 @@ def identity_for(user: User | None) -> Identity:
         name=user.name, verified=user.is_verified)
 
 
-def user_get(identity: Identity, user_id: int) -> User:
+def user_get(identity: Identity, user_id: int | None) -> User:
     require(identity, "account.view", user_id)
-    user = session().get(User, user_id)
+    user = session().get(User, user_id) if user_id is not None else None
     if user is None or user.deleted_at is not None:
         raise NotFound("no such user")
     return user
