@@ -182,7 +182,7 @@ class LanguageAnalyzer(Analyzer):
         low = word.lower()
         own = self.term(word)
         out: list[str] = []
-        if own is not None:
+        if own is not None and self.language is not None:
             for extra in decompounder().extra_words(self.language, low):
                 t = self.term(extra)
                 if t is not None and t != own and t not in out:

@@ -133,7 +133,8 @@ class FrequencySplitter:
         score is the Zipf frequency of the rarer side, so "bürger|haushalt"
         wins over "bürgerhau|halt".
         """
-        best, best_score = (None, None), 0.0
+        best: tuple[str | None, str | None] = (None, None)
+        best_score = 0.0
         zipf = self.words
         n = len(word)
         for i in range(MIN_PART, n - MIN_PART + 1):

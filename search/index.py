@@ -556,8 +556,8 @@ class SearchIndex:
             return True
         # dense retrieval switched on (or its model changed) since the build
         gen = self._current_generation()
-        return (self.dense and dense_mod.embedder().available
-                and self._state(gen).get("vectors") != dense_mod.MODEL_ID)
+        return bool(gen and self.dense and dense_mod.embedder().available
+                    and self._state(gen).get("vectors") != dense_mod.MODEL_ID)
 
     def dense_status(self) -> str:
         """How this index ranks: hybrid, or lexical and why."""
@@ -710,7 +710,8 @@ class SearchIndex:
         pending: list[dict] = []
 
         def flush():
-            vecs.extend(dense_mod.vectors_for(pending, cache, model))
+            if cache is not None and model is not None:
+                vecs.extend(dense_mod.vectors_for(pending, cache, model))
             pending.clear()
 
         try:
@@ -818,9 +819,9 @@ class SearchIndex:
             return []
         sims = matrix @ q
         sims[~mask] = -2.0
-        top = np.argsort(-sims)[:DENSE_POOL]
-        best = float(sims[top[0]])
-        top = [int(i) for i in top if sims[i] >= best - DENSE_MARGIN and sims[i] > -2.0]
+        pool = np.argsort(-sims)[:DENSE_POOL]
+        best = float(sims[pool[0]])
+        top = [int(i) for i in pool if sims[i] >= best - DENSE_MARGIN and sims[i] > -2.0]
         chosen = dense_mod.balanced(top, langs, DENSE_K)
         return [int(docnums[i]) for i in chosen]
 
