@@ -254,6 +254,7 @@ class _View:
         self._autocomplete: list | None = None
         self._exists: dict = {}
         self._expansions: dict = {}
+        self.dense_vectors: tuple | None = None    # (file token, vectors), see SearchIndex._vectors
 
     def exists(self, fieldname: str, text: str) -> bool:
         key = (fieldname, text)
@@ -459,7 +460,6 @@ class SearchIndex:
                  limits: QueryLimits = DEFAULT_LIMITS, dense: bool = False):
         self.path = os.path.abspath(path)
         self.dense = dense
-        self._vectors_cache: dict = {}
         self.limits = limits
         self.lock_timeout = lock_timeout
         self.ranking = ranking
@@ -786,9 +786,9 @@ class SearchIndex:
             token = os.stat(path).st_mtime_ns
         except FileNotFoundError:
             return None
-        key = (view.generation, token, id(view))
-        cached = self._vectors_cache.get("v")
-        if cached is not None and cached[0] == key:
+        # kept on the view: its document numbers are only valid for its searcher
+        cached = view.dense_vectors
+        if cached is not None and cached[0] == token:
             return cached[1]
         gv = dense_mod.GenerationVectors.load(self._p(view.generation))
         if gv is None:
@@ -799,7 +799,7 @@ class SearchIndex:
         matrix = gv.matrix[rows] if rows else np.zeros((0, dense_mod.DIM), np.float32)
         langs = [gv.langs[n] for n in rows]
         value = (matrix, docnums, langs)
-        self._vectors_cache["v"] = (key, value)
+        view.dense_vectors = (token, value)
         return value
 
     def _dense_docs(self, view: "_View", text: str, allowed) -> list[int]:
