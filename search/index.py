@@ -912,14 +912,26 @@ class SearchIndex:
             b.expansions = expansions
             return b
 
+        def typed(built: Built) -> Built:
+            if built.expanded:      # the query without translations, for the snippets
+                plain = view.builder(self.ranking, self.limits)
+                try:
+                    built.typed_query = (plain.build_words(words, operator).query
+                                         if degraded else plain.build(text, operator).query)
+                except Exception:
+                    built.typed_query = plain.build_words(words, operator).query
+            return built
+
         b = builder()
-        if looks_broken(text):
-            return b.build_words(words, operator), True, []
+        degraded = looks_broken(text)
+        if degraded:
+            return typed(b.build_words(words, operator)), True, []
         try:
             built = b.build(text, operator)
-            return built, False, b.hits
+            return typed(built), False, b.hits
         except Exception:
-            return builder().build_words(words, operator), True, []
+            degraded = True
+            return typed(builder().build_words(words, operator)), True, []
 
     def query_for(self, q: str) -> tuple[query.Query | None, list[LimitHit]]:
         """The Whoosh query a search for ``q`` runs, and the limits it hit."""
@@ -1152,21 +1164,33 @@ class SearchIndex:
 
     @staticmethod
     def _snippet(data: dict, built: Built, highlight: dict) -> str:
-        """highlight: a per-query cache, language -> HighlightTerms."""
+        """highlight: a per-query cache, language -> HighlightTerms.
+
+        The words as typed are highlighted; a practice that holds none of them
+        (found through a glossary translation) gets its translations highlighted.
+        """
         lang = field_language(data["language"])
-        ht = highlight.get(lang)
-        if ht is None:
-            if "_terms" not in highlight:
-                highlight["_terms"] = query_terms(built.query)
-            suffix = "_" + lang
-            terms, neutral = set(), set()
-            for fieldname, t in highlight["_terms"]:
-                if fieldname.endswith(suffix):
-                    terms.add(t)
-                elif fieldname in ("title_n", "text_n"):
-                    neutral.add(t)
-            ht = highlight[lang] = HighlightTerms(terms, neutral, built.prefixes)
-        return make_snippet(data["body"], lang, ht)
+
+        def terms_for(key: str, q) -> HighlightTerms:
+            ht = highlight.get((key, lang))
+            if ht is None:
+                if key not in highlight:
+                    highlight[key] = query_terms(q)
+                suffix = "_" + lang
+                terms, neutral = set(), set()
+                for fieldname, t in highlight[key]:
+                    if fieldname.endswith(suffix):
+                        terms.add(t)
+                    elif fieldname in ("title_n", "text_n"):
+                        neutral.add(t)
+                ht = highlight[(key, lang)] = HighlightTerms(terms, neutral, built.prefixes)
+            return ht
+
+        typed = built.typed_query if built.typed_query is not None else built.query
+        snip = make_snippet(data["body"], lang, terms_for("_typed", typed))
+        if "<mark>" not in snip and typed is not built.query:
+            snip = make_snippet(data["body"], lang, terms_for("_terms", built.query))
+        return snip
 
     # -- did you mean ---------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from whoosh import analysis, fields, qparser, query
 
@@ -197,6 +198,7 @@ class Built:
     phrases: list[list[str]] = field(default_factory=list)
     expansions: dict = field(default_factory=dict)        # word -> glossary labels
     expanded: list[str] = field(default_factory=list)     # labels found ("also searched")
+    typed_query: Any = None    # the query without the expansions (for highlighting)
 
 
 class QueryBuilder:
