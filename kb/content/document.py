@@ -872,6 +872,10 @@ class _Validator:
                 self.error(path, "YAML reads no (Norwegian) and similar codes as true/false: "
                            "put the code in quotes, e.g. 'no': {title: ..., summary: ...}")
                 continue
+            if lang == "" or lang is None:
+                self.error(path, "a language code is required (an ISO 639-1 code such as "
+                           "en, fi or sv)")
+                continue
             if not isinstance(lang, str) or len(lang) != 2 or not lang.islower() \
                     or pycountry.languages.get(alpha_2=lang) is None:
                 self.error(path, f"'{lang}' is not an ISO 639-1 language code "
