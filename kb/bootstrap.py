@@ -57,16 +57,18 @@ def fill_translation_rows() -> int:
     """Fill the translations table, new in this version, from the stored documents.
 
     Documents saved before it existed keep their `translations` in their text;
-    returns how many revisions gained rows.
+    a published one gets a change-log row, so the search index (built without
+    them) takes them in at its next catch-up. Returns how many revisions gained rows.
     """
-    from kb.models import Revision
+    from kb.models import ChangeAction, ChangeLog, Revision
     from kb.services.practices import _parsed, fill_translations
 
     filled = 0
     rows = session().execute(
-        select(Revision, Practice.slug).join(Practice, Revision.practice_id == Practice.id)
+        select(Revision, Practice).join(Practice, Revision.practice_id == Practice.id)
         .where(Revision.document.contains("translations:"))).all()
-    for revision, slug in rows:
+    for revision, practice in rows:
+        slug = practice.slug
         try:
             doc = _parsed(revision.document, slug)
         except ValueError:
@@ -76,6 +78,9 @@ def fill_translation_rows() -> int:
         if doc.translations:
             fill_translations(revision, doc)
             filled += 1
+            if practice.published_revision_id == revision.id:
+                session().add(ChangeLog(practice_id=practice.id, slug=slug,
+                                        action=ChangeAction.UPDATE, revision_id=revision.id))
     session().commit()
     return filled
 

@@ -113,3 +113,16 @@ def test_a_practice_without_translations_is_shown_as_before(client):
     html = client.get("/practices/riverton-flood-wardens?lang=fi").get_data(as_text=True)
     assert "<h1>Volunteer flood wardens</h1>" in html
     assert "translation-note" not in html
+
+
+def test_bundled_swedish_practice_is_found_by_its_english_translation(make_app):
+    from kb.config import REPO_ROOT
+
+    client = make_app(SEED_DIR=str(REPO_ROOT / "practices")).test_client()
+    hits = client.get("/api/v1/search?q=green+bonds").get_json()["hits"]
+    assert hits[0]["slug"] == "goteborg-grona-obligationer"
+    assert hits[0]["language"] == "sv"
+    html = client.get("/search?q=green+bonds&lang=en").get_data(as_text=True)
+    first = html.split('class="hits"')[1].split("</li>")[0]
+    assert ">Green bonds for the city&#39;s environmental investments in Gothenburg</a>" in first
+    assert "Translated from Swedish by the contributor" in first
