@@ -61,7 +61,7 @@ def fill_translation_rows() -> int:
     them) takes them in at its next catch-up. Returns how many revisions gained rows.
     """
     from kb.models import ChangeAction, ChangeLog, Revision
-    from kb.services.practices import _parsed, fill_translations
+    from kb.services.practices import _fill_translations, _parsed
 
     filled = 0
     rows = session().execute(
@@ -76,7 +76,7 @@ def fill_translation_rows() -> int:
                         "listed", revision.number, slug)
             continue
         if doc.translations:
-            fill_translations(revision, doc)
+            _fill_translations(revision, doc)
             filled += 1
             if practice.published_revision_id == revision.id:
                 session().add(ChangeLog(practice_id=practice.id, slug=slug,

@@ -309,10 +309,10 @@ def _fill_parsed_columns(revision: Revision, doc: PracticeDoc) -> None:
     revision.networks = list(doc.networks)
     revision.visibility = doc.visibility
     revision.adapted_from = doc.adapted_from
-    fill_translations(revision, doc)
+    _fill_translations(revision, doc)
 
 
-def fill_translations(revision: Revision, doc: PracticeDoc) -> None:
+def _fill_translations(revision: Revision, doc: PracticeDoc) -> None:
     """Make the revision's translation rows those of the document (updated in place)."""
     rows = {t.language: t for t in revision.translation_rows}
     for lang in [lang for lang in rows if lang not in doc.translations]:
