@@ -126,3 +126,18 @@ def test_bundled_swedish_practice_is_found_by_its_english_translation(make_app):
     first = html.split('class="hits"')[1].split("</li>")[0]
     assert ">Green bonds for the city&#39;s environmental investments in Gothenburg</a>" in first
     assert "Translated from Swedish by the contributor" in first
+
+
+def test_bundled_adaptation_names_its_original_in_the_readers_language(make_app):
+    from kb.config import REPO_ROOT
+
+    client = make_app(SEED_DIR=str(REPO_ROOT / "practices")).test_client()
+    html = client.get("/practices/villaejemplo-presupuesto-participativo-joven?lang=en"
+                      ).get_data(as_text=True)
+    assert "<h1>Youth participatory budget inspired by the Paris model (fictional example)</h1>" \
+        in html
+    assert 'lang="en">Paris participatory budget – residents decide on a share of the ' \
+           'investment budget</a>' in html
+    html = client.get("/themes/citizen-participation?lang=fi").get_data(as_text=True)
+    assert ">My Neighbourhood – vuosittainen osallistuva budjetointi verkossa Reykjavíkissa</a>" \
+        in html
