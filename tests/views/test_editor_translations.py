@@ -79,3 +79,22 @@ def test_add_a_translation_row(app, make_user):
     html = response.get_data(as_text=True)
     assert 'value="Sadepuutarhat koulujen pihoilla"' in html
     assert 'id="f-translation-1-title"' in html
+
+
+def test_changing_a_translation_in_a_saved_draft_updates_its_rows(app, make_user):
+    client = signed_in(app, make_user)
+    saved = post(client, "/practices/new", {**FORM, **FI})
+    edit = client.get(saved.headers["Location"]).get_data(as_text=True)
+    data = {**FORM, **FI, "translation-0-title": "Sadepuutarhat kaikille koulupihoille",
+            "translation-1-language": "sv", "translation-1-title": "Regnträdgårdar",
+            "translation-1-summary": "Elever bygger regnträdgårdar.", "slug": SLUG,
+            "base_revision_id": _hidden(edit, "base_revision_id"),
+            "base_hash": _hidden(edit, "base_hash")}
+    assert post(client, f"/practices/{SLUG}/edit", data).status_code == 302
+    with app.app_context():
+        revision = session().scalar(select(Practice).where(Practice.slug == SLUG)
+                                    ).current_revision
+        assert revision.translations == {
+            "fi": {"title": "Sadepuutarhat kaikille koulupihoille",
+                   "summary": FI["translation-0-summary"]},
+            "sv": {"title": "Regnträdgårdar", "summary": "Elever bygger regnträdgårdar."}}
