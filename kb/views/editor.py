@@ -70,9 +70,11 @@ def _translation_errors(form: dict) -> dict[str, str]:
 def _render_form(form: dict, errors: dict, status: int = 200, **extra):
     identity = current_identity()
     rows = max(len(outcome_rows(form)) + 1, 2)
+    # a row per translation given, and an empty one when the contributor asked to add one
+    translations = len(translation_rows(form)) + (request.form.get("action") == "add_translation")
     return render_template(
         "editor/form.html", form=form, errors=errors, outcome_count=rows,
-        translation_count=len(translation_rows(form)) + 1,
+        translation_count=translations,
         organizations=editorial.member_organizations(identity), themes=THEMES,
         tag_suggestions=tag_suggestions(identity),
         stages=STAGES, evidence_levels=EVIDENCE, **extra), status

@@ -31,7 +31,7 @@ def test_a_translation_is_saved_into_the_document_and_shown_again(app, make_user
     edit = client.get(saved.headers["Location"]).get_data(as_text=True)
     assert 'id="f-translation-0-language" name="translation-0-language" value="fi"' in edit
     assert 'value="Sadepuutarhat koulujen pihoilla"' in edit
-    assert 'id="f-translation-1-language"' in edit  # an empty row to add another
+    assert 'id="f-translation-1-language"' not in edit  # no empty row until asked for
     # saving the form unchanged keeps the translation as it was
     data = {**FORM, **FI, "base_revision_id": _hidden(edit, "base_revision_id"),
             "base_hash": _hidden(edit, "base_hash"), "slug": SLUG}
@@ -78,7 +78,16 @@ def test_add_a_translation_row(app, make_user):
     assert response.status_code == 200  # not saved yet
     html = response.get_data(as_text=True)
     assert 'value="Sadepuutarhat koulujen pihoilla"' in html
-    assert 'id="f-translation-1-title"' in html
+    assert 'id="f-translation-1-title"' in html and 'id="f-translation-2-title"' not in html
+
+
+def test_a_new_form_has_no_translation_rows_until_one_is_added(app, make_user):
+    client = signed_in(app, make_user)
+    html = client.get("/practices/new").get_data(as_text=True)
+    assert 'value="add_translation"' in html and 'id="f-translation-0-title"' not in html
+    html = post(client, "/practices/new", {**FORM, "action": "add_translation"}
+                ).get_data(as_text=True)
+    assert 'id="f-translation-0-language"' in html and 'id="f-translation-1-language"' not in html
 
 
 def test_changing_a_translation_in_a_saved_draft_updates_its_rows(app, make_user):
