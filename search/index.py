@@ -136,7 +136,7 @@ def document_fields(doc: dict) -> dict:
                            ("body", "\n".join([item["title"]] + [item["summary"]] * 2))):
             name = text_field(flang, part)
             f[name] = f"{f[name]}\n{text}" if name in f else text
-        f["text_n"] += "\n" + "\n".join([item["title"], item["summary"]])
+        f["text_n"] = "\n".join([str(f["text_n"]), item["title"], item["summary"]])
     if tags:
         f[text_field(lang, "tags")] = "\n".join(tags)
         f["tag_exact"] = ",".join(tags)

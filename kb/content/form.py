@@ -139,7 +139,7 @@ def document_from_form(form: Mapping[str, Any], getlist=None) -> str:
         links.append({"title": (title or url).strip(), "url": url.strip()})
     meta["links"] = links or None
     meta["license"] = text("license")
-    translations = {}
+    translations: dict[str, dict[str, str]] = {}
     for row in translation_rows(form):
         translations.setdefault(row["language"].lower(), {
             k: row[k] for k in ("title", "summary") if row[k]})
