@@ -33,7 +33,7 @@ def test_a_swedish_practice_is_found_by_its_english_translation(tmp_path, slugs)
 def test_without_the_translation_the_english_words_find_nothing(tmp_path, slugs):
     idx = _index(tmp_path, practices())
     try:
-        assert slugs(idx.search("cloudbursts")) == []
+        assert slugs(idx.search("cloudbursts", expand=False)) == []   # words as typed
     finally:
         idx.close()
 
