@@ -21,6 +21,7 @@ import frontmatter
 import pycountry
 import yaml
 
+from kb.content.metrics import MEASURED_LEVELS, is_complete, missing_for_claim
 from kb.content.vocab import EVIDENCE, STAGES, THEMES, VISIBILITY
 
 MAX_BYTES = 1024 * 1024
@@ -560,6 +561,11 @@ class _Validator:
             self.error("ended", f"{ended} is before started ({started})")
         cost = self.cost(data)
         outcomes = self.outcomes(data.get("outcomes"))
+        if evidence in MEASURED_LEVELS and not any(is_complete(o) for o in outcomes):
+            missing = ", ".join(missing_for_claim(outcomes))
+            self.warn("evidence", f"claims '{evidence}' but no outcome has a baseline, result, "
+                      f"direction (better), period and source (missing: {missing}); "
+                      "it is shown as anecdotal until one does")
         transferability = self.list_mapping(
             data, "transferability", ("preconditions", "core", "adaptable"))
         contact = self.contact(data)
