@@ -69,6 +69,11 @@ class Hit:
     adaptations_count: int
     score: float
     snippet: str = ""
+    # the headline outcome row as a plain dict (indicator, baseline, result, ...)
+    headline: dict | None = None
+    evidence_shown: str = ""
+    # a fictional example, ranked after real practices of the same relevance
+    example: bool = False
 
 
 @dataclass

@@ -25,6 +25,7 @@ from kb.content import (
     render_markdown,
 )
 from kb.content.document import content_hash, slugify, unknown_original
+from kb.content.metrics import headline, is_example, shown_evidence
 from kb.content.vocab import THEMES, population_band
 from kb.db import session
 from kb.models import (
@@ -378,6 +379,12 @@ class PracticeCard:
     featured: bool
     outcomes_count: int
     adapted_from: str | None
+    # the headline outcome (kb.content.metrics.headline), read from the parsed columns
+    headline: dict | None = None
+    # the evidence level the outcomes support (anecdotal when a measured claim has none)
+    evidence_shown: str = ""
+    # a fictional example (tag "example")
+    example: bool = False
 
     @classmethod
     def of(cls, practice: Practice) -> PracticeCard:
@@ -390,6 +397,8 @@ class PracticeCard:
             population=rev.population, published_at=practice.published_at,
             featured=practice.featured, outcomes_count=len(rev.outcomes or []),
             adapted_from=practice.adapted_from_slug,
+            headline=headline(rev.outcomes), evidence_shown=shown_evidence(
+                rev.evidence, rev.outcomes), example=is_example(rev.tags),
         )
 
 
