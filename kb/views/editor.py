@@ -116,13 +116,13 @@ def edit(slug: str):
     state = editorial.practice_edit_start(identity, slug)
     working = state.working
     if request.method == "GET":
-        parsed = parse_practice(state.document, f"{slug}.md").practice
-        form = form_from_practice(parsed)
+        result = parse_practice(state.document, f"{slug}.md")
+        form = form_from_practice(result.practice)
         form.update(base_revision_id=state.base_revision_id, base_hash=state.base_hash)
         similar = [h for h in practice_similar_to_document(identity, state.document, slug)
                    if h.slug != slug]
         return _render_form(form, {}, practice=state.practice, working=working,
-                            similar=similar)
+                            similar=similar, warnings=result.warnings)
     form = _form_data()
     action = request.form.get("action", "save")
     if action == "add_row":

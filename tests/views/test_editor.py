@@ -145,3 +145,19 @@ def _hidden(html: str, name: str) -> str:
     import re
 
     return re.search(rf'name="{name}" value="([^"]*)"', html).group(1)
+
+
+def test_the_editor_warns_when_outcomes_do_not_support_the_evidence_claim(app, make_user):
+    client = signed_in(app, make_user)
+    # monitored, but no row has a period and a source: saved, and warned
+    saved = post(client, "/practices/new", FORM)
+    assert saved.status_code == 302
+    edit = client.get(saved.headers["Location"]).get_data(as_text=True)
+    warnings = edit[edit.index('class="notice warnings"'):]
+    warnings = warnings[:warnings.index("</div>")]
+    assert "<code>evidence</code>" in warnings and "shown as anecdotal" in warnings
+    complete = {**FORM, "title": "Rain gardens with sources", "outcome-0-period": "2023-2024",
+                "outcome-0-source": "https://example.org/rain-report"}
+    saved = post(client, "/practices/new", complete)
+    edit = client.get(saved.headers["Location"]).get_data(as_text=True)
+    assert "shown as anecdotal" not in edit
