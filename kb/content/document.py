@@ -561,11 +561,6 @@ class _Validator:
             self.error("ended", f"{ended} is before started ({started})")
         cost = self.cost(data)
         outcomes = self.outcomes(data.get("outcomes"))
-        if evidence in MEASURED_LEVELS and not any(is_complete(o) for o in outcomes):
-            missing = ", ".join(missing_for_claim(outcomes))
-            self.warn("evidence", f"claims '{evidence}' but no outcome has a baseline, result, "
-                      f"direction (better), period and source (missing: {missing}); "
-                      "it is shown as anecdotal until one does")
         transferability = self.list_mapping(
             data, "transferability", ("preconditions", "core", "adaptable"))
         contact = self.contact(data)
@@ -584,6 +579,13 @@ class _Validator:
                 f"at most {MAX_BODY_CHARS:,} are allowed", None))
         if self.errors:
             return None
+        # only on a valid document: a row refused above must not read as a missing figure
+        if evidence in MEASURED_LEVELS and not any(is_complete(o) for o in outcomes):
+            what = (f"the most complete lacks {', '.join(missing_for_claim(outcomes))}"
+                    if outcomes else "there are no outcome rows")
+            self.warn("evidence", f"claims '{evidence}' but no outcome has a baseline, result, "
+                      f"direction (better), period and source ({what}); it is shown as "
+                      "anecdotal until one does")
         return Practice(
             slug=slug, title=title, summary=summary, language=language,
             organization=organization, country=country, region=region,
