@@ -68,3 +68,15 @@ def test_cities_like_mine_shows_the_kind_translated(app, make_user):
                       headers={"Accept-Language": "fi"}).get_data(as_text=True)
     context = page[page.index('class="context"'):page.index("</dl>", page.index('class="context"'))]
     assert "<dd>Muu organisaatio</dd>" in context and "Other" not in context
+
+
+def test_an_unknown_population_never_makes_a_size_match(app):
+    """Riverton is a fictional town: its example practice's illustrative population is not
+    its organization's, so no practice is "the same size" as it."""
+    page = app.test_client().get(
+        "/cities-like-mine?organization=riverton-fictional-example-town").get_data(as_text=True)
+    context = page[page.index('class="context"'):page.index("</dl>", page.index('class="context"'))]
+    assert "<dt>Population band</dt><dd>unknown</dd>" in context
+    results = page[page.index("Practices from similar contexts"):]
+    assert "same country" in results or "neighbouring country" in results  # it does rank
+    assert "population band" not in results.split("How the score is made")[0]
