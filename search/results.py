@@ -69,6 +69,8 @@ class Hit:
     adaptations_count: int
     score: float
     snippet: str = ""
+    # {language: {"title", "summary"}}: the contributor's translations
+    translations: dict = field(default_factory=dict)
     # the headline outcome row as a plain dict (indicator, baseline, result, ...)
     headline: dict | None = None
     evidence_shown: str = ""

@@ -37,6 +37,7 @@ from kb.models import (
     PracticeNetwork,
     PracticeTheme,
     Revision,
+    RevisionTranslation,
     utcnow,
 )
 from kb.services import effects
@@ -93,7 +94,7 @@ def practice_import(identity: Identity, text: str, filename: str | None = None) 
     """
     require(identity, "practice.import")
     result = parse_practice(text, filename)
-    if result.errors:
+    if result.errors or result.practice is None:
         raise ValidationFailed(result.errors, result.warnings)
     doc = result.practice
     with UnitOfWork() as uow:
@@ -137,7 +138,7 @@ def practices_import_dir(
         if result.practice:
             result = result._replace(warnings=result.warnings + _lineage_warnings(
                 data.decode("utf-8"), result.practice, coming))
-        if result.errors:
+        if result.errors or result.practice is None:
             report.failed.append((str(path), result.errors))
             problems = result.errors
             status = "failed"
@@ -212,7 +213,7 @@ def _store_published(uow: UnitOfWork, identity: Identity, doc: PracticeDoc,
             raise ValidationFailed(refusals)
     org = _organization_for(doc)
     created = practice is None
-    if created:
+    if practice is None:
         practice = Practice(slug=doc.slug, organization=org, created_at=now,
                             created_by_id=identity.user_id)
         s.add(practice)
@@ -313,6 +314,21 @@ def _fill_parsed_columns(revision: Revision, doc: PracticeDoc) -> None:
     revision.networks = list(doc.networks)
     revision.visibility = doc.visibility
     revision.adapted_from = doc.adapted_from
+    _fill_translations(revision, doc)
+
+
+def _fill_translations(revision: Revision, doc: PracticeDoc) -> None:
+    """Make the revision's translation rows those of the document (updated in place)."""
+    rows = {t.language: t for t in revision.translation_rows}
+    for lang in [lang for lang in rows if lang not in doc.translations]:
+        revision.translation_rows.remove(rows.pop(lang))
+    for lang, item in doc.translations.items():
+        row = rows.get(lang)
+        if row is None:
+            revision.translation_rows.append(RevisionTranslation(
+                language=lang, title=item["title"], summary=item["summary"]))
+        else:
+            row.title, row.summary = item["title"], item["summary"]
 
 
 # ------------------------------------------------------------------ exporting
@@ -383,6 +399,8 @@ class PracticeCard:
     featured: bool
     outcomes_count: int
     adapted_from: str | None
+    # {language: {"title", "summary"}}: the contributor's translations
+    translations: dict[str, dict[str, str]] = field(default_factory=dict)
     # the headline outcome (kb.content.metrics.headline), read from the parsed columns
     headline: dict | None = None
     # the evidence level the outcomes support (anecdotal when a measured claim has none)
@@ -393,6 +411,8 @@ class PracticeCard:
     @classmethod
     def of(cls, practice: Practice) -> PracticeCard:
         rev = practice.published_revision
+        if rev is None:
+            raise NotFound("no such practice")
         return cls(
             id=practice.id, slug=practice.slug, title=rev.title, summary=rev.summary,
             language=rev.language, organization=practice.organization.name,
@@ -400,7 +420,7 @@ class PracticeCard:
             themes=list(rev.themes), stage=rev.stage, evidence=rev.evidence,
             population=rev.population, published_at=practice.published_at,
             featured=practice.featured, outcomes_count=len(rev.outcomes or []),
-            adapted_from=practice.adapted_from_slug,
+            adapted_from=practice.adapted_from_slug, translations=rev.translations,
             headline=headline(rev.outcomes), evidence_shown=shown_evidence(
                 rev.evidence, rev.outcomes), example=is_example(rev.tags),
         )
@@ -450,8 +470,11 @@ def practice_get(identity: Identity, slug: str) -> PracticeDetail:
         raise NotFound("no such practice")  # word for word what a hidden one answers
     require(identity, "practice.view", practice)
     rev = practice.published_revision
+    if rev is None:
+        raise NotFound("no such practice")
     doc = _parsed(rev.document, practice.slug)
-    source, missing, chain, absent = None, None, [], False
+    source, missing, absent = None, None, False
+    chain: list[PracticeCard] = []
     if practice.adapted_from_slug:
         seen = {practice.slug}
         cursor = practice.adapted_from_slug
@@ -519,7 +542,7 @@ def practice_list(identity: Identity, filters: dict[str, list[str]] | None = Non
     total = session().scalar(select(func.count()).select_from(query.subquery()))
     rows = session().scalars(_load(query).order_by(*_order(order))
                              .offset(start).limit(per_page)).unique()
-    return Page([PracticeCard.of(p) for p in rows], total, page, per_page)
+    return Page([PracticeCard.of(p) for p in rows], total or 0, page, per_page)
 
 
 def _order(order: str):
@@ -554,7 +577,7 @@ def practice_facets(identity: Identity) -> Facets:
     languages = s.execute(query.with_only_columns(Revision.language, func.count())
                           .group_by(Revision.language)).all()
     total = s.scalar(select(func.count()).select_from(ids))
-    return Facets(ordered(themes), ordered(countries), ordered(languages), total)
+    return Facets(ordered(themes), ordered(countries), ordered(languages), total or 0)
 
 
 @dataclass
