@@ -453,6 +453,7 @@ class SearchIndex:
         self._view: _View | None = None
         self._pointer_token = None
         self._segment_cache: dict = {}
+        self._state_cache: tuple | None = None
         self._weighting = _weighting(ranking)
 
     # -- layout -------------------------------------------------------------
@@ -500,12 +501,25 @@ class SearchIndex:
         return int(self._state(gen).get("last_change_id", 0))
 
     def _state(self, gen: str) -> dict:
+        """The generation's state.json; read again only when the file was replaced
+        (one stat per call: every search first compares ``last_change_id``)."""
+        path = self._p(gen, _STATE)
         try:
-            with open(self._p(gen, _STATE), encoding="utf-8") as fh:
+            st = os.stat(path)
+        except FileNotFoundError:
+            return {}
+        token = (path, st.st_ino, st.st_mtime_ns, st.st_size)
+        cached = self._state_cache
+        if cached is not None and cached[0] == token:
+            return cached[1]
+        try:
+            with open(path, encoding="utf-8") as fh:
                 data = json.load(fh)
         except (FileNotFoundError, ValueError):
             return {}
-        return data if isinstance(data, dict) else {}
+        data = data if isinstance(data, dict) else {}
+        self._state_cache = (token, data)
+        return data
 
     def _failures(self, gen: str) -> dict[int, IndexFailure]:
         out = {}
