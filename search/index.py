@@ -618,16 +618,19 @@ class SearchIndex:
                                        _lk=False)
                 except LockError as exc:
                     raise IndexBusy(str(exc)) from exc
+                # one searcher over the committed segments for the whole batch (each
+                # practice appears once in it): update_document would open one per document
+                existing = writer.searcher()
                 try:
                     for practice_id, doc in latest.items():
                         fields = None
                         if isinstance(doc, dict):
                             fields, doc = _fields_or_failure(practice_id, doc)
+                        writer.delete_by_term("id", str(practice_id), searcher=existing)
                         if fields is not None:
-                            writer.update_document(**fields)
+                            writer.add_document(**fields)
                             failed.pop(practice_id, None)
                             continue
-                        writer.delete_by_term("id", str(practice_id))
                         if doc is None:
                             failed.pop(practice_id, None)
                         else:
@@ -637,8 +640,10 @@ class SearchIndex:
                             failed[practice_id] = failure
                             recorded.append(failure)
                 except BaseException:
+                    existing.close()
                     writer.cancel()
                     raise
+                existing.close()
                 writer.commit()
             if ahead:
                 for pid in latest:
