@@ -2,8 +2,9 @@
 
 Every document says it is generated (title prefix "Synthetic", organization
 "Synthetic town N", tag "synthetic", example.org links), is valid format v1,
-and is reproducible from its seed. Words come from small fixed lists, so
-searches for them find many documents, as in a real knowledge base.
+and is reproducible from its seed. Three topic words per document come from a
+list of 50 (each is in about 6 % of the documents: what the load benchmark
+searches for); the body is made-up words with a Zipf distribution.
 
     python bench/generate.py OUT_DIR --count 10000 [--seed 1] [--towns 500]
 
@@ -37,6 +38,13 @@ NOUNS = ["permit", "flood", "bicycle", "library", "school", "heat", "waste", "co
 VERBS = ["faster", "shared", "digital", "joint", "local", "open", "mobile", "neighbourhood",
          "citizen-led", "low-cost", "green", "safe", "public", "weekly", "seasonal"]
 LANGUAGES = ["en"] * 6 + ["fi", "sv", "de", "fr"]
+# the rest of the text: 4,000 made-up words ("kalomi", "tesuvar" ...) drawn with a Zipf
+# distribution, so that, as in real text, a few words are everywhere and most are rare
+_SYLLABLES = ["ka", "lo", "mi", "te", "su", "var", "no", "ri", "pe", "dal", "to", "sen",
+              "bu", "ga", "fi", "hor", "ne", "ju", "las", "mo"]
+VOCABULARY = [a + b + c for a in _SYLLABLES for b in _SYLLABLES for c in _SYLLABLES[:10]]
+_ZIPF = list(__import__("itertools").accumulate(1 / (rank + 1)
+                                                for rank in range(len(VOCABULARY))))
 
 
 def document(i: int, rnd: random.Random, towns: int) -> str:
@@ -46,7 +54,7 @@ def document(i: int, rnd: random.Random, towns: int) -> str:
     themes = sorted(rnd.sample(THEMES, rnd.randint(1, 3)))
     baseline = rnd.randint(20, 200)
     result = max(1, baseline - rnd.randint(1, baseline - 1))
-    body_words = " ".join(rnd.choice(NOUNS) for _ in range(60))
+    body_words = " ".join(rnd.choices(VOCABULARY, cum_weights=_ZIPF, k=80))
     return f"""---
 slug: synthetic-{i:06d}
 title: Synthetic practice {i}, {adj} {a} and {b}
