@@ -107,6 +107,9 @@ def document_fields(doc: dict) -> dict:
         "population": doc.get("population"), "published_at": doc.get("published_at"),
         "adaptations_count": int(doc.get("adaptations_count") or 0), "body": body,
     }
+    translations = _translations(doc.get("translations"))
+    if translations:
+        data["translations"] = translations
     f = {
         "id": str(int(doc["id"])),
         "data": data,
@@ -125,6 +128,15 @@ def document_fields(doc: dict) -> dict:
         "title_n": title,
         "text_n": "\n".join([title, summary, "\n".join(tags), organization, region]),
     }
+    # a translation is indexed with its own language's analyzer, weighted like the
+    # original's title and summary (title field, and title + summary twice in the body field)
+    for tlang, item in translations.items():
+        flang = field_language(tlang)
+        for part, text in (("title", item["title"]), ("summary", item["summary"]),
+                           ("body", "\n".join([item["title"]] + [item["summary"]] * 2))):
+            name = text_field(flang, part)
+            f[name] = f"{f[name]}\n{text}" if name in f else text
+        f["text_n"] = "\n".join([str(f["text_n"]), item["title"], item["summary"]])
     if tags:
         f[text_field(lang, "tags")] = "\n".join(tags)
         f["tag_exact"] = ",".join(tags)
@@ -139,6 +151,16 @@ def document_fields(doc: dict) -> dict:
         if values:
             f[facet.field] = " ".join(values)
     return f
+
+
+def _translations(value) -> dict:
+    """{language: {"title", "summary"}} of a document dict's translations, cleaned."""
+    out = {}
+    for lang, item in (value or {}).items():
+        if isinstance(item, dict) and (item.get("title") or item.get("summary")):
+            out[str(lang)] = {"title": _clean(item.get("title")),
+                              "summary": _clean(item.get("summary"))}
+    return out
 
 
 def _now() -> str:
@@ -232,6 +254,9 @@ class _View:
         self.alive = frozenset(reader.all_doc_ids())
         langs = {field_language(v) for d, v in enumerate(self.facets["language"])
                  if v is not None and d in self.alive}
+        # languages present only through translations are searched too
+        langs |= {lang for lang in FIELD_LANGUAGES
+                  if lang not in langs and reader.field_length(text_field(lang, "title"))}
         self.languages = [lang for lang in FIELD_LANGUAGES if lang in langs] or ["en"]
         self._visible: dict[tuple, frozenset] = {}
         self._postings: OrderedDict = OrderedDict()
@@ -451,7 +476,7 @@ class SearchIndex:
         self.writer_limitmb = writer_limitmb
         self._lock = threading.RLock()
         self._view: _View | None = None
-        self._pointer_token = None
+        self._pointer_token: tuple | None = None
         self._segment_cache: dict = {}
         self._state_cache: tuple | None = None
         self._weighting = _weighting(ranking)
@@ -489,7 +514,7 @@ class SearchIndex:
             except OSError:
                 pass
         gen = self._current_generation()
-        return bool(gen) and _has_toc(self._p(gen))
+        return gen is not None and _has_toc(self._p(gen))
 
     def last_change_id(self) -> int:
         gen = self._current_generation()
@@ -593,6 +618,8 @@ class SearchIndex:
         recorded: list[IndexFailure] = []
         try:
             gen = self._current_generation()
+            if gen is None:  # made above by _ensure_empty; only removed by hand
+                raise IndexUnavailable(self.path, "the index has no current generation")
             state = self._state(gen)
             current = int(state.get("last_change_id", 0))
             if upto <= current:
@@ -690,7 +717,8 @@ class SearchIndex:
         for name in self._generations():
             if name != current:
                 shutil.rmtree(self._p(name), ignore_errors=True)
-        numbers = [int(_GEN_RE.match(n).group(1)) for n in self._generations()]
+        # _generations() lists only names _GEN_RE matches
+        numbers = [int(m.group(1)) for n in self._generations() if (m := _GEN_RE.match(n))]
         name = "gen-%06d" % (max(numbers, default=0) + 1)
         gen_path = self._p(name)
         os.makedirs(gen_path)
@@ -864,7 +892,7 @@ class SearchIndex:
             visible = view.visible(viewer)
             degraded = False
             built = Built(None)
-            base = visible
+            base: frozenset | set = visible
             if text:
                 operator = "or" if self.operator == "or" else "and"
                 built, degraded, hits = self._build(view, text, operator)
@@ -1031,7 +1059,7 @@ class SearchIndex:
                    themes=list(data["themes"]), stage=data["stage"], evidence=data["evidence"],
                    population=data["population"], published_at=data["published_at"],
                    adaptations_count=data["adaptations_count"], score=float(score),
-                   snippet=snip)
+                   snippet=snip, translations=dict(data.get("translations") or {}))
 
     @staticmethod
     def _snippet(data: dict, built: Built, highlight: dict) -> str:
@@ -1084,8 +1112,9 @@ class SearchIndex:
             looked_up += 1
             best = self._correction(view, word, visible, sees_all)
             if best:
+                # mypy cannot infer a lambda whose default binds the loop value
                 replaced = re.sub(r"(?i)(?<!\w)" + re.escape(word) + r"(?!\w)",
-                                  lambda m, b=best: b, replaced, count=1)
+                                  lambda m, b=best: b, replaced, count=1)  # type: ignore[misc]
                 changed = True
         if unknown > looked_up and limits is not None:
             limits.append(LimitHit("corrections", unknown, self.limits.max_corrections))

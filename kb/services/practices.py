@@ -40,6 +40,7 @@ from kb.models import (
     PracticeNetwork,
     PracticeTheme,
     Revision,
+    RevisionTranslation,
     utcnow,
 )
 from kb.services import effects
@@ -96,7 +97,7 @@ def practice_import(identity: Identity, text: str, filename: str | None = None) 
     """
     require(identity, "practice.import")
     result = parse_practice(text, filename)
-    if result.errors:
+    if result.errors or result.practice is None:
         raise ValidationFailed(result.errors, result.warnings)
     doc = result.practice
     with UnitOfWork() as uow:
@@ -158,7 +159,7 @@ def _import_one(uow: UnitOfWork, identity: Identity, report: ImportReport, path:
     if result.practice:
         result = result._replace(warnings=result.warnings + _lineage_warnings(
             data.decode("utf-8"), result.practice, coming))
-    if result.errors:
+    if result.errors or result.practice is None:
         report.failed.append((str(path), result.errors))
         problems = result.errors
         status = "failed"
@@ -237,7 +238,7 @@ def _store_published(uow: UnitOfWork, identity: Identity, doc: PracticeDoc,
             raise ValidationFailed(refusals)
     org = _organization_for(doc)
     created = practice is None
-    if created:
+    if practice is None:
         practice = Practice(slug=doc.slug, organization=org, created_at=now,
                             created_by_id=identity.user_id)
         s.add(practice)
@@ -343,6 +344,21 @@ def _fill_parsed_columns(revision: Revision, doc: PracticeDoc) -> None:
     revision.networks = list(doc.networks)
     revision.visibility = doc.visibility
     revision.adapted_from = doc.adapted_from
+    _fill_translations(revision, doc)
+
+
+def _fill_translations(revision: Revision, doc: PracticeDoc) -> None:
+    """Make the revision's translation rows those of the document (updated in place)."""
+    rows = {t.language: t for t in revision.translation_rows}
+    for lang in [lang for lang in rows if lang not in doc.translations]:
+        revision.translation_rows.remove(rows.pop(lang))
+    for lang, item in doc.translations.items():
+        row = rows.get(lang)
+        if row is None:
+            revision.translation_rows.append(RevisionTranslation(
+                language=lang, title=item["title"], summary=item["summary"]))
+        else:
+            row.title, row.summary = item["title"], item["summary"]
 
 
 # ------------------------------------------------------------------ exporting
@@ -434,10 +450,14 @@ class PracticeCard:
     featured: bool
     outcomes_count: int
     adapted_from: str | None
+    # {language: {"title", "summary"}}: the contributor's translations
+    translations: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, practice: Practice) -> PracticeCard:
         rev = practice.published_revision
+        if rev is None:
+            raise NotFound("no such practice")
         return cls(
             id=practice.id, slug=practice.slug, title=rev.title, summary=rev.summary,
             language=rev.language, organization=practice.organization.name,
@@ -445,7 +465,7 @@ class PracticeCard:
             themes=list(rev.themes), stage=rev.stage, evidence=rev.evidence,
             population=rev.population, published_at=practice.published_at,
             featured=practice.featured, outcomes_count=len(rev.outcomes or []),
-            adapted_from=practice.adapted_from_slug,
+            adapted_from=practice.adapted_from_slug, translations=rev.translations,
         )
 
 
@@ -493,8 +513,11 @@ def practice_get(identity: Identity, slug: str) -> PracticeDetail:
         raise NotFound("no such practice")  # word for word what a hidden one answers
     require(identity, "practice.view", practice)
     rev = practice.published_revision
+    if rev is None:
+        raise NotFound("no such practice")
     doc = _parsed(rev.document, practice.slug)
-    source, missing, chain, absent = None, None, [], False
+    source, missing, absent = None, None, False
+    chain: list[PracticeCard] = []
     if practice.adapted_from_slug:
         seen = {practice.slug}
         cursor = practice.adapted_from_slug
@@ -562,7 +585,7 @@ def practice_list(identity: Identity, filters: dict[str, list[str]] | None = Non
     total = session().scalar(select(func.count()).select_from(query.subquery()))
     rows = session().scalars(_load(query).order_by(*_order(order))
                              .offset(start).limit(per_page)).unique()
-    return Page([PracticeCard.of(p) for p in rows], total, page, per_page)
+    return Page([PracticeCard.of(p) for p in rows], total or 0, page, per_page)
 
 
 def _order(order: str):
@@ -597,7 +620,7 @@ def practice_facets(identity: Identity) -> Facets:
     languages = s.execute(query.with_only_columns(Revision.language, func.count())
                           .group_by(Revision.language)).all()
     total = s.scalar(select(func.count()).select_from(ids))
-    return Facets(ordered(themes), ordered(countries), ordered(languages), total)
+    return Facets(ordered(themes), ordered(countries), ordered(languages), total or 0)
 
 
 @dataclass
