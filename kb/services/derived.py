@@ -153,7 +153,7 @@ RETRY_SECONDS = 1.0   # how soon a thread that found the lock taken looks again
 
 def start_applier(app: Flask | None = None) -> bool:
     """Start this process's applier thread for the app unless one runs; True if started."""
-    app = app or current_app._get_current_object()
+    app = app or _current_app()
     key = (os.getpid(), id(app))
     with _threads_lock:
         thread = _threads.get(key)
@@ -167,9 +167,13 @@ def start_applier(app: Flask | None = None) -> bool:
 
 
 def applier_running(app: Flask | None = None) -> bool:
-    app = app or current_app._get_current_object()
+    app = app or _current_app()
     thread = _threads.get((os.getpid(), id(app)))
     return thread is not None and thread.is_alive()
+
+
+def _current_app() -> Flask:
+    return current_app._get_current_object()  # type: ignore[attr-defined]
 
 
 def _run(app: Flask) -> None:
