@@ -35,11 +35,9 @@ from kb.models import (
     Follow,
     Membership,
     Network,
-    NetworkMember,
     NetworkModerator,
     Organization,
     Practice,
-    PracticeNetwork,
     PracticeStatus as S,
     Revision,
     User,
@@ -49,10 +47,11 @@ from kb.services import effects
 from kb.services.accounts import _link, audit
 from kb.services.csvfile import csv_text
 from kb.services.errors import Conflict, InvalidInput, NotFound
-from kb.services.exchange import lineage_check, notify_adaptation_published
+from kb.services.events import first_published
+from kb.services.lineage_rules import lineage_check
 from kb.services.identity import Identity
 from kb.services.notifications import notify
-from kb.services.permissions import knows, network_only, require
+from kb.services.permissions import curating_networks, knows, network_only, require
 from kb.services.practices import (STALE_MONTHS, _fill_parsed_columns, publish_revision,
                                    slugify)
 from kb.services.uow import UnitOfWork, unit_of_work
@@ -160,27 +159,11 @@ def _reviewers(practice: Practice) -> set[int]:
     roles = ("admin",) if private else ("admin", "global_moderator")
     ids = set(s.scalars(select(User.id).where(User.site_role.in_(roles),
                                               User.deleted_at.is_(None))))
-    networks = _networks_of(practice, shared_only=private)
+    networks = curating_networks(practice, shared_only=private)
     if networks:
         ids |= set(s.scalars(select(NetworkModerator.user_id).join(Network).where(
             Network.slug.in_(networks))))
     return ids
-
-
-def _networks_of(practice: Practice, shared_only: bool = False) -> set[str]:
-    """Networks that curate a practice: those it is shared with and its organization's
-    (only those it is shared with, when asked)."""
-    s = session()
-    shared = set(s.scalars(select(PracticeNetwork.network).where(
-        PracticeNetwork.practice_id == practice.id)))
-    rev = practice.current_revision
-    if rev is not None:
-        shared |= set(rev.networks or [])
-    if shared_only:
-        return shared
-    member_of = set(s.scalars(select(Network.slug).join(NetworkMember).where(
-        NetworkMember.organization_id == practice.organization_id)))
-    return shared | member_of
 
 
 def _author_ids(practice: Practice) -> set[int]:
@@ -390,7 +373,7 @@ def review_approve(identity: Identity, slug: str, comment: str = "", *,
            "followed_practice", _("Updated: %(title)s", title=working.title),
            _practice_link(practice, "pages.practice_detail"))
     if not was_published:
-        notify_adaptation_published(uow, practice)
+        first_published(uow, practice)
     return working
 
 
@@ -551,7 +534,7 @@ def moderation_queue(identity: Identity, network: str | None = None, theme: str 
         if practice.current_revision_id != rev.id or not can(identity, "practice.review",
                                                              practice):
             continue
-        networks = _networks_of(practice)
+        networks = curating_networks(practice)
         age = (now - (rev.submitted_at or rev.created_at)).days
         if network and network not in networks:
             continue

@@ -10,7 +10,9 @@ from typing import Any
 
 from sqlalchemy import or_, select, true
 
-from kb.models import Organization, Practice, PracticeNetwork, PracticeStatus
+from kb.db import session
+from kb.models import (Network, NetworkMember, Organization, Practice, PracticeNetwork,
+                       PracticeStatus)
 from kb.services.errors import NotFound, PermissionDenied
 from kb.services.identity import Identity
 
@@ -78,6 +80,22 @@ def visible_to(identity: Identity):
     return or_(Practice.visibility == "public", Practice.id.in_(
         select(PracticeNetwork.practice_id).where(
             PracticeNetwork.network.in_(sorted(identity.networks)))))
+
+
+def curating_networks(practice: Practice, shared_only: bool = False) -> set[str]:
+    """Networks that curate a practice: those it is shared with and its organization's
+    (only those it is shared with, when asked)."""
+    s = session()
+    shared = set(s.scalars(select(PracticeNetwork.network).where(
+        PracticeNetwork.practice_id == practice.id)))
+    rev = practice.current_revision
+    if rev is not None:
+        shared |= set(rev.networks or [])
+    if shared_only:
+        return shared
+    member_of = set(s.scalars(select(Network.slug).join(NetworkMember).where(
+        NetworkMember.organization_id == practice.organization_id)))
+    return shared | member_of
 
 
 def organization_known_to(identity: Identity):
@@ -227,9 +245,7 @@ def _review(identity: Identity, practice: Practice) -> bool:
         return True
     if not identity.moderates:
         return False
-    from kb.services.editorial import _networks_of
-
-    return bool(identity.moderates & _networks_of(practice, shared_only=private))
+    return bool(identity.moderates & curating_networks(practice, shared_only=private))
 
 
 @rule("practice.moderate")

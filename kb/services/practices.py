@@ -654,3 +654,9 @@ def tag_suggestions(identity: Identity, limit: int = 300) -> list[str]:
         for tag in tags or []:
             counts[tag] = counts.get(tag, 0) + 1
     return sorted(counts, key=lambda t: (-counts[t], t.casefold()))[:limit]
+
+
+# Public names of the reading helpers, for the service modules built on them.
+visible_practices = _visible_practices
+load_for_cards = _load
+parsed_document = _parsed

@@ -397,12 +397,29 @@ def test_contact_the_owner_sends_mail_with_reply_to_and_no_address_shown(app, ma
 # ------------------------------------------------------------------ permission
 
 
+# computations for a practice that the calling service already loaded and checked
+_UNCHECKED_OF = {"lineage_of", "comparison_of", "replication_of", "visible_published",
+                 "first_organization"}
+
+
 def _service_functions():
-    for name, fn in inspect.getmembers(ex, inspect.isfunction):
-        if fn.__module__ == ex.__name__ and not name.startswith("_"):
-            params = list(inspect.signature(fn).parameters)
-            if params and params[0] == "identity":
-                yield name, fn
+    """The public functions of every module of the exchange package that take an identity."""
+    import importlib
+    import pkgutil
+
+    for info in pkgutil.iter_modules(ex.__path__):
+        module = importlib.import_module(f"{ex.__name__}.{info.name}")
+        for name, fn in inspect.getmembers(module, inspect.isfunction):
+            if (fn.__module__ == module.__name__ and not name.startswith("_")
+                    and name not in _UNCHECKED_OF):
+                params = list(inspect.signature(fn).parameters)
+                if params and params[0] == "identity":
+                    yield f"{info.name}.{name}", fn
+
+
+def test_the_exchange_services_are_found():
+    assert {"panel.practice_panel_get", "dashboards.dashboard_get",
+            "likeness.cities_like_mine"} <= {name for name, _fn in _service_functions()}
 
 
 @pytest.mark.parametrize("name,fn", list(_service_functions()))
