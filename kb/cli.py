@@ -122,8 +122,13 @@ def _rebuild_with_progress() -> int:
     from kb.services.identity import SYSTEM
     from kb.services.search import search_rebuild
 
+    from kb.services.readmodel import read_model_rebuild
+
     with _Progress("Indexing") as bar:
-        return search_rebuild(SYSTEM, progress=bar.reach, on_total=bar.start)
+        count = search_rebuild(SYSTEM, progress=bar.reach, on_total=bar.start)
+    with _Progress("Read model") as bar:
+        read_model_rebuild(SYSTEM, progress=bar.reach, on_total=bar.start)
+    return count
 
 
 @main.command("init")
@@ -131,12 +136,14 @@ def _rebuild_with_progress() -> int:
 def init_command():
     """Create the database and import the bundled practices (safe to run twice)."""
     from kb.bootstrap import init_database, seed_documents
+    from kb.services.readmodel import read_model_catch_up
     from kb.services.search import search_catch_up
 
     seed_documents()  # a missing or empty KB_SEED_DIR is an error, not an empty "Ready"
     init_database(seed=False)
     ok = _import_with_progress(Path(current_app.config["SEED_DIR"]))
     search_catch_up()
+    read_model_catch_up()
     click.echo(f"Ready: database {current_app.config['DATABASE_URL']}")
     sys.exit(0 if ok else 1)
 
@@ -233,7 +240,7 @@ def export_command(directory: Path, include_network: bool):
 @main.command("reindex")
 @with_appcontext
 def reindex_command():
-    """Rebuild the search index beside the current one and swap it in."""
+    """Rebuild the search index beside the current one and swap it in, then the read model."""
     from kb.services.identity import SYSTEM
     from kb.services.search import search_status
 
@@ -542,11 +549,13 @@ def practice_archive_command(slug, comment):
     """Archive a published practice: it leaves search and lists; its address says so."""
     from kb.services.editorial import practice_archive
     from kb.services.identity import SYSTEM
+    from kb.services.readmodel import read_model_catch_up
     from kb.services.search import search_catch_up
 
     _require_database()
     _report(lambda: practice_archive(SYSTEM, slug, comment))
     search_catch_up()
+    read_model_catch_up()
     click.echo(f"Archived {slug} (undo with `kb practice restore {slug}`)")
 
 
@@ -557,11 +566,13 @@ def practice_restore_command(slug):
     """Publish an archived practice again."""
     from kb.services.editorial import practice_restore
     from kb.services.identity import SYSTEM
+    from kb.services.readmodel import read_model_catch_up
     from kb.services.search import search_catch_up
 
     _require_database()
     _report(lambda: practice_restore(SYSTEM, slug))
     search_catch_up()
+    read_model_catch_up()
     click.echo(f"Restored {slug}")
 
 

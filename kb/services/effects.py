@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 
 def after_practice_change(uow) -> None:
     uow.on_commit(_catch_up_search)
+    uow.on_commit(_catch_up_read_model)  # after the index: similar lists read it
     if current_app.config.get("EXPORT_DIR"):
         uow.on_commit(_mirror_files)
 
@@ -23,6 +24,12 @@ def _catch_up_search() -> None:
     from kb.services.search import search_catch_up
 
     search_catch_up()
+
+
+def _catch_up_read_model() -> None:
+    from kb.services.readmodel import read_model_catch_up
+
+    read_model_catch_up()
 
 
 def _mirror_files() -> None:

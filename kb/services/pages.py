@@ -1,25 +1,20 @@
 """One service call per page: each returns everything its page shows, as a typed result.
 
-The templates only format these results; they call no service. A part of a page that
-may fail on its own (similar practices from the search index) is answered here, so an
-error is decided by the service rather than swallowed by a template.
+The templates only format these results; they call no service. What depends on many
+practices is read from the read model (kb.services.readmodel), never computed per view.
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 
 from kb.services.editorial import is_following
-from kb.services.errors import ServiceError
 from kb.services.exchange import (CitiesLikeMine, PracticePanel, cities_like_mine,
                                   practice_panel_get)
 from kb.services.identity import Identity
 from kb.services.permissions import require
-from kb.services.practices import Home, PracticeDetail, home_get, practice_get
-from kb.services.search import practice_similar
-
-log = logging.getLogger(__name__)
+from kb.services.practices import Home, PracticeCard, PracticeDetail, home_get, practice_get
+from kb.services.readmodel import read_model_catch_up, similar_cards
 
 HOME_LIKE_MINE = 5
 SIMILAR_ON_PAGE = 5
@@ -44,17 +39,14 @@ class PracticePage:
     detail: PracticeDetail
     panel: PracticePanel
     following: bool  # the reader follows this practice
-    similar: list = field(default_factory=list)  # search hits; empty when search is down
+    similar: list[PracticeCard] = field(default_factory=list)  # stored when published
 
 
 def practice_page_get(identity: Identity, slug: str) -> PracticePage:
     """A practice page: the practice, what the exchange adds to it, similar practices."""
+    read_model_catch_up()  # before anything is loaded: applying commits the session
     detail = practice_get(identity, slug)
     panel = practice_panel_get(identity, slug)
     following = is_following(identity, detail.card.id) if identity.user_id else False
-    try:
-        similar = list(practice_similar(identity, slug, limit=SIMILAR_ON_PAGE))
-    except ServiceError as error:  # the page stands without them; the log says why
-        log.warning("similar practices of %s unavailable: %s", slug, error)
-        similar = []
-    return PracticePage(detail, panel, following, similar)
+    return PracticePage(detail, panel, following,
+                        similar_cards(identity, detail.card.id, limit=SIMILAR_ON_PAGE))

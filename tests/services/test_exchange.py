@@ -399,7 +399,7 @@ def test_contact_the_owner_sends_mail_with_reply_to_and_no_address_shown(app, ma
 
 # computations for a practice that the calling service already loaded and checked
 _UNCHECKED_OF = {"lineage_of", "comparison_of", "replication_of", "visible_published",
-                 "first_organization"}
+                 "family_pool", "first_organization"}
 
 
 def _service_functions():

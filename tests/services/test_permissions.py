@@ -101,6 +101,23 @@ HELPERS = {
                                           "commit and in the background; no user input",
     "kb.services.search.search_rebuild_unchecked": "the work of search_rebuild once "
                                                    "checked, and of first start",
+    # the read model, derived from the change log like the index
+    "kb.services.readmodel.catchup.read_model_catch_up": "applies committed changes to the "
+                                                         "read model; no user input",
+    "kb.services.readmodel.catchup.read_model_rebuild_unchecked": "the work of "
+                                                                  "read_model_rebuild once "
+                                                                  "checked",
+    "kb.services.readmodel.lineage.lineage_rows": "pure: families from parent links",
+    "kb.services.readmodel.lineage.published_parents": "reads the parent links of the "
+                                                       "published practices for a catch-up",
+    "kb.services.readmodel.lineage.lineage_refresh": "the lineage part of a catch-up",
+    "kb.services.readmodel.lineage.family_members": "a family's practices filtered by "
+                                                    "visible_to, for checked services",
+    "kb.services.readmodel.similar.similar_refresh": "the similar part of a catch-up",
+    "kb.services.readmodel.similar.similar_cards": "stored similar practices filtered by "
+                                                   "visible_to, for checked services",
+    "kb.services.exchange.common.family_pool": "a family's visible practices, for checked "
+                                               "services",
     # more of the permission machinery: the one visibility rule, as SQL and as a predicate
     "kb.services.permissions.visible_to": "the SQL condition of who may see a practice",
     "kb.services.permissions.organization_known_to": "the SQL condition of which "

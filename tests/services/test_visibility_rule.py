@@ -75,6 +75,9 @@ OTHERS = {
     "kb.services.accounts.users_list": "accounts, for site admins",
     "kb.services.accounts.user_get": "one account",
     "kb.services.mail.mail_list": "the outbox, for operators",
+    "kb.services.readmodel.catchup.read_model_rebuild": "an operator's rebuild",
+    "kb.services.readmodel.catchup.read_model_status": "the read model's state, for "
+                                                       "operators",
 }
 
 # What "reaches the rule" means: the SQL condition, or the search index asked with the

@@ -22,10 +22,11 @@ from kb.services.errors import NotFound
 from kb.services.identity import Identity
 from kb.services.lineage_rules import MAX_DEPTH
 from kb.services.practices import load_for_cards, visible_practices
+from kb.services.readmodel.lineage import family_members
 
 __all__ = ["MAX_DEPTH", "norm", "indicator_key", "outcomes_of", "visible_published",
            "children_map", "descendants", "indicator_mappings", "resolve_key",
-           "practice_by_slug", "family"]
+           "practice_by_slug", "family", "family_pool"]
 
 def norm(text: Any) -> str:
     """Case- and space-insensitive form of an indicator name or unit."""
@@ -51,6 +52,14 @@ def visible_published(identity: Identity) -> list[Practice]:
     """Every published practice the identity may see (exact rule, loaded for cards)."""
     return list(session().scalars(
         load_for_cards(visible_practices(identity)).order_by(Practice.id)).unique())
+
+
+def family_pool(identity: Identity, practice: Practice) -> list[Practice]:
+    """The visible practices a practice's lineage is drawn from: its family as the read
+    model keeps it (one query), or every visible practice while the read model has not
+    yet caught up with it. Both give the same lineage, comparison and replication."""
+    members = family_members(identity, practice)
+    return visible_published(identity) if members is None else members
 
 
 def children_map(practices: Iterable[Practice]) -> dict[str, list[Practice]]:

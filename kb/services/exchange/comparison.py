@@ -15,6 +15,7 @@ from kb.services.accounts import audit
 from kb.services.csvfile import csv_text
 from kb.services.errors import Conflict, InvalidInput
 from kb.services.exchange.common import (MAX_DEPTH, children_map, descendants, family,
+                                         family_pool,
                                          indicator_key, indicator_mappings, outcomes_of,
                                          practice_by_slug, resolve_key, visible_published)
 from kb.services.identity import Identity
@@ -114,7 +115,7 @@ def comparison_get(identity: Identity, slug: str) -> Comparison:
     require(identity, "kb.read")
     practice = practice_by_slug(slug)
     require(identity, "practice.view", practice)
-    return comparison_of(identity, practice, visible_published(identity))
+    return comparison_of(identity, practice, family_pool(identity, practice))
 
 
 def comparison_of(identity: Identity, practice: Practice, visible: list[Practice]) -> Comparison:
@@ -153,7 +154,7 @@ def indicator_mapping_save(identity: Identity, slug: str, indicator: str,
     if indicator not in own:
         raise InvalidInput({"indicator": _("This practice reports no such indicator.")})
     if target:
-        _root, members, _c, _m = family(practice, visible_published(identity))
+        _root, members, _c, _m = family(practice, family_pool(identity, practice))
         allowed = {indicator_key(o.indicator, o.unit) for p in members if p.id != practice.id
                    for o in outcomes_of(p)}
         if target not in allowed or target == indicator:
@@ -249,7 +250,7 @@ def replication_get(identity: Identity, slug: str) -> Replication:
     require(identity, "kb.read")
     practice = practice_by_slug(slug)
     require(identity, "practice.view", practice)
-    return replication_of(identity, practice, visible_published(identity))
+    return replication_of(identity, practice, family_pool(identity, practice))
 
 
 def replication_of(identity: Identity, practice: Practice, visible: list[Practice]) -> Replication:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kb.models import Practice
-from kb.services.exchange.common import family, practice_by_slug, visible_published
+from kb.services.exchange.common import family, family_pool, practice_by_slug
 from kb.services.identity import Identity
 from kb.services.lineage_rules import lineage_check, lineage_cycle
 from kb.services.permissions import require
@@ -34,7 +34,7 @@ def lineage_get(identity: Identity, slug: str) -> Lineage:
     require(identity, "kb.read")
     practice = practice_by_slug(slug)
     require(identity, "practice.view", practice)
-    return lineage_of(identity, practice, visible_published(identity))
+    return lineage_of(identity, practice, family_pool(identity, practice))
 
 
 def lineage_of(identity: Identity, practice: Practice, visible: list[Practice]) -> Lineage:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from kb.models import Organization
 from kb.services.exchange.adapting import adapt_organizations
-from kb.services.exchange.common import practice_by_slug, visible_published
+from kb.services.exchange.common import family_pool, practice_by_slug
 from kb.services.exchange.comparison import Comparison, Replication, comparison_of, replication_of
 from kb.services.exchange.following import is_following_organization
 from kb.services.exchange.lineage import Lineage, lineage_of
@@ -31,7 +31,7 @@ def practice_panel_get(identity: Identity, slug: str) -> PracticePanel:
     practice = practice_by_slug(slug)
     require(identity, "practice.view", practice)
     orgs = [o for o in adapt_organizations(identity) if o.id != practice.organization_id]
-    visible = visible_published(identity)
+    visible = family_pool(identity, practice)
     return PracticePanel(
         lineage=lineage_of(identity, practice, visible),
         comparison=comparison_of(identity, practice, visible),
