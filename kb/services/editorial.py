@@ -494,16 +494,12 @@ class WorkItem:
 def my_work(identity: Identity) -> list[WorkItem]:
     """Drafts and submissions of my organizations, newest first, with their state."""
     require(identity, "account.manage")
-    query = select(Practice).options(joinedload(Practice.current_revision),
-                                     joinedload(Practice.organization))
+    query = select(Practice).join(Practice.current_revision).where(Revision.state.in_(
+        (S.DRAFT, S.SUBMITTED, S.CHANGES_REQUESTED, S.REJECTED))).options(
+        joinedload(Practice.current_revision), joinedload(Practice.organization))
     if not identity.is_site_admin:
         query = query.where(Practice.organization_id.in_(identity.organizations or {-1}))
-    items = []
-    for practice in session().scalars(query).unique():
-        rev = practice.current_revision
-        if rev is not None and rev.state in (S.DRAFT, S.SUBMITTED, S.CHANGES_REQUESTED,
-                                             S.REJECTED):
-            items.append(WorkItem(practice, rev))
+    items = [WorkItem(p, p.current_revision) for p in session().scalars(query).unique()]
     items.sort(key=lambda i: i.revision.updated_at or i.revision.created_at, reverse=True)
     return items
 

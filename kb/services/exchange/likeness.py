@@ -5,21 +5,19 @@ docs/exchange.md explains the score to officials.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Iterable
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import and_, case, func, literal, or_, select
 
 from kb.content.vocab import POPULATION_BANDS, population_band
 from kb.db import session
-from kb.models import Membership, Organization, Practice
+from kb.models import Membership, Organization, Practice, Revision
 from kb.services.errors import NotFound
-from kb.services.exchange.common import visible_published
 from kb.services.identity import Identity
 from kb.services.permissions import organization_known_to, require
-from kb.services.practices import PracticeCard
+from kb.services.practices import PracticeCard, load_for_cards, visible_practices
 
 # ------------------------------------------------------------ cities like mine
 
@@ -117,28 +115,53 @@ def cities_like_mine(identity: Identity, organization: str | None = None,
             raise NotFound(_("No such organization."))
     else:
         org = first_organization(identity)
-    visible = visible_published(identity)
-    choices_ids = {p.organization_id for p in visible}
-    if org is not None:
-        choices_ids.add(org.id)
+    with_practices = visible_practices(identity).with_only_columns(Practice.organization_id)
+    known = Organization.id.in_(with_practices)
     choices = list(session().scalars(select(Organization).where(
-        Organization.id.in_(choices_ids)).order_by(Organization.name))) if choices_ids else []
+        or_(known, Organization.id == org.id) if org is not None else known).order_by(
+        Organization.name)))
     if org is None:
         return CitiesLikeMine(None, None, [], choices)
     mine = context_of(org)
+    score = _score_sql(mine)
+    best = session().scalars(load_for_cards(visible_practices(identity).join(
+        Organization, Organization.id == Practice.organization_id).where(
+        Practice.organization_id != org.id, score > 0)).order_by(
+        score.desc(), Practice.published_at.desc(), Practice.slug).limit(limit)).unique()
     ranked = []
-    for p in visible:
-        if p.organization_id == org.id:
-            continue
+    for p in best:
         rev = p.published_revision
         theirs = Context(rev.country, rev.population_band or
                          population_band(p.organization.population), p.organization.kind)
-        score, reasons = similarity(mine, theirs)
-        if score > 0:
-            ranked.append(LikeMine(PracticeCard.of(p), score, reasons))
-    ranked.sort(key=lambda r: (-r.score, -(r.card.published_at or dt.datetime.min).timestamp(),
-                               r.card.slug))
-    return CitiesLikeMine(org, mine, ranked[:limit], choices)
+        points, reasons = similarity(mine, theirs)  # the score the query ranked by
+        ranked.append(LikeMine(PracticeCard.of(p), points, reasons))
+    return CitiesLikeMine(org, mine, ranked, choices)
+
+
+def _band_sql():
+    """A practice's population band as `similarity` reads it: its document's, else its
+    organization's population's."""
+    return func.coalesce(Revision.population_band, case(*[
+        ((Organization.population >= low) if high is None else
+         and_(Organization.population >= low, Organization.population < high), key)
+        for key, _label, low, high in POPULATION_BANDS], else_=None))
+
+
+def _score_sql(mine: Context):
+    """`similarity(mine, theirs)`'s score as one SQL expression, to rank in the database."""
+    score = literal(0.0)
+    if mine.band:
+        band, near = _band_sql(), [k for k, i in _BAND_ORDER.items()
+                                   if abs(i - _BAND_ORDER[mine.band]) == 1]
+        score = score + case((band == mine.band, SCORE_SAME_BAND),
+                             (band.in_(near), SCORE_NEIGHBOUR_BAND), else_=0.0)
+    if mine.country:
+        score = score + case((Revision.country == mine.country, SCORE_SAME_COUNTRY),
+                             (Revision.country.in_(sorted(NEIGHBOURS.get(mine.country, ()))),
+                              SCORE_NEIGHBOUR_COUNTRY), else_=0.0)
+    if mine.kind and mine.kind != "other":
+        score = score + case((Organization.kind == mine.kind, SCORE_SAME_KIND), else_=0.0)
+    return score
 
 
 def like_mine_scores(organization: Organization,
