@@ -201,7 +201,8 @@ def build(n: int, seed: int = 7, organizations: int | None = None,
             "network": "bench-net-1", "theme": "flood-preparedness"}
 
 
-def _pages(kb: dict) -> dict[str, str]:
+def page_addresses(kb: dict) -> dict[str, str]:
+    """One address per page type, on a knowledge base `build` made."""
     return {
         "home": "/", "search": "/search?q=flood+water", "practice": f"/practices/{kb['practice']}",
         "organization": f"/organizations/{kb['organization']}",
@@ -259,7 +260,7 @@ def main() -> None:
                                            "password": "correct horse battery"})
     assert response.status_code == 302, response.status_code
     print(f"{'page':<20} {'p50 ms':>8} {'p95 ms':>8}  status")
-    for name, url in _pages(kb).items():
+    for name, url in page_addresses(kb).items():
         times, status = [], None
         for i in range(args.repeat + 2):
             t = time.perf_counter()

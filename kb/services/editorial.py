@@ -51,7 +51,8 @@ from kb.services.events import first_published
 from kb.services.lineage_rules import lineage_check
 from kb.services.identity import Identity
 from kb.services.notifications import notify
-from kb.services.permissions import curating_networks, knows, network_only, require
+from kb.services.permissions import (curating_networks, curating_networks_of, knows,
+                                     network_only, require, reviews)
 from kb.services.practices import (STALE_MONTHS, _fill_parsed_columns, publish_revision,
                                    slugify)
 from kb.services.uow import UnitOfWork, unit_of_work
@@ -518,28 +519,30 @@ def moderation_queue(identity: Identity, network: str | None = None, theme: str 
                      ) -> list[QueueItem]:
     """Submissions waiting for review that this moderator may review, oldest first."""
     require(identity, "practice.moderate")
-    revisions = session().scalars(select(Revision).where(Revision.state == S.SUBMITTED)
-                                  .options(joinedload(Revision.practice))
-                                  .order_by(Revision.submitted_at)).unique()
-    from kb.services.permissions import can
-
     now = utcnow()
+    query = select(Revision).join(Practice, Practice.current_revision_id == Revision.id).where(
+        Revision.state == S.SUBMITTED).options(
+        joinedload(Revision.practice).joinedload(Practice.organization)).order_by(
+        Revision.submitted_at)
+    if language:
+        query = query.where(Revision.language == language)
+    if min_age_days is not None:
+        query = query.where(func.coalesce(Revision.submitted_at, Revision.created_at)
+                            <= now - dt.timedelta(days=min_age_days))
+    revisions = list(session().scalars(query).unique())
+    curating = curating_networks_of(rev.practice for rev in revisions)
     items = []
     for rev in revisions:
         practice = rev.practice
-        if practice.current_revision_id != rev.id or not can(identity, "practice.review",
-                                                             practice):
+        shared, member_of = curating[practice.id]
+        networks = shared | member_of
+        if not reviews(identity, practice, shared, member_of):
             continue
-        networks = curating_networks(practice)
-        age = (now - (rev.submitted_at or rev.created_at)).days
         if network and network not in networks:
             continue
         if theme and theme not in (rev.themes or []):
-            continue
-        if language and rev.language != language:
-            continue
-        if min_age_days is not None and age < min_age_days:
-            continue
+            continue  # the themes of a submission are in its document's columns only
+        age = (now - (rev.submitted_at or rev.created_at)).days
         items.append(QueueItem(practice, rev, practice.published_revision_id is not None,
                                age, networks))
     return items

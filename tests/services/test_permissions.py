@@ -125,6 +125,8 @@ HELPERS = {
     "kb.services.permissions.knows": "a predicate used by the rules",
     "kb.services.permissions.curating_networks": "the networks whose moderators a rule "
                                                  "lets review a practice",
+    "kb.services.permissions.curating_networks_of": "the same, for many practices at once",
+    "kb.services.permissions.reviews": "the rule of practice.review on known networks",
     "kb.services.permissions.network_only": "a predicate used by the rules",
     # the unit of work itself
     "kb.services.uow.unit_of_work": "the decorator that runs a service in its unit of work",
