@@ -62,7 +62,7 @@ def _text(rng, n):
 def _document(spec) -> str:
     lines = ["---", f"slug: {spec['slug']}", f"title: {spec['title']}",
              f"summary: {spec['summary']}", "language: en",
-             f"organization: {spec['organization']}", f"country: {spec['country']}",
+             f"organization: {spec['organization']}", f"country: '{spec['country']}'",
              f"population: {spec['population']}",
              f"themes: [{', '.join(spec['themes'])}]", f"stage: {spec['stage']}",
              f"evidence: {spec['evidence']}"]
