@@ -26,6 +26,7 @@ def lineage_cycle(slug: str, source_slug: str | None) -> list[str] | None:
     if source_slug == slug:
         return [slug, slug]
     parents = dict(session().execute(select(Practice.slug, Practice.adapted_from_slug)).all())
+    cursor: str | None
     path, cursor, seen = [slug, source_slug], source_slug, {source_slug}
     for _step in range(MAX_DEPTH):
         cursor = parents.get(cursor)

@@ -30,7 +30,7 @@ def _errors_by_field(exc: ValidationFailed) -> dict[str, str]:
 
 def _form_data() -> dict:
     """The submitted form as a plain dict, lists kept for multi-value fields."""
-    data = request.form.to_dict()
+    data: dict = request.form.to_dict()
     data["themes"] = request.form.getlist("themes")
     data["networks"] = request.form.getlist("networks")
     return data
@@ -116,8 +116,10 @@ def edit(slug: str):
     state = editorial.practice_edit_start(identity, slug)
     working = state.working
     if request.method == "GET":
-        parsed = parse_practice(state.document, f"{slug}.md").practice
-        form = form_from_practice(parsed)
+        result = parse_practice(state.document, f"{slug}.md")
+        if result.practice is None:  # stored documents were valid when stored
+            raise ValueError(f"stored document no longer parses: {result.errors}")
+        form = form_from_practice(result.practice)
         form.update(base_revision_id=state.base_revision_id, base_hash=state.base_hash)
         similar = [h for h in practice_similar_to_document(identity, state.document, slug)
                    if h.slug != slug]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from kb.models import Organization
 from kb.services.csvfile import csv_text
-from kb.services.exchange.common import visible_published
+from kb.services.exchange.common import published_of, visible_published
 from kb.services.identity import Identity
 from kb.services.permissions import require
 
@@ -75,9 +75,9 @@ def adaptation_map_get(identity: Identity, size: int = 800) -> AdaptationMap:
         parent = by_slug.get(p.adapted_from_slug or "")
         if parent is not None:
             edges.append(MapEdge(parent.organization.slug, p.organization.slug, p.slug,
-                                 p.published_revision.title, parent.slug,
+                                 published_of(p).title, parent.slug,
                                  parent.organization.name, p.organization.name))
-    touching = Counter()
+    touching: Counter[str] = Counter()
     for e in edges:
         touching[e.source] += 1
         touching[e.target] += 1

@@ -10,7 +10,7 @@ from kb.db import session
 from kb.models import Organization, Practice, PracticeStatus
 from kb.services.editorial import practice_draft_create
 from kb.services.errors import Conflict, InvalidInput, NotFound
-from kb.services.exchange.common import practice_by_slug
+from kb.services.exchange.common import practice_by_slug, published_of
 from kb.services.identity import Identity
 from kb.services.lineage_rules import lineage_cycle
 from kb.services.permissions import knows, require
@@ -27,7 +27,7 @@ def _adaptation_slug(org: Organization, source: Practice) -> str:
 def adaptation_document(source: Practice, org: Organization, slug: str) -> str:
     """The draft an adaptation starts from: the source's text and structure, my
     organization's context, no measured values of the source city."""
-    src = parsed_document(source.published_revision.document, source.slug)
+    src = parsed_document(published_of(source).document, source.slug)
     body = src.body.rstrip("\n")
     if src.outcomes:
         direction = {"higher": _("higher is better"), "lower": _("lower is better")}

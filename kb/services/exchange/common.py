@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from kb.content.document import Outcome
 from kb.db import session
-from kb.models import IndicatorMapping, Practice
+from kb.models import IndicatorMapping, Practice, Revision
 from kb.services.errors import NotFound
 from kb.services.identity import Identity
 from kb.services.lineage_rules import MAX_DEPTH
@@ -26,7 +26,7 @@ from kb.services.readmodel.lineage import family_members
 
 __all__ = ["MAX_DEPTH", "norm", "indicator_key", "outcomes_of", "visible_published",
            "children_map", "descendants", "indicator_mappings", "resolve_key",
-           "practice_by_slug", "family", "family_pool"]
+           "practice_by_slug", "family", "family_pool", "published_of"]
 
 def norm(text: Any) -> str:
     """Case- and space-insensitive form of an indicator name or unit."""
@@ -38,9 +38,16 @@ def indicator_key(indicator: str, unit: str) -> str:
     return f"{norm(indicator)}|{norm(unit)}"
 
 
+def published_of(practice: Practice) -> Revision:
+    """The published revision of a practice read as published; without one it is unknown."""
+    if practice.published_revision is None:
+        raise NotFound(_("No such practice."))
+    return practice.published_revision
+
+
 def outcomes_of(practice: Practice) -> list[Outcome]:
     out = []
-    for row in practice.published_revision.outcomes or []:
+    for row in published_of(practice).outcomes or []:
         try:
             out.append(Outcome(**row))
         except TypeError:  # a stored row always has indicator, unit and result

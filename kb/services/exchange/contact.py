@@ -8,8 +8,8 @@ from sqlalchemy import select
 from kb.db import session
 from kb.models import Membership, MemberRole, User
 from kb.services.accounts import audit, email_link
-from kb.services.errors import Conflict, InvalidInput
-from kb.services.exchange.common import practice_by_slug
+from kb.services.errors import Conflict, InvalidInput, NotFound
+from kb.services.exchange.common import practice_by_slug, published_of
 from kb.services.identity import Identity
 from kb.services.mail import queue_mail
 from kb.services.permissions import require
@@ -36,15 +36,18 @@ def practice_contact(identity: Identity, slug: str, message: str) -> int:
     if len(message) > CONTACT_MAX:
         raise InvalidInput({"message": _("Keep the message under %(num)d characters.",
                                          num=CONTACT_MAX)})
-    doc = parsed_document(practice.published_revision.document, practice.slug)
-    recipients = [doc.contact["email"]] if (doc.contact or {}).get("email") else list(
+    doc = parsed_document(published_of(practice).document, practice.slug)
+    email = (doc.contact or {}).get("email")
+    recipients = [email] if email else list(
         session().scalars(select(User.email).join(Membership, Membership.user_id == User.id)
                           .where(Membership.organization_id == practice.organization_id,
                                  Membership.role == MemberRole.ADMIN,
                                  User.deleted_at.is_(None))))
     if not recipients:
         raise Conflict(_("No one can be contacted for this practice yet."))
-    sender = session().get(User, identity.user_id)
+    sender = session().get(User, identity.user_id) if identity.user_id is not None else None
+    if sender is None:
+        raise NotFound(_("No account has this address."))
     subject = _("About your practice: %(title)s", title=doc.title)[:150]
     body = _("%(name)s (a signed-in user of the portal) writes about %(title)s (%(link)s):",
              name=sender.name, title=doc.title,

@@ -15,7 +15,8 @@ from kb.db import session
 from kb.models import Network, Organization, Practice, Revision
 from kb.services.csvfile import csv_text
 from kb.services.errors import NotFound
-from kb.services.exchange.common import children_map, outcomes_of, visible_published
+from kb.services.exchange.common import (children_map, outcomes_of, published_of,
+                                         visible_published)
 from kb.services.exchange.comparison import REPLICATED_MIN_CITIES, replications
 from kb.services.identity import Identity
 from kb.services.permissions import require, sees_network
@@ -93,11 +94,12 @@ def _months_between(months: Iterable[str]) -> list[str]:
 
 
 def _activity_chart(chart_id: str, title: str, description: str,
-                    submissions: list[dt.datetime], publications: list[dt.datetime],
-                    adaptations: list[dt.datetime]) -> Chart:
+                    submissions: list[dt.datetime | None],
+                    publications: list[dt.datetime | None],
+                    adaptations: list[dt.datetime | None]) -> Chart:
     counts = [Counter(_month(t) for t in ts if t) for ts in (submissions, publications,
                                                                adaptations)]
-    months = _months_between(m for c in counts for m in c)
+    months = _months_between(m for c in counts for m in c if m)
     return Chart(chart_id, title, description, months, [
         (_("Submissions"), [counts[0].get(m, 0) for m in months]),
         (_("Publications"), [counts[1].get(m, 0) for m in months]),
@@ -106,7 +108,7 @@ def _activity_chart(chart_id: str, title: str, description: str,
 
 
 def _submission_times(identity: Identity, organization_ids: set[int] | None = None
-                      ) -> list[dt.datetime]:
+                      ) -> list[dt.datetime | None]:
     """When revisions were submitted, counted only where the viewer may see the
     practice's declared audience (a network-only submission only for its networks)."""
     query = select(Revision.submitted_at, Revision.visibility, Revision.networks).where(
@@ -119,7 +121,7 @@ def _submission_times(identity: Identity, organization_ids: set[int] | None = No
 
 
 def _outcome_chart(chart_id: str, practices: list[Practice]) -> Chart:
-    counts = Counter()
+    counts: Counter[str] = Counter()
     for p in practices:
         for o in outcomes_of(p):
             counts["improved" if o.improved else "worsened" if o.improved is False
@@ -170,9 +172,12 @@ def dashboard_get(identity: Identity) -> Dashboard:
     visible = visible_published(identity)
     slugs = {p.slug for p in visible}
     adaptations = [p for p in visible if p.adapted_from_slug in slugs]
-    themes, countries, stages, evidence = Counter(), Counter(), Counter(), Counter()
+    themes: Counter[str] = Counter()
+    countries: Counter[str] = Counter()
+    stages: Counter[str] = Counter()
+    evidence: Counter[str] = Counter()
     for p in visible:
-        rev = p.published_revision
+        rev = published_of(p)
         themes.update(rev.themes or [])
         countries[rev.country] += 1
         stages[rev.stage] += 1
@@ -241,7 +246,7 @@ def network_dashboard_get(identity: Identity, slug: str) -> NetworkDashboard:
     visible = visible_published(identity)
     by_slug = {p.slug: p for p in visible}
     ours = [p for p in visible if p.organization_id in member_ids
-            or slug in (p.published_revision.networks or [])]
+            or slug in (published_of(p).networks or [])]
     our_slugs = {p.slug for p in ours}
     inside, across = [], []
     for p in visible:
@@ -253,7 +258,7 @@ def network_dashboard_get(identity: Identity, slug: str) -> NetworkDashboard:
             inside.append(edge)
         elif p.slug in our_slugs or parent.slug in our_slugs:
             across.append(edge)
-    per_member = Counter()
+    per_member: Counter[str] = Counter()
     names = {o.id: o.name for o in members}
     for p in ours:
         per_member[names.get(p.organization_id, p.organization.name)] += 1

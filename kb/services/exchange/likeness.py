@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
 
 from kb.content.vocab import POPULATION_BANDS, population_band
 from kb.db import session
@@ -17,6 +17,7 @@ from kb.models import Membership, Organization, Practice, Revision
 from kb.services.errors import NotFound
 from kb.services.identity import Identity
 from kb.services.permissions import organization_known_to, require
+from kb.services.exchange.common import published_of
 from kb.services.practices import PracticeCard, load_for_cards, visible_practices
 
 # ------------------------------------------------------------ cities like mine
@@ -130,7 +131,7 @@ def cities_like_mine(identity: Identity, organization: str | None = None,
         score.desc(), Practice.published_at.desc(), Practice.slug).limit(limit)).unique()
     ranked = []
     for p in best:
-        rev = p.published_revision
+        rev = published_of(p)
         theirs = Context(rev.country, rev.population_band or
                          population_band(p.organization.population), p.organization.kind)
         points, reasons = similarity(mine, theirs)  # the score the query ranked by
@@ -149,7 +150,7 @@ def _band_sql():
 
 def _score_sql(mine: Context):
     """`similarity(mine, theirs)`'s score as one SQL expression, to rank in the database."""
-    score = literal(0.0)
+    score: ColumnElement[float] = literal(0.0)
     if mine.band:
         band, near = _band_sql(), [k for k, i in _BAND_ORDER.items()
                                    if abs(i - _BAND_ORDER[mine.band]) == 1]
@@ -170,7 +171,7 @@ def like_mine_scores(organization: Organization,
     mine = context_of(organization)
     out = {}
     for p in practices:
-        rev = p.published_revision
+        rev = published_of(p)
         out[p.slug] = similarity(mine, Context(rev.country, rev.population_band,
                                                p.organization.kind))[0]
     return out

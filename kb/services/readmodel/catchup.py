@@ -8,6 +8,7 @@ from typing import Callable
 
 from flask import current_app
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
 from kb.db import session
@@ -45,9 +46,11 @@ def _state(name: str) -> int:
 def _claim(name: str, last: int, upto: int) -> bool:
     """Move a part's mark from `last` to `upto` inside the caller's transaction; False
     when another catch-up moved it first (that one applies these changes)."""
-    return session().execute(update(ReadModelState).where(
-        ReadModelState.name == name, ReadModelState.last_change_id == last).values(
-        last_change_id=upto)).rowcount == 1
+    result: CursorResult = session().execute(  # type: ignore[assignment]
+        update(ReadModelState).where(ReadModelState.name == name,
+                                     ReadModelState.last_change_id == last).values(
+            last_change_id=upto))
+    return result.rowcount == 1
 
 
 def _index():
