@@ -59,6 +59,8 @@ HELPERS = {
     "kb.services.exchange.common.indicator_key": "pure: normalizes an indicator name",
     "kb.services.exchange.common.norm": "pure: normalizes an indicator name or unit",
     "kb.services.exchange.common.outcomes_of": "pure: a loaded practice's outcome rows",
+    "kb.services.exchange.common.published_of": "pure: a loaded practice's published "
+                                                "revision, or unknown",
     "kb.services.exchange.common.children_map": "pure: groups loaded practices by original",
     "kb.services.exchange.common.descendants": "pure: walks a children map",
     "kb.services.exchange.common.family": "pure: a loaded practice's lineage among the "
