@@ -1,7 +1,7 @@
 """The submission form and the practice document, both ways.
 
 The form has one input per structured field (outcome rows as
-outcome-<n>-<key>); `document_from_form` writes the document the validator
+outcome-<n>-<key>, translations as translation-<n>-<language|title|summary>); `document_from_form` writes the document the validator
 then judges, and `form_field_for` maps each validation problem back to the
 input it concerns, so errors appear next to their fields.
 """
@@ -52,6 +52,35 @@ def outcome_rows(form: Mapping[str, Any]) -> list[dict[str, Any]]:
             continue  # an empty row left in the form
         rows.append(row)
     return rows
+
+
+TRANSLATION_KEYS = ("language", "title", "summary")
+
+
+def translation_rows(form: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The translation rows of the form, in order; empty rows and removed ones left out."""
+    indexes = sorted({int(m.group(1)) for key in form
+                      if (m := re.match(r"translation-(\d+)-", key))})
+    rows = []
+    for i in indexes:
+        if form.get(f"translation-{i}-remove"):
+            continue
+        row = {k: (form.get(f"translation-{i}-{k}") or "").strip() for k in TRANSLATION_KEYS}
+        if any(row.values()):
+            rows.append(row)
+    return rows
+
+
+def translation_duplicates(form: Mapping[str, Any]) -> list[int]:
+    """The indexes (among translation_rows) of rows repeating an earlier row's language."""
+    seen: set[str] = set()
+    out = []
+    for i, row in enumerate(translation_rows(form)):
+        lang = row["language"].lower()
+        if lang and lang in seen:
+            out.append(i)
+        seen.add(lang)
+    return out
 
 
 def document_from_form(form: Mapping[str, Any], getlist=None) -> str:
@@ -110,6 +139,11 @@ def document_from_form(form: Mapping[str, Any], getlist=None) -> str:
         links.append({"title": (title or url).strip(), "url": url.strip()})
     meta["links"] = links or None
     meta["license"] = text("license")
+    translations: dict[str, dict[str, str]] = {}
+    for row in translation_rows(form):
+        translations.setdefault(row["language"].lower(), {
+            k: row[k] for k in ("title", "summary") if row[k]})
+    meta["translations"] = translations or None
     ordered = {k: meta[k] for k in FIELD_ORDER if meta.get(k) not in (None, [], {})}
     body = (form.get("body") or "").replace("\r\n", "\n").replace("\r", "\n").strip("\n")
     dumped = yaml.safe_dump(ordered, sort_keys=False, allow_unicode=True,
@@ -143,11 +177,21 @@ def form_from_practice(p: Practice) -> dict[str, Any]:
     form["adaptation_context"] = (p.adaptation or {}).get("context", "")
     for key in ("name", "role", "email"):
         form[f"contact_{key}"] = (p.contact or {}).get(key, "")
+    for i, (lang, item) in enumerate(p.translations.items()):
+        form[f"translation-{i}-language"] = lang
+        form[f"translation-{i}-title"] = item.get("title", "")
+        form[f"translation-{i}-summary"] = item.get("summary", "")
     return form
 
 
-def form_field_for(problem_field: str) -> str:
-    """The form input a validation problem belongs to."""
+def form_field_for(problem_field: str, form: Mapping[str, Any] | None = None) -> str:
+    """The form input a validation problem belongs to (translation rows need the form)."""
+    m = re.match(r"translations\.([^.]*)(?:\.(\w+))?$", problem_field)
+    if m and form is not None:
+        for i, row in enumerate(translation_rows(form)):
+            if row["language"].lower() == m.group(1):
+                key = m.group(2) if m.group(2) in ("title", "summary") else "language"
+                return f"translation-{i}-{key}"
     m = re.match(r"outcomes\[(\d+)\]\.(\w+)", problem_field)
     if m:
         return f"outcome-{m.group(1)}-{m.group(2)}"

@@ -8,7 +8,9 @@ from flask_babel import format_decimal, gettext as _
 from flask_login import login_required
 
 from kb.content import MAX_BODY_CHARS, ValidationFailed, parse_practice, render_markdown
-from kb.content.form import document_from_form, form_field_for, form_from_practice, outcome_rows
+from kb.content.form import (TRANSLATION_KEYS, document_from_form, form_field_for,
+                             form_from_practice, outcome_rows, translation_duplicates,
+                             translation_rows)
 from kb.content.vocab import EVIDENCE, STAGES, THEMES
 from kb.services import editorial
 from kb.services.errors import Conflict
@@ -19,10 +21,10 @@ from kb.views.helpers import current_identity
 bp = Blueprint("editor", __name__)
 
 
-def _errors_by_field(exc: ValidationFailed) -> dict[str, str]:
+def _errors_by_field(exc: ValidationFailed, form: dict | None = None) -> dict[str, str]:
     errors: dict[str, str] = {}
     for problem in exc.errors:
-        key = form_field_for(problem.field)
+        key = form_field_for(problem.field, form)
         message = problem.message if key != "form" else f"{problem.field}: {problem.message}"
         errors[key] = f"{errors[key]} {message}" if key in errors else message
     return errors
@@ -59,11 +61,20 @@ def _uploaded_document() -> tuple[str, str] | None:
     return text, secure_filename(upload.filename)
 
 
+def _translation_errors(form: dict) -> dict[str, str]:
+    """Rows that repeat a language: the document can hold one translation per language."""
+    return {f"translation-{i}-language": _("This language already has a translation above.")
+            for i in translation_duplicates(form)}
+
+
 def _render_form(form: dict, errors: dict, status: int = 200, **extra):
     identity = current_identity()
     rows = max(len(outcome_rows(form)) + 1, 2)
+    # a row per translation given, and an empty one when the contributor asked to add one
+    translations = len(translation_rows(form)) + (request.form.get("action") == "add_translation")
     return render_template(
         "editor/form.html", form=form, errors=errors, outcome_count=rows,
+        translation_count=translations,
         organizations=editorial.member_organizations(identity), themes=THEMES,
         tag_suggestions=tag_suggestions(identity),
         stages=STAGES, evidence_levels=EVIDENCE, **extra), status
@@ -72,10 +83,14 @@ def _render_form(form: dict, errors: dict, status: int = 200, **extra):
 def _form_with_rows(form: dict) -> dict:
     """Re-number the outcome rows so removed rows leave no gaps."""
     rows = outcome_rows(form)
-    clean = {k: v for k, v in form.items() if not k.startswith("outcome-")}
+    clean = {k: v for k, v in form.items()
+             if not k.startswith(("outcome-", "translation-"))}
     for i, row in enumerate(rows):
         for key, value in row.items():
             clean[f"outcome-{i}-{key}"] = value
+    for i, row in enumerate(translation_rows(form)):
+        for key in TRANSLATION_KEYS:
+            clean[f"translation-{i}-{key}"] = row[key]
     return clean
 
 
@@ -94,8 +109,11 @@ def new():
                         population="" if org.population is None else str(org.population))
         return _render_form(form, {})
     form = _form_data()
-    if request.form.get("action") == "add_row":
-        return _render_form(_form_with_rows(form), {}, extra_row=True)
+    if request.form.get("action") in ("add_row", "add_translation"):
+        return _render_form(_form_with_rows(form), {},
+                            extra_row=request.form.get("action") == "add_row")
+    if _translation_errors(form):
+        return _render_form(_form_with_rows(form), _translation_errors(form), 400)
     try:
         upload = _uploaded_document()
         if upload:
@@ -103,7 +121,7 @@ def new():
         else:
             practice = editorial.practice_draft_create(identity, _document())
     except ValidationFailed as exc:
-        return _render_form(_form_with_rows(form), _errors_by_field(exc), 400)
+        return _render_form(_form_with_rows(form), _errors_by_field(exc, form), 400)
     flash(_("Draft saved. Check the possible duplicates below, then submit it for review."),
           "success")
     return redirect(url_for("editor.edit", slug=practice.slug))
@@ -127,16 +145,19 @@ def edit(slug: str):
                             similar=similar)
     form = _form_data()
     action = request.form.get("action", "save")
-    if action == "add_row":
+    if action in ("add_row", "add_translation"):
         return _render_form(_form_with_rows(form), {}, practice=state.practice,
-                            working=working, extra_row=True)
+                            working=working, extra_row=action == "add_row")
+    if _translation_errors(form):
+        return _render_form(_form_with_rows(form), _translation_errors(form), 400,
+                            practice=state.practice, working=working)
     text = _document()
     try:
         editorial.practice_save(identity, slug, text,
                                 int(request.form.get("base_revision_id") or 0),
                                 request.form.get("base_hash", ""), submit=action == "submit")
     except ValidationFailed as exc:
-        return _render_form(_form_with_rows(form), _errors_by_field(exc), 400,
+        return _render_form(_form_with_rows(form), _errors_by_field(exc, form), 400,
                             practice=state.practice, working=working)
     except editorial.StaleEdit as exc:
         form = _form_with_rows(form)

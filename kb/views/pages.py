@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, render_template
+from flask import Blueprint, Response, abort, current_app, render_template, request
 
 from kb.content.vocab import THEMES
 from kb.services import pages
@@ -32,7 +32,8 @@ def practice_list():
 def practice_detail(slug: str):
     page = pages.practice_page_get(current_identity(), slug)
     return render_template("practices/detail.html", p=page.detail, similar=page.similar,
-                           xp=page.panel, following=page.following)
+                           xp=page.panel, following=page.following,
+                           show_original=request.args.get("original") == "1")
 
 
 @bp.get("/practices/<slug>.md")
