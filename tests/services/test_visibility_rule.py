@@ -76,6 +76,9 @@ OTHERS = {
     "kb.services.accounts.user_get": "one account",
     "kb.services.mail.mail_list": "the outbox, for operators",
     "kb.services.readmodel.catchup.read_model_rebuild": "an operator's rebuild",
+    "kb.services.places.org_places_seed": "writes: an operator's first start",
+    "kb.services.places.org_settings_get": "one organization, for its admins",
+    "kb.services.places.org_place_suggest": "a place for one organization, for its admins",
     "kb.services.readmodel.catchup.read_model_status": "the read model's state, for "
                                                        "operators",
 }
@@ -121,7 +124,7 @@ def test_every_service_is_classified():
                                            "contact", "accept", "decide", "invite", "update",
                                            "authenticate", "register", "reset", "resend",
                                            "verify", "sign", "send", "mark", "change",
-                                           "resolve"))}
+                                           "resolve", "confirm"))}
     assert readers_or_readonly == set(), "classify these as READERS or OTHERS"
     assert READERS <= set(SERVICES) and set(OTHERS) <= set(SERVICES)
 
