@@ -81,6 +81,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["kb.search"] = SearchIndex(
         app.config["INDEX_DIR"], lock_timeout=app.config["SEARCH_LOCK_TIMEOUT"])
 
+    import kb.services.exchange  # noqa: F401  (listens to kb.services.events)
     from kb.views import register_views
 
     register_views(app)

@@ -153,4 +153,10 @@ def ensure_ready(on_total=None, on_file=None) -> None:
             # the portal starts anyway: search answers from the last committed
             # index and the next catch-up tries again (`kb status` shows the state)
             log.exception("search index catch-up failed at start")
+        try:
+            from kb.services.readmodel import read_model_catch_up
+
+            read_model_catch_up()
+        except Exception:  # the pages fall back to computing until the next catch-up
+            log.exception("read model catch-up failed at start")
         get_db().session.remove()

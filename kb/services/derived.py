@@ -91,6 +91,7 @@ def _search_first() -> None:
     _VIEWS.insert(0, DerivedView("search", pending=search.search_pending,
                                  apply=search.search_apply_batch,
                                  after_commit=search.search_apply_own))
+    import kb.services.readmodel  # noqa: F401  (registers itself after the index)
 
 
 def pending() -> dict[str, int]:

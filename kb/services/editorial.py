@@ -36,11 +36,9 @@ from kb.models import (
     Follow,
     Membership,
     Network,
-    NetworkMember,
     NetworkModerator,
     Organization,
     Practice,
-    PracticeNetwork,
     PracticeStatus as S,
     Revision,
     User,
@@ -50,10 +48,12 @@ from kb.services import effects
 from kb.services.accounts import _link, audit
 from kb.services.csvfile import csv_text
 from kb.services.errors import Conflict, InvalidInput, NotFound
-from kb.services.exchange import lineage_check, notify_adaptation_published
+from kb.services.events import first_published
+from kb.services.lineage_rules import lineage_check
 from kb.services.identity import Identity
 from kb.services.notifications import notify
-from kb.services.permissions import knows, network_only, require
+from kb.services.permissions import (curating_networks, curating_networks_of, knows,
+                                     network_only, require, reviews)
 from kb.services.practices import (STALE_MONTHS, _fill_parsed_columns, publish_revision,
                                    slugify)
 from kb.services.uow import UnitOfWork, unit_of_work
@@ -161,27 +161,11 @@ def _reviewers(practice: Practice) -> set[int]:
     roles = ("admin",) if private else ("admin", "global_moderator")
     ids = set(s.scalars(select(User.id).where(User.site_role.in_(roles),
                                               User.deleted_at.is_(None))))
-    networks = _networks_of(practice, shared_only=private)
+    networks = curating_networks(practice, shared_only=private)
     if networks:
         ids |= set(s.scalars(select(NetworkModerator.user_id).join(Network).where(
             Network.slug.in_(networks))))
     return ids
-
-
-def _networks_of(practice: Practice, shared_only: bool = False) -> set[str]:
-    """Networks that curate a practice: those it is shared with and its organization's
-    (only those it is shared with, when asked)."""
-    s = session()
-    shared = set(s.scalars(select(PracticeNetwork.network).where(
-        PracticeNetwork.practice_id == practice.id)))
-    rev = practice.current_revision
-    if rev is not None:
-        shared |= set(rev.networks or [])
-    if shared_only:
-        return shared
-    member_of = set(s.scalars(select(Network.slug).join(NetworkMember).where(
-        NetworkMember.organization_id == practice.organization_id)))
-    return shared | member_of
 
 
 def _author_ids(practice: Practice) -> set[int]:
@@ -395,7 +379,7 @@ def review_approve(identity: Identity, slug: str, comment: str = "", *,
            "followed_practice", _("Updated: %(title)s", title=working.title),
            _practice_link(practice, "pages.practice_detail"))
     if not was_published:
-        notify_adaptation_published(uow, practice)
+        first_published(uow, practice)
     return working
 
 
@@ -517,16 +501,13 @@ class WorkItem:
 def my_work(identity: Identity) -> list[WorkItem]:
     """Drafts and submissions of my organizations, newest first, with their state."""
     require(identity, "account.manage")
-    query = select(Practice).options(joinedload(Practice.current_revision),
-                                     joinedload(Practice.organization))
+    query = select(Practice).join(Practice.current_revision).where(Revision.state.in_(
+        (S.DRAFT, S.SUBMITTED, S.CHANGES_REQUESTED, S.REJECTED))).options(
+        joinedload(Practice.current_revision), joinedload(Practice.organization))
     if not identity.is_site_admin:
         query = query.where(Practice.organization_id.in_(identity.organizations or {-1}))
-    items = []
-    for practice in session().scalars(query).unique():
-        rev = practice.current_revision
-        if rev is not None and rev.state in (S.DRAFT, S.SUBMITTED, S.CHANGES_REQUESTED,
-                                             S.REJECTED):
-            items.append(WorkItem(practice, rev))
+    items = [WorkItem(p, p.current_revision) for p in session().scalars(query).unique()
+             if p.current_revision is not None]
     items.sort(key=lambda i: i.revision.updated_at or i.revision.created_at, reverse=True)
     return items
 
@@ -545,28 +526,30 @@ def moderation_queue(identity: Identity, network: str | None = None, theme: str 
                      ) -> list[QueueItem]:
     """Submissions waiting for review that this moderator may review, oldest first."""
     require(identity, "practice.moderate")
-    revisions = session().scalars(select(Revision).where(Revision.state == S.SUBMITTED)
-                                  .options(joinedload(Revision.practice))
-                                  .order_by(Revision.submitted_at)).unique()
-    from kb.services.permissions import can
-
     now = utcnow()
+    query = select(Revision).join(Practice, Practice.current_revision_id == Revision.id).where(
+        Revision.state == S.SUBMITTED).options(
+        joinedload(Revision.practice).joinedload(Practice.organization)).order_by(
+        Revision.submitted_at)
+    if language:
+        query = query.where(Revision.language == language)
+    if min_age_days is not None:
+        query = query.where(func.coalesce(Revision.submitted_at, Revision.created_at)
+                            <= now - dt.timedelta(days=min_age_days))
+    revisions = list(session().scalars(query).unique())
+    curating = curating_networks_of(rev.practice for rev in revisions)
     items = []
     for rev in revisions:
         practice = rev.practice
-        if practice.current_revision_id != rev.id or not can(identity, "practice.review",
-                                                             practice):
+        shared, member_of = curating[practice.id]
+        networks = shared | member_of
+        if not reviews(identity, practice, shared, member_of):
             continue
-        networks = _networks_of(practice)
-        age = (now - (rev.submitted_at or rev.created_at)).days
         if network and network not in networks:
             continue
         if theme and theme not in (rev.themes or []):
-            continue
-        if language and rev.language != language:
-            continue
-        if min_age_days is not None and age < min_age_days:
-            continue
+            continue  # the themes of a submission are in its document's columns only
+        age = (now - (rev.submitted_at or rev.created_at)).days
         items.append(QueueItem(practice, rev, practice.published_revision_id is not None,
                                age, networks))
     return items

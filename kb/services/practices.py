@@ -652,13 +652,14 @@ def home_get(identity: Identity) -> Home:
     newest = practice_list(identity, page=1, per_page=6).items
     if not featured:
         # until moderators feature some, show the evaluated ones with the most outcomes
-        candidates = s.scalars(_load(_visible_practices(identity).where(
-            Revision.evidence.in_(("evaluated", "experimental", "monitored"))))).unique()
-        featured = sorted(candidates, key=lambda p: (
-            -len(p.published_revision.outcomes or []), -p.published_at.timestamp(), p.slug))
+        featured = list(s.scalars(_load(_visible_practices(identity).where(
+            Revision.evidence.in_(("evaluated", "experimental", "monitored")))).order_by(
+            func.coalesce(func.json_array_length(Revision.outcomes), 0).desc(),
+            Practice.published_at.desc(), Practice.slug).limit(3)).unique())
     facets = practice_facets(identity)
-    return Home([PracticeCard.of(p) for p in featured[:3]], newest, facets,
-                len(organization_list(identity)))
+    organizations = s.scalar(_visible_practices(identity).with_only_columns(
+        func.count(func.distinct(Practice.organization_id))))
+    return Home([PracticeCard.of(p) for p in featured[:3]], newest, facets, organizations or 0)
 
 
 @dataclass
@@ -715,13 +716,12 @@ class OrganizationSummary:
 def organization_list(identity: Identity) -> list[OrganizationSummary]:
     """Organizations with at least one practice the identity may see."""
     require(identity, "kb.read")
-    counts: dict[str, int] = {}
-    for card in practice_list(identity, per_page=1_000_000).items:
-        counts[card.organization_slug] = counts.get(card.organization_slug, 0) + 1
-    orgs = session().scalars(select(Organization).where(Organization.slug.in_(counts))
-                             .order_by(Organization.name))
-    return [OrganizationSummary(o.slug, o.name, o.kind, o.country, counts[o.slug])
-            for o in orgs]
+    counts = _visible_practices(identity).with_only_columns(
+        Practice.organization_id, func.count().label("practices")).group_by(
+        Practice.organization_id).subquery()
+    rows = session().execute(select(Organization, counts.c.practices).join(
+        counts, counts.c.organization_id == Organization.id).order_by(Organization.name))
+    return [OrganizationSummary(o.slug, o.name, o.kind, o.country, n) for o, n in rows]
 
 
 def organization_names(identity: Identity, slugs: Iterable[str]) -> dict[str, str]:
@@ -756,3 +756,9 @@ def tag_suggestions(identity: Identity, limit: int = 300) -> list[str]:
         for tag in tags or []:
             counts[tag] = counts.get(tag, 0) + 1
     return sorted(counts, key=lambda t: (-counts[t], t.casefold()))[:limit]
+
+
+# Public names of the reading helpers, for the service modules built on them.
+visible_practices = _visible_practices
+load_for_cards = _load
+parsed_document = _parsed

@@ -403,12 +403,12 @@ def _like_mine(identity: Identity, q: str, filters: dict, page: int, per_page: i
     without one, the order stays by relevance. See docs/exchange.md for the score.
     """
     from kb.models import Organization
-    from kb.services.exchange import _first_organization, like_mine_scores
+    from kb.services.exchange import first_organization, like_mine_scores
 
     org = None
     if organization:
         org = session().scalar(select(Organization).where(Organization.slug == organization))
-    org = org or _first_organization(identity)
+    org = org or first_organization(identity)
     results = get_index().search(q=q or "", filters=filters, viewer=_viewer_for(identity),
                                  sort="relevance", page=1, per_page=LIKE_MINE_WINDOW)
     if org is not None and results.hits:

@@ -23,7 +23,7 @@ def test_a_node_behind_says_search_is_updating_and_readyz_reports_the_backlog(
     node_b = make_app(DATABASE_URL=db_url, INDEX_DIR=str(tmp_path / "index-b"),
                       SEARCH_SYNC_CHANGES=5)
     client = node_b.test_client()
-    assert client.get("/readyz").get_json()["pending"] == {"search": 0}
+    assert client.get("/readyz").get_json()["pending"] == {"search": 0, "read_model": 0}
     write_documents(tmp_path / "bulk", 30)
     with node_a.app_context():
         practices_import_dir(SYSTEM, tmp_path / "bulk")
@@ -34,7 +34,7 @@ def test_a_node_behind_says_search_is_updating_and_readyz_reports_the_backlog(
     assert body["status"] == "ready" and body["database"] and body["index"]
     assert body["pending"]["search"] == 30 and body["updating"]
     _wait_for_applier()  # /readyz started the applier: the node catches up on its own
-    assert client.get("/readyz").get_json()["pending"] == {"search": 0}
+    assert client.get("/readyz").get_json()["pending"] == {"search": 0, "read_model": 0}
 
     with node_a.app_context():
         write_documents(tmp_path / "more", 8, start=100)
