@@ -8,7 +8,7 @@ from flask_babel import format_decimal, gettext as _
 from flask_login import login_required
 
 from kb.content import MAX_BODY_CHARS, ValidationFailed, parse_practice, render_markdown
-from kb.content.form import document_from_form, form_field_for, form_from_practice, outcome_rows
+from kb.content.form import document_from_form, form_field_for, form_from_document, outcome_rows
 from kb.content.vocab import EVIDENCE, STAGES, THEMES
 from kb.services import editorial
 from kb.services.errors import Conflict
@@ -36,8 +36,9 @@ def _form_data() -> dict:
     return data
 
 
-def _document() -> str:
-    return document_from_form(request.form, getlist=request.form.getlist)
+def _document(base: str | None = None) -> str:
+    """The document the form describes: the opened one (`base`) edited by the request."""
+    return document_from_form(request.form, getlist=request.form.getlist, base=base)
 
 
 def _uploaded_document() -> tuple[str, str] | None:
@@ -116,8 +117,7 @@ def edit(slug: str):
     state = editorial.practice_edit_start(identity, slug)
     working = state.working
     if request.method == "GET":
-        parsed = parse_practice(state.document, f"{slug}.md").practice
-        form = form_from_practice(parsed)
+        form = form_from_document(state.document, slug)
         form.update(base_revision_id=state.base_revision_id, base_hash=state.base_hash)
         similar = [h for h in practice_similar_to_document(identity, state.document, slug)
                    if h.slug != slug]
@@ -128,7 +128,7 @@ def edit(slug: str):
     if action == "add_row":
         return _render_form(_form_with_rows(form), {}, practice=state.practice,
                             working=working, extra_row=True)
-    text = _document()
+    text = _document(base=state.document)
     try:
         editorial.practice_save(identity, slug, text,
                                 int(request.form.get("base_revision_id") or 0),
