@@ -7,25 +7,21 @@ from flask import (Blueprint, current_app, flash, jsonify, redirect, render_temp
 from flask_babel import format_decimal, gettext as _
 from flask_login import login_required
 
-from kb.content import MAX_BODY_CHARS, ValidationFailed, parse_practice, render_markdown
-from kb.content.form import document_from_form, form_field_for, form_from_document, outcome_rows
+from kb.content import MAX_BODY_CHARS, ValidationFailed, render_markdown
+from kb.content.form import document_from_form, form_from_document, outcome_rows
 from kb.content.vocab import EVIDENCE, STAGES, THEMES
 from kb.services import editorial
 from kb.services.errors import Conflict
 from kb.services.practices import tag_suggestions
 from kb.services.search import practice_similar_to_document
 from kb.views.helpers import current_identity
+from kb.views.problems import errors_by_field
 
 bp = Blueprint("editor", __name__)
 
 
-def _errors_by_field(exc: ValidationFailed) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    for problem in exc.errors:
-        key = form_field_for(problem.field)
-        message = problem.message if key != "form" else f"{problem.field}: {problem.message}"
-        errors[key] = f"{errors[key]} {message}" if key in errors else message
-    return errors
+def _errors_by_field(exc: ValidationFailed, filename: str | None = None) -> dict[str, str]:
+    return errors_by_field(exc, filename)
 
 
 def _form_data() -> dict:
@@ -97,14 +93,17 @@ def new():
     form = _form_data()
     if request.form.get("action") == "add_row":
         return _render_form(_form_with_rows(form), {}, extra_row=True)
+    upload = None
     try:
         upload = _uploaded_document()
         if upload:
             practice = editorial.practice_draft_create(identity, *upload)
         else:
-            practice = editorial.practice_draft_create(identity, _document())
+            # a draft keeps whatever is written so far; what is missing is asked on submit
+            practice = editorial.practice_draft_create(identity, _document(), incomplete=True)
     except ValidationFailed as exc:
-        return _render_form(_form_with_rows(form), _errors_by_field(exc), 400)
+        return _render_form(_form_with_rows(form),
+                            _errors_by_field(exc, upload[1] if upload else None), 400)
     flash(_("Draft saved. Check the possible duplicates below, then submit it for review."),
           "success")
     return redirect(url_for("editor.edit", slug=practice.slug))
@@ -130,9 +129,10 @@ def edit(slug: str):
                             working=working, extra_row=True)
     text = _document(base=state.document)
     try:
-        editorial.practice_save(identity, slug, text,
-                                int(request.form.get("base_revision_id") or 0),
-                                request.form.get("base_hash", ""), submit=action == "submit")
+        saved = editorial.practice_save(identity, slug, text,
+                                        int(request.form.get("base_revision_id") or 0),
+                                        request.form.get("base_hash", ""),
+                                        submit=action == "submit")
     except ValidationFailed as exc:
         return _render_form(_form_with_rows(form), _errors_by_field(exc), 400,
                             practice=state.practice, working=working)
@@ -145,6 +145,12 @@ def edit(slug: str):
     except Conflict as exc:
         return _render_form(_form_with_rows(form), {"form": str(exc)}, 409,
                             practice=state.practice, working=working)
+    if action == "submit" and not saved.submitted:
+        # saved as a draft; the checklist says what it needs before review
+        form = _form_with_rows(form)
+        form.update(base_revision_id=saved.revision.id, base_hash=saved.revision.content_hash)
+        return _render_form(form, errors_by_field(saved.problems), 200,
+                            practice=state.practice, working=saved.revision, incomplete=True)
     if action == "submit":
         flash(_("Submitted for review. You will be notified of the moderators' decision."),
               "success")
