@@ -155,3 +155,15 @@
     });
   }
 })();
+
+// The search filters fold behind their button on a narrow screen, so the results come first;
+// on a wide screen they stay open beside the results.
+(function () {
+  "use strict";
+  var panel = document.querySelector("[data-fold-narrow]");
+  if (!panel || !window.matchMedia) { return; }
+  var narrow = window.matchMedia("(max-width: 52rem)");
+  function fit() { panel.open = !narrow.matches; }
+  fit();
+  if (narrow.addEventListener) { narrow.addEventListener("change", fit); }
+})();
