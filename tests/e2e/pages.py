@@ -10,6 +10,14 @@ ADMIN = "admin@kb.example"
 PASSWORD = "correct horse battery"
 
 
+HALF_WRITTEN = """---
+slug: half-written-draft
+title: A half-written draft
+organization: Riverton (fictional example town)
+---
+"""
+
+
 def prepare_pages(app) -> list[tuple[str, str, bool]]:
     from kb.services import editorial
     from kb.services.accounts import identity_for, user_create
@@ -26,6 +34,7 @@ def prepare_pages(app) -> list[tuple[str, str, bool]]:
                                 state.document.replace("lake town", "lakeside town"),
                                 state.base_revision_id, state.base_hash, submit=True)
         editorial.flag_create(me, "hillford-flood-wardens", "The figures look out of date.")
+        editorial.practice_draft_create(me, HALF_WRITTEN, incomplete=True)
     slug = "riverton-flood-wardens"
     return [
         ("home", "/", False),
@@ -62,7 +71,19 @@ def prepare_pages(app) -> list[tuple[str, str, bool]]:
         ("stale", "/moderation/stale", True),
         ("audit", "/admin/audit", True),
         ("people", "/organizations/riverton-fictional-example-town/people", True),
+        ("draft after a refused submission", "/practices/half-written-draft/edit#submit", True),
     ]
+
+
+def open_page(page, base, path):
+    """Go to a page and return its response; `#submit` at the end: and press the editor's
+    submit button there."""
+    if path.endswith("#submit"):
+        page.goto(base + path[:-len("#submit")])
+        with page.expect_navigation() as navigation:
+            page.locator("button[name=action][value=submit]").click()
+        return navigation.value
+    return page.goto(base + path)
 
 
 def sign_in(page, base, email=ADMIN, password=PASSWORD):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.pages import prepare_pages, sign_in
+from tests.e2e.pages import open_page, prepare_pages, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -33,7 +33,7 @@ def test_no_page_type_is_wider_than_a_phone(browser, live_server, pages):
             for label, path, needs_sign_in in pages:
                 if needs_sign_in != signed_in:
                     continue
-                response = page.goto(live_server + path)
+                response = open_page(page, live_server, path)
                 assert response.status < 500, label
                 width = page.evaluate("document.documentElement.scrollWidth")
                 if width > page.evaluate("innerWidth"):

@@ -167,3 +167,26 @@
   fit();
   if (narrow.addEventListener) { narrow.addEventListener("change", fit); }
 })();
+
+// A table in a practice's text scrolls sideways in its own region, which the keyboard reaches.
+(function () {
+  "use strict";
+  function wrapTables(root) {
+    root.querySelectorAll("table").forEach(function (table) {
+      if (table.closest(".table-scroll")) { return; }
+      var region = document.createElement("div");
+      region.className = "table-scroll";
+      region.setAttribute("role", "region");
+      region.setAttribute("tabindex", "0");
+      region.setAttribute("aria-label", root.getAttribute("data-table-label") || "Table");
+      table.parentNode.insertBefore(region, table);
+      region.appendChild(table);
+    });
+  }
+  document.querySelectorAll("[data-table-label]").forEach(function (root) {
+    wrapTables(root);
+    if (window.MutationObserver) {  // the editor's live preview replaces its content
+      new MutationObserver(function () { wrapTables(root); }).observe(root, { childList: true });
+    }
+  });
+})();
