@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pycountry
 from flask import (Blueprint, current_app, flash, jsonify, redirect, render_template, request,
                    url_for)
 from flask_babel import format_decimal, gettext as _
@@ -14,6 +15,7 @@ from kb.services import editorial
 from kb.services.errors import Conflict
 from kb.services.practices import tag_suggestions
 from kb.services.search import practice_similar_to_document
+from kb.views.filters import country_name, language_name
 from kb.views.helpers import current_identity
 from kb.views.problems import errors_by_field
 
@@ -62,8 +64,22 @@ def _render_form(form: dict, errors: dict, status: int = 200, **extra):
     return render_template(
         "editor/form.html", form=form, errors=errors, outcome_count=rows,
         organizations=editorial.member_organizations(identity), themes=THEMES,
-        tag_suggestions=tag_suggestions(identity),
+        tag_suggestions=tag_suggestions(identity), country_choices=_countries(),
+        language_choices=_languages(),
         stages=STAGES, evidence_levels=EVIDENCE, **extra), status
+
+
+def _countries() -> list[tuple[str, str]]:
+    """Every country, by its name in the reader's language."""
+    names = ((c.alpha_2, country_name(c.alpha_2)) for c in pycountry.countries)
+    return sorted(names, key=lambda item: item[1].casefold())
+
+
+def _languages() -> list[tuple[str, str]]:
+    """Every language with a two-letter code, by its name in the reader's language."""
+    names = ((lang.alpha_2, language_name(lang.alpha_2)) for lang in pycountry.languages
+             if getattr(lang, "alpha_2", None))
+    return sorted(names, key=lambda item: item[1].casefold())
 
 
 def _form_with_rows(form: dict) -> dict:

@@ -88,3 +88,29 @@ def test_write_submit_review_and_approve_by_keyboard(browser, live_server, live_
         assert page.locator("h1").inner_text() == "Keyboard-written rain gardens"
     finally:
         context.close()
+
+
+def test_the_editor_keeps_a_copy_in_the_browser_and_offers_it_back(browser, live_server,
+                                                                    live_user):
+    live_user("autosaver@kb.example", orgs={"riverton-fictional-example-town": "contributor"})
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        sign_in_by_keyboard(page, live_server, "autosaver@kb.example")
+        page.goto(live_server + "/practices/new")
+        type_into(page, "#f-title", "Words that must not be lost")
+        status = page.locator("[data-autosave-status]")
+        status.filter(has_text="Saved in this browser").wait_for()
+        page.close()  # the tab is closed before any save
+
+        page = context.new_page()
+        page.goto(live_server + "/practices/new")
+        assert page.locator("#f-title").input_value() == ""
+        offer = page.locator("[data-autosave-offer]")
+        assert offer.is_visible()
+        tab_to(page, "[data-autosave-restore]")
+        page.keyboard.press("Enter")
+        assert page.locator("#f-title").input_value() == "Words that must not be lost"
+        assert not offer.is_visible()
+    finally:
+        context.close()
