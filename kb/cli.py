@@ -9,12 +9,16 @@ from __future__ import annotations
 import functools
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Sequence
 
 import click
 from flask import current_app
 from flask.cli import ScriptInfo
 
 from kb.content.validate import check_file, iter_documents
+
+if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar
 
 
 def _cli_app():
@@ -62,13 +66,14 @@ class _Progress:
 
     def __init__(self, label: str):
         self.label = label
-        self.bar = None
+        self.bar: ProgressBar[int] | None = None
         self.done = 0
 
     def start(self, total: int) -> None:
-        self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr,
-                                     show_pos=True)
-        self.bar.__enter__()
+        bar = click.progressbar(length=total, label=self.label, file=sys.stderr,
+                                show_pos=True)
+        self.bar = bar
+        bar.__enter__()
 
     def step(self, *_args) -> None:
         self.reach(self.done + 1)
@@ -301,11 +306,12 @@ def search_command(query, theme, country, language, stage, evidence, sort, page,
         click.echo(f"Error: there is no page {page}: {_practices(results.total)} fill "
                    f"{results.pages} page{'s' if results.pages != 1 else ''}", err=True)
         sys.exit(1)
-    rows = [{"slug": h.slug, "title": h.title, "language": h.language, "country": h.country,
-             "organization": h.organization, "themes": list(h.themes), "stage": h.stage,
-             "evidence": h.evidence,
-             "published_at": iso_utc(h.published_at) if h.published_at else None}
-            for h in results.hits]
+    rows: list[dict[str, Any]] = [
+        {"slug": h.slug, "title": h.title, "language": h.language, "country": h.country,
+         "organization": h.organization, "themes": list(h.themes), "stage": h.stage,
+         "evidence": h.evidence,
+         "published_at": iso_utc(h.published_at) if h.published_at else None}
+        for h in results.hits]
     if output == "json":
         import json
 
@@ -337,8 +343,8 @@ def search_command(query, theme, country, language, stage, evidence, sort, page,
     caps = (None, 60, 4, 7, 40)
     widths = [max(len(r[i]) for r in table) if cap is None
               else min(max(len(r[i]) for r in table), cap) for i, cap in enumerate(caps)]
-    for i, row in enumerate(table):
-        click.echo("  ".join(_fit(cell, w).ljust(w) for cell, w in zip(row, widths)).rstrip())
+    for i, line in enumerate(table):
+        click.echo("  ".join(_fit(cell, w).ljust(w) for cell, w in zip(line, widths)).rstrip())
         if i == 0:
             click.echo("  ".join("-" * w for w in widths))
 
@@ -392,7 +398,7 @@ def status_command():
     sys.exit(1 if status.problems else 0)
 
 
-def _print_rows(rows: list[tuple[str, ...]], empty: str) -> None:
+def _print_rows(rows: Sequence[tuple[str, ...]], empty: str) -> None:
     """A plain table whose first row is the header; every cell printed whole."""
     if len(rows) == 1:
         click.echo(empty)
@@ -664,7 +670,9 @@ def serve_command(host: str, port: int):
     with _Progress("First start: importing practices") as bar:
         ensure_ready(on_total=bar.start, on_file=bar.step)
     click.echo(f"Serving the practice exchange at http://{host}:{port}/")
-    run_simple(host, port, current_app._get_current_object(), threaded=True,
+    # the application behind the current_app proxy; werkzeug's proxy type does not show it
+    run_simple(host, port, current_app._get_current_object(),  # type: ignore[attr-defined]
+               threaded=True,
                use_reloader=False)
 
 

@@ -8,6 +8,7 @@ listed in docs/configuration.md (a test keeps the two in step).
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -224,7 +225,7 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 
-def load_settings(environ: dict[str, str] | None = None) -> dict[str, Any]:
+def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Defaults overridden by KB_* environment variables; a bad value raises ConfigError."""
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {}
@@ -242,7 +243,7 @@ def load_settings(environ: dict[str, str] | None = None) -> dict[str, Any]:
     return values
 
 
-def unknown_settings(environ: dict[str, str] | None = None) -> list[str]:
+def unknown_settings(environ: Mapping[str, str] | None = None) -> list[str]:
     """KB_* variables that are no setting, each with the likely intended one."""
     import difflib
 

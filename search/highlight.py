@@ -33,8 +33,8 @@ class HighlightTerms:
         self.terms = terms
         self.neutral = neutral
         self.prefixes = [p for p in prefixes if p]
-        heads = {t[:3] for t in terms | neutral if t} | {p[:3] for p in self.prefixes}
-        heads = sorted(heads, key=len, reverse=True)
+        heads = sorted({t[:3] for t in terms | neutral if t} | {p[:3] for p in self.prefixes},
+                       key=len, reverse=True)
         self.pattern = (re.compile(r"(?<!\w)(?:" + "|".join(re.escape(h) for h in heads) + r")\w*")
                         if heads else None)
 
@@ -65,7 +65,7 @@ def snippet(body: str, lang: str, ht: HighlightTerms) -> str:
     # The window with the most distinct matched terms, then the most matches; a window
     # never crosses a line: headings, list items and the document's other prose (outcome
     # indicators, adaptation notes) are lines of their own and are not glued together.
-    best = None
+    best: tuple[tuple, int, int] | None = None
     j = 0
     for i in range(len(matched)):
         line_end = _line_end(text, matched[i][1])
@@ -81,6 +81,8 @@ def snippet(body: str, lang: str, ht: HighlightTerms) -> str:
                  -matched[i][0])
         if best is None or score > best[0]:
             best = (score, i, max(j, i + 1))
+    if best is None:  # not reached: matched is not empty
+        return ""
     _, i, j = best
     first = matched[i][0]
     line_start, line_end = _line_start(text, first), _line_end(text, first)
@@ -91,8 +93,8 @@ def snippet(body: str, lang: str, ht: HighlightTerms) -> str:
         start = sentence
     elif start > line_start:
         # begin at a word start
-        m = _WORD_START.search(text, start)
-        start = m.start() if m and m.start() <= first else first
+        word_start = _WORD_START.search(text, start)
+        start = word_start.start() if word_start and word_start.start() <= first else first
     end = min(line_end, start + WINDOW_CHARS)
     end = max(end, matched[i][1])
     if end < line_end:

@@ -451,7 +451,7 @@ class SearchIndex:
         self.writer_limitmb = writer_limitmb
         self._lock = threading.RLock()
         self._view: _View | None = None
-        self._pointer_token = None
+        self._pointer_token: tuple | None = None
         self._segment_cache: dict = {}
         self._weighting = _weighting(ranking)
 
@@ -479,7 +479,7 @@ class SearchIndex:
 
     def exists(self) -> bool:
         gen = self._current_generation()
-        return bool(gen) and _has_toc(self._p(gen))
+        return gen is not None and _has_toc(self._p(gen))
 
     def last_change_id(self) -> int:
         gen = self._current_generation()
@@ -553,6 +553,8 @@ class SearchIndex:
         recorded: list[IndexFailure] = []
         try:
             gen = self._current_generation()
+            if gen is None:  # made above by _ensure_empty; only removed by hand
+                raise IndexUnavailable(self.path, "the index has no current generation")
             current = self._read_state(gen)
             if upto <= current:
                 return None
@@ -628,7 +630,8 @@ class SearchIndex:
         for name in self._generations():
             if name != current:
                 shutil.rmtree(self._p(name), ignore_errors=True)
-        numbers = [int(_GEN_RE.match(n).group(1)) for n in self._generations()]
+        # _generations() lists only names _GEN_RE matches
+        numbers = [int(m.group(1)) for n in self._generations() if (m := _GEN_RE.match(n))]
         name = "gen-%06d" % (max(numbers, default=0) + 1)
         gen_path = self._p(name)
         os.makedirs(gen_path)
@@ -803,7 +806,7 @@ class SearchIndex:
             visible = view.visible(viewer)
             degraded = False
             built = Built(None)
-            base = visible
+            base: frozenset | set = visible
             if text:
                 operator = "or" if self.operator == "or" else "and"
                 built, degraded, hits = self._build(view, text, operator)
@@ -1023,8 +1026,9 @@ class SearchIndex:
             looked_up += 1
             best = self._correction(view, word, visible, sees_all)
             if best:
+                # mypy cannot infer a lambda whose default binds the loop value
                 replaced = re.sub(r"(?i)(?<!\w)" + re.escape(word) + r"(?!\w)",
-                                  lambda m, b=best: b, replaced, count=1)
+                                  lambda m, b=best: b, replaced, count=1)  # type: ignore[misc]
                 changed = True
         if unknown > looked_up and limits is not None:
             limits.append(LimitHit("corrections", unknown, self.limits.max_corrections))

@@ -368,8 +368,8 @@ class QueryBuilder:
 
     def build_words(self, words: list[str], operator: str = "and") -> Built:
         built = Built(None)
-        subs = []
-        optional = []
+        subs: list = []
+        optional: list = []
         for w in words:
             built.words.append(w)
             q, opt = self.word(w)
@@ -443,7 +443,10 @@ class QueryBuilder:
                 return (a or b), False
             return query.Require(a, b), False
         if isinstance(node, (query.And, query.Or)):
-            required, optional, excluded, constraints = [], [], [], []
+            required: list = []
+            optional: list = []
+            excluded: list = []
+            constraints: list = []
             op = "or" if isinstance(node, query.Or) else "and"
             explicit_or = op == "or" and not self.implicit_or
             for sub in node.subqueries:

@@ -15,7 +15,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import PurePath
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeGuard
 
 import frontmatter
 import pycountry
@@ -250,7 +250,8 @@ def parse_practice(text: str, filename: str | None = None) -> ParseResult:
         data, lines_by_path, duplicates = _load_yaml(fm_text, line_offset=1)
     except _Refused as exc:
         return ParseResult(None, [Problem(
-            "frontmatter", exc.problem, exc.problem_mark.line + 1)], [])
+            "frontmatter", exc.problem or "",
+            exc.problem_mark.line + 1 if exc.problem_mark else None)], [])
     except yaml.YAMLError as exc:
         line, message = _yaml_error(exc, fm_text)
         return ParseResult(None, [Problem("frontmatter", message, line)], [])
@@ -316,11 +317,12 @@ def parse_draft(text: str, filename: str | None = None) -> ParseResult:
         region=text_of("region", SHORT_TEXT_MAX) or None,
         population=valid(quiet.population, data.get("population")),
         themes=list(dict.fromkeys(themes)), tags=tags,
-        stage=data.get("stage") if data.get("stage") in STAGES else "",
-        evidence=data.get("evidence") if data.get("evidence") in EVIDENCE else "",
+        stage=str(data["stage"]) if data.get("stage") in STAGES else "",
+        evidence=str(data["evidence"]) if data.get("evidence") in EVIDENCE else "",
         started=started, ended=valid(quiet.date, data.get("ended"), "ended"),
         adapted_from=valid(quiet.adapted_from, data.get("adapted_from"), slug),
-        visibility=data.get("visibility") if data.get("visibility") in VISIBILITY else "public",
+        visibility=str(data["visibility"]) if data.get("visibility") in VISIBILITY
+        else "public",
         networks=networks, body=body.strip("\n") + "\n" if body.strip() else "",
     )
     return ParseResult(practice, result.errors, result.warnings)
@@ -473,7 +475,7 @@ def _walk(node, path, lines, duplicates, offset):
             _walk(item, f"{path}[{i}]", lines, duplicates, offset)
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
@@ -632,7 +634,8 @@ class _Validator:
             self.errors.append(Problem(
                 "body", f"the text after the frontmatter is {len(body):,} characters long; "
                 f"at most {MAX_BODY_CHARS:,} are allowed", None))
-        if self.errors:
+        if self.errors or slug is None or language is None or country is None \
+                or stage is None or evidence is None:  # each of these is an error when missing
             return None
         return Practice(
             slug=slug, title=title, summary=summary, language=language,

@@ -106,9 +106,12 @@ class _LinearLinkText:
     same: the text up to the `]` that closes the `[`.
     """
 
+    md_pairs: _BracketPairs
+
     def getText(self, data: str, index: int):
         if index == 0 or data[index - 1] != "[":
-            return super().getText(data, index)
+            # a mixin: the link processor it is combined with has getText
+            return super().getText(data, index)  # type: ignore[misc]
         if data is self.md_pairs.text:
             return self._paired(data, index)
         depth = 1
@@ -137,7 +140,7 @@ class _LinearLinkText:
             if data.find(")", index, index + MAX_LINK_ADDRESS) < 0:
                 return "", None, index, False
             data = data[:index + MAX_LINK_ADDRESS]
-        return super().getLink(data, index)
+        return super().getLink(data, index)  # type: ignore[misc]  # see getText
 
 
 def _linear(processor_class):
@@ -283,10 +286,10 @@ class _PracticeMarkdown(Extension):
         table = md.parser.blockprocessors["table"]      # the tables extension's, priority 75
         md.parser.blockprocessors.register(_FirstRowsTable(md.parser, table.config), "table", 75)
         # Python-Markdown's block processors with their names and priorities
-        for cls, name, priority in ((_HashHeaders, "hashheader", 70),
-                                    (_SetextHeaders, "setextheader", 60), (_Rules, "hr", 50),
-                                    (_Quotes, "quote", 20)):
-            md.parser.blockprocessors.register(cls(md.parser), name, priority)
+        for block_cls, name, priority in ((_HashHeaders, "hashheader", 70),
+                                          (_SetextHeaders, "setextheader", 60),
+                                          (_Rules, "hr", 50), (_Quotes, "quote", 20)):
+            md.parser.blockprocessors.register(block_cls(md.parser), name, priority)
         md.preprocessors.register(_BoundedNesting(md), "bounded_nesting", 5)
         # after fenced code blocks are set aside (25), before raw HTML is looked for (20)
         md.preprocessors.register(_UnclosedTags(md), "unclosed_tags", 22)

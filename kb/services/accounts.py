@@ -117,9 +117,9 @@ def identity_for(user: User | None) -> Identity:
         name=user.name, verified=user.is_verified)
 
 
-def user_get(identity: Identity, user_id: int) -> User:
+def user_get(identity: Identity, user_id: int | None) -> User:
     require(identity, "account.view", user_id)
-    user = session().get(User, user_id)
+    user = session().get(User, user_id) if user_id is not None else None
     if user is None or user.deleted_at is not None:
         raise NotFound("no such user")
     return user
@@ -282,9 +282,19 @@ def user_sign_in_with_link(identity: Identity, token: str) -> SignedIn:
     return _sign_in(user)
 
 
+def _own_account(identity: Identity) -> User:
+    """The signed-in user's own account; an identity without one has nothing to manage."""
+    user = session().get(User, identity.user_id) if identity.user_id is not None else None
+    if user is None:
+        raise NotFound(_("No account has this address."))
+    return user
+
+
 def user_sign_out(identity: Identity, session_token: str) -> None:
     """End this session on the server: its cookies, wherever copied, stop working."""
     require(identity, "account.manage")
+    if identity.user_id is None:
+        raise NotFound(_("No account has this address."))
     with UnitOfWork():
         sessions.session_close(identity.user_id, session_token)
 
@@ -295,7 +305,7 @@ def user_sign_out(identity: Identity, session_token: str) -> None:
 def user_change_password(identity: Identity, current: str, new: str) -> SignedIn:
     """Change my password: every session ends, and the returned new one replaces this one."""
     require(identity, "account.manage")
-    user = session().get(User, identity.user_id)
+    user = _own_account(identity)
     errors = {}
     if not check_password_hash(user.password_hash, current or ""):
         errors["current_password"] = _("This is not your current password.")
@@ -352,7 +362,7 @@ def user_reset_password(identity: Identity, token: str, new: str) -> User:
 def user_delete(identity: Identity, password: str) -> None:
     """Delete my account: personal data goes, published practices stay with the organization."""
     require(identity, "account.manage")
-    user = session().get(User, identity.user_id)
+    user = _own_account(identity)
     if not check_password_hash(user.password_hash, password or ""):
         raise InvalidInput({"password": _("This is not your current password.")})
     with UnitOfWork():

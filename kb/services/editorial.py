@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from kb.content import ValidationFailed, parse_practice
-from kb.content.document import Problem, content_hash, parse_draft
+from kb.content.document import Practice as PracticeDoc, Problem, content_hash, parse_draft
 from kb.db import session
 from kb.models import (
     AuditEvent,
@@ -90,9 +90,9 @@ def _practice(slug: str, lock: bool = False) -> Practice:
     return practice
 
 
-def _validate(text: str, slug: str | None = None):
+def _validate(text: str, slug: str | None = None) -> PracticeDoc:
     result = parse_practice(text, f"{slug}.md" if slug else None)
-    if result.errors:
+    if result.errors or result.practice is None:
         raise ValidationFailed(result.errors, result.warnings)
     return result.practice
 
@@ -212,8 +212,8 @@ def practice_draft_create(identity: Identity, text: str, filename: str | None = 
     doc = _draft_document(text, filename, incomplete)
     if doc.slug is None:  # a draft begun without a title
         base = slugify(doc.title) if doc.title else "draft"
-        taken = session().scalar(select(Practice.id).where(Practice.slug == base))
-        doc.slug = base if taken is None else _free_slug(base)
+        used = session().scalar(select(Practice.id).where(Practice.slug == base))
+        doc.slug = base if used is None else _free_slug(base)
         text = _with_slug(text, doc.slug)
     org = _organization_of(identity, doc)
     if not incomplete:
@@ -254,12 +254,13 @@ def _draft_document(text: str, filename: str | None, incomplete: bool):
 def _submission_problems(identity: Identity, text: str, slug: str) -> list[Problem]:
     """Everything that keeps a document from review, all at once (empty: it may go)."""
     result = parse_practice(text, f"{slug}.md")
-    if result.errors:
+    doc = result.practice
+    if result.errors or doc is None:
         return list(result.errors)
     problems: list[Problem] = []
-    for check in (lambda: _organization_of(identity, result.practice),
-                  lambda: _check_networks(result.practice),
-                  lambda: lineage_check(slug, result.practice.adapted_from)):
+    for check in (lambda: _organization_of(identity, doc),
+                  lambda: _check_networks(doc),
+                  lambda: lineage_check(slug, doc.adapted_from)):
         try:
             check()
         except ValidationFailed as exc:
@@ -302,6 +303,8 @@ def practice_edit_start(identity: Identity, slug: str) -> EditState:
     practice = _practice(slug)
     require(identity, "practice.edit", practice)
     base = working_revision(practice) or practice.published_revision or practice.current_revision
+    if base is None:
+        raise NotFound(_("No such revision."))
     return EditState(practice, base.document, base.id, base.content_hash,
                      working_revision(practice))
 
@@ -325,6 +328,8 @@ def practice_draft_save(identity: Identity, slug: str, text: str, base_revision_
         lineage_check(slug, doc.adapted_from)
     working = working_revision(practice)
     current = working or practice.published_revision or practice.current_revision
+    if current is None:
+        raise NotFound(_("No such revision."))
     if current.id != base_revision_id or current.content_hash != base_hash:
         raise StaleEdit(current, _diff_texts(current.document, text))
     if working is not None and working.state == S.SUBMITTED:
@@ -496,7 +501,8 @@ def practice_feature(identity: Identity, slug: str, featured: bool = True) -> No
 def practice_archive(identity: Identity, slug: str, comment: str = "") -> None:
     practice = _practice(slug)
     require(identity, "practice.review", practice)
-    if practice.status != S.PUBLISHED:
+    published = practice.published_revision
+    if practice.status != S.PUBLISHED or published is None:
         raise Conflict(_("Only a published practice can be archived."))
     with UnitOfWork() as uow:
         practice.status = S.ARCHIVED
@@ -506,7 +512,7 @@ def practice_archive(identity: Identity, slug: str, comment: str = "") -> None:
                                 revision_id=practice.published_revision_id))
         audit(identity, "practice.archive", "practice", slug, comment=comment)
         notify(uow, _author_ids(practice) - {identity.user_id}, "submission_state",
-               _("Archived: %(title)s", title=practice.published_revision.title),
+               _("Archived: %(title)s", title=published.title),
                _practice_link(practice, "moderation.history"))
         effects.after_practice_change(uow)
 
@@ -678,7 +684,8 @@ def practice_history(identity: Identity, slug: str) -> list[HistoryEntry]:
     revisions = list(session().scalars(select(Revision).where(
         Revision.practice_id == practice.id).order_by(Revision.number.desc())))
     ids = {i for r in revisions for i in (r.author_id, r.reviewed_by_id) if i}
-    names = dict(session().execute(select(User.id, User.name).where(User.id.in_(ids))).all())
+    names: dict[int | None, str] = dict(session().execute(
+        select(User.id, User.name).where(User.id.in_(ids))).all())
     return [HistoryEntry(r, names.get(r.author_id), names.get(r.reviewed_by_id))
             for r in revisions]
 
@@ -706,6 +713,8 @@ def review_get(identity: Identity, slug: str) -> Review:
     practice = _practice(slug)
     require(identity, "practice.history", practice)
     rev = working_revision(practice) or practice.current_revision
+    if rev is None:
+        raise NotFound(_("No such revision."))
     diff = None
     if practice.published_revision is not None and practice.published_revision.id != rev.id:
         diff = diff_revisions(practice.published_revision, rev, slug)
@@ -812,7 +821,7 @@ def audit_list(identity: Identity, action: str | None = None, target: str | None
 
 def audit_csv(identity: Identity, action: str | None = None, target: str | None = None) -> str:
     events = audit_list(identity, action, target, limit=100_000)
-    names = dict(session().execute(select(User.id, User.email)).all())
+    names: dict[int | None, str | int] = dict(session().execute(select(User.id, User.email)).all())
     return csv_text(
         ["id", "time_utc", "actor", "action", "target_type", "target", "detail"],
         ([e.id, e.created_at.isoformat(timespec="seconds"),

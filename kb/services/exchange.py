@@ -64,9 +64,16 @@ def indicator_key(indicator: str, unit: str) -> str:
     return f"{_norm(indicator)}|{_norm(unit)}"
 
 
+def _published(practice: Practice) -> Revision:
+    """The published revision of a practice read as published; without one it is unknown."""
+    if practice.published_revision is None:
+        raise NotFound(_("No such practice."))
+    return practice.published_revision
+
+
 def _outcomes(practice: Practice) -> list[Outcome]:
     out = []
-    for row in practice.published_revision.outcomes or []:
+    for row in _published(practice).outcomes or []:
         try:
             out.append(Outcome(**row))
         except TypeError:  # a stored row always has indicator, unit and result
@@ -164,6 +171,7 @@ def lineage_cycle(slug: str, source_slug: str | None) -> list[str] | None:
     if source_slug == slug:
         return [slug, slug]
     parents = dict(session().execute(select(Practice.slug, Practice.adapted_from_slug)).all())
+    cursor: str | None
     path, cursor, seen = [slug, source_slug], source_slug, {source_slug}
     for _step in range(MAX_DEPTH):
         cursor = parents.get(cursor)
@@ -263,7 +271,7 @@ def _adaptation_slug(org: Organization, source: Practice) -> str:
 def adaptation_document(source: Practice, org: Organization, slug: str) -> str:
     """The draft an adaptation starts from: the source's text and structure, my
     organization's context, no measured values of the source city."""
-    src = _parsed(source.published_revision.document, source.slug)
+    src = _parsed(_published(source).document, source.slug)
     body = src.body.rstrip("\n")
     if src.outcomes:
         direction = {"higher": _("higher is better"), "lower": _("lower is better")}
@@ -709,7 +717,7 @@ def cities_like_mine(identity: Identity, organization: str | None = None,
     for p in visible:
         if p.organization_id == org.id:
             continue
-        rev = p.published_revision
+        rev = _published(p)
         theirs = Context(rev.country, rev.population_band or
                          population_band(p.organization.population), p.organization.kind)
         score, reasons = similarity(mine, theirs)
@@ -726,7 +734,7 @@ def like_mine_scores(organization: Organization,
     mine = _context_of(organization)
     out = {}
     for p in practices:
-        rev = p.published_revision
+        rev = _published(p)
         out[p.slug] = similarity(mine, Context(rev.country, rev.population_band,
                                                p.organization.kind))[0]
     return out
@@ -805,11 +813,12 @@ def _months_between(months: Iterable[str]) -> list[str]:
 
 
 def _activity_chart(chart_id: str, title: str, description: str,
-                    submissions: list[dt.datetime], publications: list[dt.datetime],
-                    adaptations: list[dt.datetime]) -> Chart:
+                    submissions: list[dt.datetime | None],
+                    publications: list[dt.datetime | None],
+                    adaptations: list[dt.datetime | None]) -> Chart:
     counts = [Counter(_month(t) for t in ts if t) for ts in (submissions, publications,
                                                                adaptations)]
-    months = _months_between(m for c in counts for m in c)
+    months = _months_between(m for c in counts for m in c if m)
     return Chart(chart_id, title, description, months, [
         (_("Submissions"), [counts[0].get(m, 0) for m in months]),
         (_("Publications"), [counts[1].get(m, 0) for m in months]),
@@ -818,7 +827,7 @@ def _activity_chart(chart_id: str, title: str, description: str,
 
 
 def _submission_times(identity: Identity, organization_ids: set[int] | None = None
-                      ) -> list[dt.datetime]:
+                      ) -> list[dt.datetime | None]:
     """When revisions were submitted, counted only where the viewer may see the
     practice's declared audience (a network-only submission only for its networks)."""
     query = select(Revision.submitted_at, Revision.visibility, Revision.networks).where(
@@ -831,7 +840,7 @@ def _submission_times(identity: Identity, organization_ids: set[int] | None = No
 
 
 def _outcome_chart(chart_id: str, practices: list[Practice]) -> Chart:
-    counts = Counter()
+    counts: Counter[str] = Counter()
     for p in practices:
         for o in _outcomes(p):
             counts["improved" if o.improved else "worsened" if o.improved is False
@@ -882,9 +891,12 @@ def dashboard_get(identity: Identity) -> Dashboard:
     visible = _visible(identity)
     slugs = {p.slug for p in visible}
     adaptations = [p for p in visible if p.adapted_from_slug in slugs]
-    themes, countries, stages, evidence = Counter(), Counter(), Counter(), Counter()
+    themes: Counter[str] = Counter()
+    countries: Counter[str] = Counter()
+    stages: Counter[str] = Counter()
+    evidence: Counter[str] = Counter()
     for p in visible:
-        rev = p.published_revision
+        rev = _published(p)
         themes.update(rev.themes or [])
         countries[rev.country] += 1
         stages[rev.stage] += 1
@@ -953,7 +965,7 @@ def network_dashboard_get(identity: Identity, slug: str) -> NetworkDashboard:
     visible = _visible(identity)
     by_slug = {p.slug: p for p in visible}
     ours = [p for p in visible if p.organization_id in member_ids
-            or slug in (p.published_revision.networks or [])]
+            or slug in (_published(p).networks or [])]
     our_slugs = {p.slug for p in ours}
     inside, across = [], []
     for p in visible:
@@ -965,7 +977,7 @@ def network_dashboard_get(identity: Identity, slug: str) -> NetworkDashboard:
             inside.append(edge)
         elif p.slug in our_slugs or parent.slug in our_slugs:
             across.append(edge)
-    per_member = Counter()
+    per_member: Counter[str] = Counter()
     names = {o.id: o.name for o in members}
     for p in ours:
         per_member[names.get(p.organization_id, p.organization.name)] += 1
@@ -1057,9 +1069,9 @@ def adaptation_map_get(identity: Identity, size: int = 800) -> AdaptationMap:
         parent = by_slug.get(p.adapted_from_slug or "")
         if parent is not None:
             edges.append(MapEdge(parent.organization.slug, p.organization.slug, p.slug,
-                                 p.published_revision.title, parent.slug,
+                                 _published(p).title, parent.slug,
                                  parent.organization.name, p.organization.name))
-    touching = Counter()
+    touching: Counter[str] = Counter()
     for e in edges:
         touching[e.source] += 1
         touching[e.target] += 1
@@ -1189,15 +1201,18 @@ def practice_contact(identity: Identity, slug: str, message: str) -> int:
     if len(message) > CONTACT_MAX:
         raise InvalidInput({"message": _("Keep the message under %(num)d characters.",
                                          num=CONTACT_MAX)})
-    doc = _parsed(practice.published_revision.document, practice.slug)
-    recipients = [doc.contact["email"]] if (doc.contact or {}).get("email") else list(
+    doc = _parsed(_published(practice).document, practice.slug)
+    email = (doc.contact or {}).get("email")
+    recipients = [email] if email else list(
         session().scalars(select(User.email).join(Membership, Membership.user_id == User.id)
                           .where(Membership.organization_id == practice.organization_id,
                                  Membership.role == MemberRole.ADMIN,
                                  User.deleted_at.is_(None))))
     if not recipients:
         raise Conflict(_("No one can be contacted for this practice yet."))
-    sender = session().get(User, identity.user_id)
+    sender = session().get(User, identity.user_id) if identity.user_id is not None else None
+    if sender is None:
+        raise NotFound(_("No account has this address."))
     from kb.services.accounts import _link, audit
 
     subject = _("About your practice: %(title)s", title=doc.title)[:150]

@@ -19,9 +19,10 @@ import socket
 import weakref
 from dataclasses import dataclass, field
 from email.utils import make_msgid
+from typing import cast
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 
 from kb.db import session
 from kb.mail import build_message, one_line, transmit
@@ -118,13 +119,16 @@ def mail_deliver(ids: list[int] | None = None, limit: int | None = None) -> Deli
 def _deliver_one(mail_id: int) -> str:
     s = session()
     now = utcnow()
-    claimed = s.execute(update(MailOutbox).where(
+    # an UPDATE statement returns a CursorResult, which carries the row count
+    claimed = cast(CursorResult, s.execute(update(MailOutbox).where(
         MailOutbox.id == mail_id, MailOutbox.sent_at.is_(None),
-        MailOutbox.next_attempt_at <= now).values(next_attempt_at=now + CLAIM)).rowcount
+        MailOutbox.next_attempt_at <= now).values(next_attempt_at=now + CLAIM))).rowcount
     s.commit()
     if not claimed:
         return "skipped"
     row = s.get(MailOutbox, mail_id)
+    if row is None:
+        raise NotFound(f"mail {mail_id}")
     s.refresh(row)
     attempt = (row.attempts or 0) + 1
     limit = current_app.config["MAIL_MAX_ATTEMPTS"]

@@ -22,7 +22,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, TypeGuard
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -30,6 +30,7 @@ from sqlalchemy.orm import joinedload
 
 from kb.db import session
 from kb.models import ChangeLog, Practice, PracticeStatus
+from kb.services.errors import NotFound
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,8 @@ class ExportResult:
     removed: list[str] = field(default_factory=list)
 
 
-def _exportable(practice: Practice | None, include_network: bool = False) -> bool:
+def _exportable(practice: Practice | None,
+                include_network: bool = False) -> TypeGuard[Practice]:
     return practice is not None and practice.status == PracticeStatus.PUBLISHED \
         and practice.published_revision is not None \
         and (include_network or practice.visibility == "public")
@@ -88,12 +90,14 @@ def sync_directory(directory: Path, include_network: bool = False,
     if not include_network:
         query = query.where(Practice.visibility == "public")
     if on_total:
-        on_total(session().scalar(select(func.count()).select_from(query.subquery())))
+        on_total(session().scalar(select(func.count()).select_from(query.subquery())) or 0)
     result = ExportResult()
     for practice in session().scalars(
             query.options(joinedload(Practice.published_revision)).order_by(Practice.slug)):
-        if _write_if_changed(directory / f"{practice.slug}.md",
-                             practice.published_revision.document):
+        published = practice.published_revision
+        if published is None:
+            raise NotFound(f"no published revision of {practice.slug}")
+        if _write_if_changed(directory / f"{practice.slug}.md", published.document):
             result.written.append(practice.slug)
         result.exported.append(practice.slug)
         if on_file:
@@ -186,7 +190,7 @@ def mirror_catch_up(directory: Path) -> ExportResult | None:
         for practice_id, logged in slugs.items():
             practice = practices.get(practice_id)
             remove |= logged
-            if _exportable(practice):
+            if _exportable(practice) and practice.published_revision is not None:
                 write[practice.slug] = practice.published_revision.document
             elif practice is not None:
                 remove.add(practice.slug)

@@ -183,7 +183,9 @@ def invitation_accept(identity: Identity, token: str) -> Organization:
         Invitation.token_hash == _token_hash(token)))
     if invitation is None or invitation.accepted_at or invitation.expires_at < utcnow():
         raise InvalidInput({"token": _("This invitation is not valid any more.")})
-    user = session().get(User, identity.user_id)
+    user = session().get(User, identity.user_id) if identity.user_id is not None else None
+    if user is None:
+        raise NotFound(_("No account has this address."))
     if normalize_email(user.email) != invitation.email:
         raise InvalidInput({"token": _("This invitation was sent to another e-mail address.")})
     with UnitOfWork():

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import or_, select, true
+from sqlalchemy import ColumnElement, or_, select, true
 
 from kb.models import Organization, Practice, PracticeNetwork, PracticeStatus
 from kb.services.errors import NotFound, PermissionDenied
@@ -89,7 +89,7 @@ def organization_known_to(identity: Identity):
     """
     if identity.is_site_admin:
         return true()
-    known = Organization.id.in_(select(Practice.organization_id).where(
+    known: ColumnElement[bool] = Organization.id.in_(select(Practice.organization_id).where(
         Practice.status == PracticeStatus.PUBLISHED, visible_to(identity)))
     if identity.organizations:
         known = or_(known, Organization.id.in_(sorted(identity.organizations)))

@@ -92,7 +92,7 @@ def practice_import(identity: Identity, text: str, filename: str | None = None) 
     """
     require(identity, "practice.import")
     result = parse_practice(text, filename)
-    if result.errors:
+    if result.errors or result.practice is None:
         raise ValidationFailed(result.errors, result.warnings)
     doc = result.practice
     with UnitOfWork() as uow:
@@ -136,7 +136,7 @@ def practices_import_dir(
         if result.practice:
             result = result._replace(warnings=result.warnings + _lineage_warnings(
                 data.decode("utf-8"), result.practice, coming))
-        if result.errors:
+        if result.errors or result.practice is None:
             report.failed.append((str(path), result.errors))
             problems = result.errors
             status = "failed"
@@ -207,7 +207,7 @@ def _store_published(uow: UnitOfWork, identity: Identity, doc: PracticeDoc,
             raise ValidationFailed(refusals)
     org = _organization_for(doc)
     created = practice is None
-    if created:
+    if practice is None:
         practice = Practice(slug=doc.slug, organization=org, created_at=now,
                             created_by_id=identity.user_id)
         s.add(practice)
@@ -382,6 +382,8 @@ class PracticeCard:
     @classmethod
     def of(cls, practice: Practice) -> PracticeCard:
         rev = practice.published_revision
+        if rev is None:
+            raise NotFound("no such practice")
         return cls(
             id=practice.id, slug=practice.slug, title=rev.title, summary=rev.summary,
             language=rev.language, organization=practice.organization.name,
@@ -437,8 +439,11 @@ def practice_get(identity: Identity, slug: str) -> PracticeDetail:
         raise NotFound("no such practice")  # word for word what a hidden one answers
     require(identity, "practice.view", practice)
     rev = practice.published_revision
+    if rev is None:
+        raise NotFound("no such practice")
     doc = _parsed(rev.document, practice.slug)
-    source, missing, chain, absent = None, None, [], False
+    source, missing, absent = None, None, False
+    chain: list[PracticeCard] = []
     if practice.adapted_from_slug:
         seen = {practice.slug}
         cursor = practice.adapted_from_slug
@@ -506,7 +511,7 @@ def practice_list(identity: Identity, filters: dict[str, list[str]] | None = Non
     total = session().scalar(select(func.count()).select_from(query.subquery()))
     rows = session().scalars(_load(query).order_by(*_order(order))
                              .offset(start).limit(per_page)).unique()
-    return Page([PracticeCard.of(p) for p in rows], total, page, per_page)
+    return Page([PracticeCard.of(p) for p in rows], total or 0, page, per_page)
 
 
 def _order(order: str):
@@ -541,7 +546,7 @@ def practice_facets(identity: Identity) -> Facets:
     languages = s.execute(query.with_only_columns(Revision.language, func.count())
                           .group_by(Revision.language)).all()
     total = s.scalar(select(func.count()).select_from(ids))
-    return Facets(ordered(themes), ordered(countries), ordered(languages), total)
+    return Facets(ordered(themes), ordered(countries), ordered(languages), total or 0)
 
 
 @dataclass

@@ -51,6 +51,8 @@ def _latest_change_id() -> int:
 def search_doc(practice: Practice, adaptations_count: int) -> dict:
     """The plain dict the search package indexes for a published practice."""
     rev = practice.published_revision
+    if rev is None:
+        raise NotFound(f"no published revision of {practice.slug}")
     return {
         "id": practice.id, "slug": practice.slug, "title": rev.title,
         "summary": rev.summary, "body": _searchable_text(rev, practice.slug),
@@ -125,7 +127,7 @@ def _adaptation_counts(slugs: set[str] | None = None) -> dict[str, int]:
              .group_by(Practice.adapted_from_slug))
     if slugs is not None:
         query = query.where(Practice.adapted_from_slug.in_(slugs))
-    return dict(session().execute(query).all())
+    return {slug: count for slug, count in session().execute(query).all() if slug is not None}
 
 
 def _load_practices(ids) -> dict[int, Practice]:
@@ -185,7 +187,7 @@ def _catch_up() -> int:
                 ids.append(parent.id)
         practices = _load_practices(ids)
     counts = _adaptation_counts({p.slug for p in practices.values()})
-    changes = []
+    changes: list[tuple[int, dict | IndexFailure | None]] = []
     for pid in ids:
         practice = practices.get(pid)
         if practice is None or practice.status != PracticeStatus.PUBLISHED \

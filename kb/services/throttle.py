@@ -99,7 +99,8 @@ def _count(key: str, now: dt.datetime, cutoff: dt.datetime) -> int:
         if dialect == "sqlite":
             from sqlalchemy.dialects.sqlite import insert
         else:
-            from sqlalchemy.dialects.postgresql import insert
+            # the same insert().on_conflict_do_update() as SQLite's, in its own class
+            from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
         stmt = insert(LoginThrottle).values(key=key, failures=1, window_start=now)
         s.execute(stmt.on_conflict_do_update(index_elements=[LoginThrottle.key], set_={
             "failures": case((in_window, LoginThrottle.failures + 1), else_=1),
@@ -113,4 +114,5 @@ def _count(key: str, now: dt.datetime, cutoff: dt.datetime) -> int:
         else:
             row.failures, row.window_start = 1, now
         s.flush()
-    return s.scalar(select(LoginThrottle.failures).where(LoginThrottle.key == key))
+    # the row was written above, in this transaction
+    return s.scalar(select(LoginThrottle.failures).where(LoginThrottle.key == key)) or 0

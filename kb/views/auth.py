@@ -3,6 +3,8 @@ and an organization's people (invitations, join requests, roles)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    session, url_for)
 from flask_babel import gettext as _
@@ -33,7 +35,8 @@ def _address_and_account() -> str:
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(_sensitive_limit, methods=["POST"])
 def register():
-    errors, form = {}, {}
+    errors: dict = {}
+    form: Mapping[str, str] = {}
     if request.method == "POST":
         form = request.form
         try:

@@ -28,7 +28,7 @@ def _errors_by_field(exc: ValidationFailed, filename: str | None = None) -> dict
 
 def _form_data() -> dict:
     """The submitted form as a plain dict, lists kept for multi-value fields."""
-    data = request.form.to_dict()
+    data: dict = request.form.to_dict()
     data["themes"] = request.form.getlist("themes")
     data["networks"] = request.form.getlist("networks")
     return data

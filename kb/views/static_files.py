@@ -18,7 +18,7 @@ YEAR = 365 * 24 * 3600
 
 
 def init_app(app: Flask) -> None:
-    folder = Path(app.static_folder)
+    folder = Path(app.static_folder or "static")
     hashes: dict[str, tuple[int, str]] = {}
 
     def fingerprint(filename: str) -> str | None:
@@ -44,7 +44,7 @@ def init_app(app: Flask) -> None:
     def _cache_for_a_year(response):
         if request.endpoint == "static" and response.status_code == 200 and \
                 request.args.get("v") and \
-                request.args.get("v") == fingerprint(request.view_args.get("filename", "")):
+                request.args.get("v") == fingerprint((request.view_args or {}).get("filename", "")):
             response.cache_control.public = True
             response.cache_control.max_age = YEAR
             response.cache_control.immutable = True
