@@ -181,6 +181,8 @@ def load_practices(path: str = PRACTICES) -> list[dict]:
             published_at=datetime(2024, 1, 1, tzinfo=timezone.utc),
             adapted_from=m.get("adapted_from"),
             outcomes_count=len(m.get("outcomes") or []),
+            translations={str(k): v for k, v in (m.get("translations") or {}).items()
+                          if isinstance(v, dict)},
         ))
     return docs
 

@@ -53,6 +53,38 @@ def init_database(seed: bool = True, on_file=None):
     return None
 
 
+def fill_translation_rows() -> int:
+    """Fill the translations table, new in this version, from the stored documents.
+
+    Documents saved before it existed keep their `translations` in their text;
+    a published one gets a change-log row, so the search index (built without
+    them) takes them in at its next catch-up. Returns how many revisions gained rows.
+    """
+    from kb.models import ChangeAction, ChangeLog, Revision
+    from kb.services.practices import _fill_translations, _parsed
+
+    filled = 0
+    rows = session().execute(
+        select(Revision, Practice).join(Practice, Revision.practice_id == Practice.id)
+        .where(Revision.document.contains("translations:"))).all()
+    for revision, practice in rows:
+        slug = practice.slug
+        try:
+            doc = _parsed(revision.document, slug)
+        except ValueError:
+            log.warning("revision %s of %s no longer parses; its translations are not "
+                        "listed", revision.number, slug)
+            continue
+        if doc.translations:
+            _fill_translations(revision, doc)
+            filled += 1
+            if practice.published_revision_id == revision.id:
+                session().add(ChangeLog(practice_id=practice.id, slug=slug,
+                                        action=ChangeAction.UPDATE, revision_id=revision.id))
+    session().commit()
+    return filled
+
+
 def seed_documents() -> list[Path]:
     """The practice documents of KB_SEED_DIR; a missing or empty folder is a ConfigError."""
     from kb.config import ConfigError
@@ -97,7 +129,10 @@ def ensure_ready(on_total=None, on_file=None) -> None:
                          len(report.created) + len(report.updated),
                          seed_dir, len(report.failed))
         else:
+            had_translations = inspect(get_db().engine).has_table("revision_translations")
             get_db().create_all()  # tables a newer version added, such as mail_outbox
+            if not had_translations:
+                fill_translation_rows()
         try:
             if not get_index().exists():
                 log.info("search index missing: rebuilding it")

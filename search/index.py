@@ -107,6 +107,9 @@ def document_fields(doc: dict) -> dict:
         "population": doc.get("population"), "published_at": doc.get("published_at"),
         "adaptations_count": int(doc.get("adaptations_count") or 0), "body": body,
     }
+    translations = _translations(doc.get("translations"))
+    if translations:
+        data["translations"] = translations
     f = {
         "id": str(int(doc["id"])),
         "data": data,
@@ -125,6 +128,15 @@ def document_fields(doc: dict) -> dict:
         "title_n": title,
         "text_n": "\n".join([title, summary, "\n".join(tags), organization, region]),
     }
+    # a translation is indexed with its own language's analyzer, weighted like the
+    # original's title and summary (title field, and title + summary twice in the body field)
+    for tlang, item in translations.items():
+        flang = field_language(tlang)
+        for part, text in (("title", item["title"]), ("summary", item["summary"]),
+                           ("body", "\n".join([item["title"]] + [item["summary"]] * 2))):
+            name = text_field(flang, part)
+            f[name] = f"{f[name]}\n{text}" if name in f else text
+        f["text_n"] = "\n".join([str(f["text_n"]), item["title"], item["summary"]])
     if tags:
         f[text_field(lang, "tags")] = "\n".join(tags)
         f["tag_exact"] = ",".join(tags)
@@ -139,6 +151,16 @@ def document_fields(doc: dict) -> dict:
         if values:
             f[facet.field] = " ".join(values)
     return f
+
+
+def _translations(value) -> dict:
+    """{language: {"title", "summary"}} of a document dict's translations, cleaned."""
+    out = {}
+    for lang, item in (value or {}).items():
+        if isinstance(item, dict) and (item.get("title") or item.get("summary")):
+            out[str(lang)] = {"title": _clean(item.get("title")),
+                              "summary": _clean(item.get("summary"))}
+    return out
 
 
 def _now() -> str:
@@ -232,6 +254,9 @@ class _View:
         self.alive = frozenset(reader.all_doc_ids())
         langs = {field_language(v) for d, v in enumerate(self.facets["language"])
                  if v is not None and d in self.alive}
+        # languages present only through translations are searched too
+        langs |= {lang for lang in FIELD_LANGUAGES
+                  if lang not in langs and reader.field_length(text_field(lang, "title"))}
         self.languages = [lang for lang in FIELD_LANGUAGES if lang in langs] or ["en"]
         self._visible: dict[tuple, frozenset] = {}
         self._postings: OrderedDict = OrderedDict()
@@ -973,7 +998,7 @@ class SearchIndex:
                    themes=list(data["themes"]), stage=data["stage"], evidence=data["evidence"],
                    population=data["population"], published_at=data["published_at"],
                    adaptations_count=data["adaptations_count"], score=float(score),
-                   snippet=snip)
+                   snippet=snip, translations=dict(data.get("translations") or {}))
 
     @staticmethod
     def _snippet(data: dict, built: Built, highlight: dict) -> str:

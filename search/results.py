@@ -69,6 +69,8 @@ class Hit:
     adaptations_count: int
     score: float
     snippet: str = ""
+    # {language: {"title", "summary"}}: the contributor's translations
+    translations: dict = field(default_factory=dict)
 
 
 @dataclass

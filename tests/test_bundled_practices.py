@@ -56,3 +56,27 @@ def test_real_figures_name_their_source_and_examples_say_so(docs):
         if example:
             # "fictional", "ficticio", "fictive", "fiktiv", "fiktive", "kuvitteellinen"
             assert re.search(r"fict|fikt|kuvitteel", d.organization.lower()), slug
+
+
+def _figures(text: str) -> set[str]:
+    """The numbers in a text, separators dropped (1 800, 1,800 and 1.800 are one figure)."""
+    return {re.sub(r"[\s,.\u00a0]", "", n) for n in re.findall(
+        r"\d{1,3}(?:[\s,.\u00a0]\d{3})+(?!\d)|\d+(?:[.,]\d+)?", text)}
+
+
+def test_every_non_english_practice_reads_in_english_and_ten_english_ones_in_finnish_and_swedish(
+        docs):
+    for slug, d in docs.items():
+        if d.language != "en":
+            assert "en" in d.translations, f"{slug} has no English title and summary"
+    both = [s for s, d in docs.items()
+            if d.language == "en" and {"fi", "sv"} <= set(d.translations)]
+    assert len(both) >= 10, both
+
+
+def test_translations_add_no_figure_of_their_own(docs):
+    for slug, d in docs.items():
+        original = _figures(f"{d.title} {d.summary}")
+        for lang, t in d.translations.items():
+            extra = _figures(f"{t['title']} {t['summary']}") - original
+            assert not extra, f"{slug}: the {lang} translation has figures the original lacks: {extra}"

@@ -44,7 +44,7 @@ FIELD_ORDER = (
     "slug", "title", "summary", "language", "organization", "country", "region",
     "population", "themes", "tags", "stage", "evidence", "started", "ended", "cost",
     "outcomes", "transferability", "contact", "adapted_from", "adaptation",
-    "visibility", "networks", "links", "license",
+    "visibility", "networks", "links", "license", "translations",
 )
 KNOWN_FIELDS = frozenset(FIELD_ORDER)
 
@@ -138,6 +138,8 @@ class Practice:
     networks: list[str] = field(default_factory=list)
     links: list[dict[str, str]] = field(default_factory=list)
     license: str | None = None
+    # {language: {"title": ..., "summary": ...}}: the title and summary in other languages
+    translations: dict[str, dict[str, Any]] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -627,6 +629,7 @@ class _Validator:
         networks = self.networks(data.get("networks"), visibility)
         links = self.links(data.get("links"))
         license_ = self.text(data, "license", "license", max_len=100)
+        translations = self.translations(data.get("translations"), language)
         if not body.strip():
             self.errors.append(Problem(
                 "body", "the practice has no text after the frontmatter", None))
@@ -644,7 +647,8 @@ class _Validator:
             evidence=evidence, started=started, ended=ended, cost=cost,
             outcomes=outcomes, transferability=transferability, contact=contact,
             adapted_from=adapted_from, adaptation=adaptation, visibility=visibility,
-            networks=networks, links=links, license=license_, extra=extra,
+            networks=networks, links=links, license=license_,
+            translations=translations, extra=extra,
             body=body.strip("\n") + "\n" if body.strip() else "",
         )
 
@@ -909,6 +913,50 @@ class _Validator:
                     self.warn(f"{path}.{k}", "unknown key in a link; it is not stored")
             if title and url:
                 out.append({"title": title, "url": url})
+        return out
+
+
+    def translations(self, value: Any, language: str | None) -> dict[str, dict[str, Any]]:
+        """The title and summary in other languages: {en: {title, summary}, ...}."""
+        if value is None or value == {}:
+            return {}
+        if not isinstance(value, dict):
+            self.error("translations", "must be a mapping of language codes to {title, summary}, "
+                       f"such as en: {{title: ..., summary: ...}}, not {_kind(value)}")
+            return {}
+        out: dict[str, dict[str, Any]] = {}
+        for lang, item in value.items():
+            path = f"translations.{lang}"
+            if isinstance(lang, bool):
+                self.error(path, "YAML reads no (Norwegian) and similar codes as true/false: "
+                           "put the code in quotes, e.g. 'no': {title: ..., summary: ...}")
+                continue
+            if lang == "" or lang is None:
+                self.error(path, "a language code is required (an ISO 639-1 code such as "
+                           "en, fi or sv)")
+                continue
+            if not isinstance(lang, str) or len(lang) != 2 or not lang.islower() \
+                    or pycountry.languages.get(alpha_2=lang) is None:
+                self.error(path, f"'{lang}' is not an ISO 639-1 language code "
+                           "(two lower-case letters such as en, fi, sv, de)")
+                continue
+            if lang == language:
+                self.error(path, f"the document itself is in '{lang}': a translation must "
+                           "be in another language")
+                continue
+            if not isinstance(item, dict):
+                self.error(path, f"must be a mapping with title and summary, not {_kind(item)}")
+                continue
+            for k in item:
+                if k not in ("title", "summary"):
+                    self.warn(f"{path}.{k}", "unknown key, kept as is (known: title, summary)")
+            title = self.text(item, "title", f"{path}.title", required=True, max_len=TITLE_MAX)
+            summary = self.text(item, "summary", f"{path}.summary", required=True,
+                                max_len=SUMMARY_MAX)
+            if title and summary:
+                entry: dict[str, Any] = {"title": title, "summary": summary}
+                entry.update({k: v for k, v in item.items() if k not in ("title", "summary")})
+                out[lang] = entry
         return out
 
 

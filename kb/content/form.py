@@ -1,6 +1,7 @@
 """The submission form and the practice document, both ways, without loss.
 
-The form shows the fields a person edits (outcome rows as outcome-<n>-<key>).
+The form shows the fields a person edits (outcome rows as outcome-<n>-<key>,
+translations as translation-<n>-<language|title|summary>).
 `document_from_form` does not build a new document from the form: it edits the
 document the form was opened on. A field the request carries replaces that
 field's value; a field it does not carry (unknown keys, an outcome row's
@@ -113,6 +114,35 @@ def outcome_rows(form: Mapping[str, Any]) -> list[dict[str, Any]]:
         row[OUTCOME_REF] = (form.get(f"outcome-{i}-{OUTCOME_REF}") or "").strip()
         rows.append(row)
     return rows
+
+
+TRANSLATION_KEYS = ("language", "title", "summary")
+
+
+def translation_rows(form: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The translation rows of the form, in order; empty rows and removed ones left out."""
+    indexes = sorted({int(m.group(1)) for key in form
+                      if (m := re.match(r"translation-(\d+)-", key))})
+    rows = []
+    for i in indexes:
+        if form.get(f"translation-{i}-remove"):
+            continue
+        row = {k: (form.get(f"translation-{i}-{k}") or "").strip() for k in TRANSLATION_KEYS}
+        if any(row.values()):
+            rows.append(row)
+    return rows
+
+
+def translation_duplicates(form: Mapping[str, Any]) -> list[int]:
+    """The indexes (among translation_rows) of rows repeating an earlier row's language."""
+    seen: set[str] = set()
+    out = []
+    for i, row in enumerate(translation_rows(form)):
+        lang = row["language"].lower()
+        if lang and lang in seen:
+            out.append(i)
+        seen.add(lang)
+    return out
 
 
 # ------------------------------------------------------------- the document
@@ -245,6 +275,8 @@ def document_from_form(form: Mapping[str, Any], getlist: Callable | None = None,
         put("outcomes", _outcomes(old.get("outcomes"), outcome_rows(form)))
     if "links" in form:
         put("links", _links(old.get("links"), form.get("links")))
+    if "translations" in form or any(k.startswith("translation-") for k in form):
+        put("translations", _translations(old.get("translations"), translation_rows(form)))
 
     body = _body_text(form.get("body") or "") if "body" in form else None
     if opened.body is not None and (body is None or _body_text(opened.body) == body):
@@ -275,6 +307,21 @@ def _outcomes(old: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         values = {k: (_number(row[k]) if k in ("baseline", "result") else row[k] or None)
                   for k in OUTCOME_KEYS}
         out.append(_sub_mapping(base if isinstance(base, dict) else None, values))
+    return out
+
+
+def _translations(old: Any, rows: list[dict[str, str]]) -> dict[str, Any]:
+    """Each language's title and summary edited; whatever else a translation holds kept."""
+    old_items = old if isinstance(old, dict) else {}
+    out: dict[str, Any] = {}
+    for row in rows:
+        lang = row["language"].lower()
+        if lang in out:
+            continue  # a language twice: the first row counts (the form says so)
+        base = old_items.get(lang)
+        out[lang] = _sub_mapping(base if isinstance(base, dict) else None,
+                                 {"title": row["title"] or None,
+                                  "summary": row["summary"] or None})
     return out
 
 
@@ -373,11 +420,22 @@ def form_from_document(text: str, slug: str | None = None) -> dict[str, Any]:
     contact = mapping(data.get("contact"))
     for key in CONTACT_KEYS:
         form[f"contact_{key}"] = s(contact.get(key))
+    for i, (lang, item) in enumerate(mapping(data.get("translations")).items()):
+        item = mapping(item)
+        form[f"translation-{i}-language"] = s(lang)
+        form[f"translation-{i}-title"] = s(item.get("title"))
+        form[f"translation-{i}-summary"] = s(item.get("summary"))
     return form
 
 
-def form_field_for(problem_field: str) -> str:
-    """The form input a validation problem belongs to."""
+def form_field_for(problem_field: str, form: Mapping[str, Any] | None = None) -> str:
+    """The form input a validation problem belongs to (translation rows need the form)."""
+    m = re.match(r"translations\.([^.]*)(?:\.(\w+))?$", problem_field)
+    if m and form is not None:
+        for i, row in enumerate(translation_rows(form)):
+            if row["language"].lower() == m.group(1):
+                key = m.group(2) if m.group(2) in ("title", "summary") else "language"
+                return f"translation-{i}-{key}"
     m = re.match(r"outcomes\[(\d+)\]\.(\w+)", problem_field)
     if m:
         return f"outcome-{m.group(1)}-{m.group(2)}"

@@ -165,6 +165,33 @@ class Revision(Base):
 
     practice: Mapped[Practice] = relationship(
         back_populates="revisions", foreign_keys=[practice_id])
+    # the title and summary in other languages (the document's `translations`)
+    translation_rows: Mapped[list[RevisionTranslation]] = relationship(
+        cascade="all, delete-orphan", back_populates="revision", lazy="selectin",
+        order_by="RevisionTranslation.language")
+
+    @property
+    def translations(self) -> dict[str, dict[str, str]]:
+        """{language: {"title", "summary"}} of this revision's translations."""
+        return {t.language: {"title": t.title, "summary": t.summary}
+                for t in self.translation_rows}
+
+
+class RevisionTranslation(Base):
+    """A revision's title and summary in another language, as its document gives them.
+
+    A table of its own (not a column) so that an existing database gains it on
+    start (kb.bootstrap creates missing tables and fills this one once).
+    """
+
+    __tablename__ = "revision_translations"
+
+    revision_id: Mapped[int] = mapped_column(ForeignKey("revisions.id"), primary_key=True)
+    language: Mapped[str] = mapped_column(String(2), primary_key=True)
+    title: Mapped[str] = mapped_column(String(160))
+    summary: Mapped[str] = mapped_column(String(400))
+
+    revision: Mapped[Revision] = relationship(back_populates="translation_rows")
 
 
 class PracticeTheme(Base):

@@ -36,6 +36,7 @@ from kb.models import (
     PracticeNetwork,
     PracticeTheme,
     Revision,
+    RevisionTranslation,
     utcnow,
 )
 from kb.services import effects
@@ -308,6 +309,21 @@ def _fill_parsed_columns(revision: Revision, doc: PracticeDoc) -> None:
     revision.networks = list(doc.networks)
     revision.visibility = doc.visibility
     revision.adapted_from = doc.adapted_from
+    _fill_translations(revision, doc)
+
+
+def _fill_translations(revision: Revision, doc: PracticeDoc) -> None:
+    """Make the revision's translation rows those of the document (updated in place)."""
+    rows = {t.language: t for t in revision.translation_rows}
+    for lang in [lang for lang in rows if lang not in doc.translations]:
+        revision.translation_rows.remove(rows.pop(lang))
+    for lang, item in doc.translations.items():
+        row = rows.get(lang)
+        if row is None:
+            revision.translation_rows.append(RevisionTranslation(
+                language=lang, title=item["title"], summary=item["summary"]))
+        else:
+            row.title, row.summary = item["title"], item["summary"]
 
 
 # ------------------------------------------------------------------ exporting
@@ -378,6 +394,8 @@ class PracticeCard:
     featured: bool
     outcomes_count: int
     adapted_from: str | None
+    # {language: {"title", "summary"}}: the contributor's translations
+    translations: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, practice: Practice) -> PracticeCard:
@@ -391,7 +409,7 @@ class PracticeCard:
             themes=list(rev.themes), stage=rev.stage, evidence=rev.evidence,
             population=rev.population, published_at=practice.published_at,
             featured=practice.featured, outcomes_count=len(rev.outcomes or []),
-            adapted_from=practice.adapted_from_slug,
+            adapted_from=practice.adapted_from_slug, translations=rev.translations,
         )
 
 

@@ -67,6 +67,7 @@ def search_doc(practice: Practice, adaptations_count: int) -> dict:
         "networks": list(rev.networks or []), "featured": practice.featured,
         "outcomes_count": len(rev.outcomes or []),
         "replicated": "yes" if adaptations_count and _replicated(practice) else None,
+        "translations": rev.translations,
     }
 
 

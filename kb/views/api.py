@@ -57,6 +57,9 @@ def practice(slug: str):
     return jsonify(
         slug=detail.card.slug,
         url=url_for("pages.practice_detail", slug=slug, _external=True),
+        # the original title and summary, and the contributor's translations of them
+        title=detail.card.title, summary=detail.card.summary, language=detail.card.language,
+        translations=detail.card.translations,
         metadata=meta,
         organization={"name": detail.card.organization,
                       "slug": detail.card.organization_slug},

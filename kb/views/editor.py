@@ -9,7 +9,8 @@ from flask_babel import format_decimal, gettext as _
 from flask_login import login_required
 
 from kb.content import MAX_BODY_CHARS, ValidationFailed, render_markdown
-from kb.content.form import document_from_form, form_from_document, outcome_rows
+from kb.content.form import (TRANSLATION_KEYS, document_from_form, form_from_document,
+                             outcome_rows, translation_duplicates, translation_rows)
 from kb.content.vocab import EVIDENCE, STAGES, THEMES
 from kb.services import editorial
 from kb.services.errors import Conflict
@@ -22,8 +23,9 @@ from kb.views.problems import errors_by_field
 bp = Blueprint("editor", __name__)
 
 
-def _errors_by_field(exc: ValidationFailed, filename: str | None = None) -> dict[str, str]:
-    return errors_by_field(exc, filename)
+def _errors_by_field(exc: ValidationFailed, form: dict | None = None,
+                    filename: str | None = None) -> dict[str, str]:
+    return errors_by_field(exc, filename, form)
 
 
 def _form_data() -> dict:
@@ -58,11 +60,20 @@ def _uploaded_document() -> tuple[str, str] | None:
     return text, secure_filename(upload.filename)
 
 
+def _translation_errors(form: dict) -> dict[str, str]:
+    """Rows that repeat a language: the document can hold one translation per language."""
+    return {f"translation-{i}-language": _("This language already has a translation above.")
+            for i in translation_duplicates(form)}
+
+
 def _render_form(form: dict, errors: dict, status: int = 200, **extra):
     identity = current_identity()
     rows = max(len(outcome_rows(form)) + 1, 2)
+    # a row per translation given, and an empty one when the contributor asked to add one
+    translations = len(translation_rows(form)) + (request.form.get("action") == "add_translation")
     return render_template(
         "editor/form.html", form=form, errors=errors, outcome_count=rows,
+        translation_count=translations,
         organizations=editorial.member_organizations(identity), themes=THEMES,
         tag_suggestions=tag_suggestions(identity), country_choices=_countries(),
         language_choices=_languages(),
@@ -85,10 +96,14 @@ def _languages() -> list[tuple[str, str]]:
 def _form_with_rows(form: dict) -> dict:
     """Re-number the outcome rows so removed rows leave no gaps."""
     rows = outcome_rows(form)
-    clean = {k: v for k, v in form.items() if not k.startswith("outcome-")}
+    clean = {k: v for k, v in form.items()
+             if not k.startswith(("outcome-", "translation-"))}
     for i, row in enumerate(rows):
         for key, value in row.items():
             clean[f"outcome-{i}-{key}"] = value
+    for i, row in enumerate(translation_rows(form)):
+        for key in TRANSLATION_KEYS:
+            clean[f"translation-{i}-{key}"] = row[key]
     return clean
 
 
@@ -107,8 +122,11 @@ def new():
                         population="" if org.population is None else str(org.population))
         return _render_form(form, {})
     form = _form_data()
-    if request.form.get("action") == "add_row":
-        return _render_form(_form_with_rows(form), {}, extra_row=True)
+    if request.form.get("action") in ("add_row", "add_translation"):
+        return _render_form(_form_with_rows(form), {},
+                            extra_row=request.form.get("action") == "add_row")
+    if _translation_errors(form):
+        return _render_form(_form_with_rows(form), _translation_errors(form), 400)
     upload = None
     try:
         upload = _uploaded_document()
@@ -119,7 +137,7 @@ def new():
             practice = editorial.practice_draft_create(identity, _document(), incomplete=True)
     except ValidationFailed as exc:
         return _render_form(_form_with_rows(form),
-                            _errors_by_field(exc, upload[1] if upload else None), 400)
+                            _errors_by_field(exc, form, upload[1] if upload else None), 400)
     flash(_("Draft saved. Check the possible duplicates below, then submit it for review."),
           "success")
     return redirect(url_for("editor.edit", slug=practice.slug))
@@ -140,9 +158,12 @@ def edit(slug: str):
                             similar=similar)
     form = _form_data()
     action = request.form.get("action", "save")
-    if action == "add_row":
+    if action in ("add_row", "add_translation"):
         return _render_form(_form_with_rows(form), {}, practice=state.practice,
-                            working=working, extra_row=True)
+                            working=working, extra_row=action == "add_row")
+    if _translation_errors(form):
+        return _render_form(_form_with_rows(form), _translation_errors(form), 400,
+                            practice=state.practice, working=working)
     text = _document(base=state.document)
     try:
         saved = editorial.practice_save(identity, slug, text,
@@ -150,7 +171,7 @@ def edit(slug: str):
                                         request.form.get("base_hash", ""),
                                         submit=action == "submit")
     except ValidationFailed as exc:
-        return _render_form(_form_with_rows(form), _errors_by_field(exc), 400,
+        return _render_form(_form_with_rows(form), _errors_by_field(exc, form), 400,
                             practice=state.practice, working=working)
     except editorial.StaleEdit as exc:
         form = _form_with_rows(form)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from babel import Locale
@@ -60,6 +61,43 @@ def language_name(code: str | None) -> str:
     if not code:
         return ""
     return _locale().languages.get(code, code)
+
+
+@dataclass(frozen=True)
+class ReaderText:
+    """A practice's title and summary as a reader sees them: in the interface
+    language when the contributor translated them, with the original beside."""
+
+    title: str
+    summary: str
+    language: str                  # the language of title and summary shown
+    original_title: str
+    original_summary: str
+    original_language: str
+    translated: bool               # the title and summary shown are a translation
+    translation_available: bool    # a translation exists (shown or not)
+
+    @property
+    def label(self) -> str:
+        return gettext("Translated from %(language)s by the contributor",
+                       language=language_name(self.original_language))
+
+
+def reader_text(item, original: bool = False) -> ReaderText:
+    """Title and summary of a practice card or search hit in the reader's language.
+
+    A translation in the interface language is shown when the contributor gave
+    one and the reader did not ask for the original.
+    """
+    lang = _locale().language
+    item_lang = getattr(item, "language", "") or ""
+    found = (getattr(item, "translations", None) or {}).get(lang) \
+        if lang != item_lang else None
+    if found and not original:
+        return ReaderText(found["title"], found["summary"], lang, item.title, item.summary,
+                          item_lang, True, True)
+    return ReaderText(item.title, item.summary, item_lang, item.title, item.summary,
+                      item_lang, False, bool(found))
 
 
 def number(value) -> str:
@@ -166,7 +204,7 @@ def init_app(app: Flask) -> None:
     def _helpers():
         return {
             "THEMES": THEMES, "STAGES": STAGES, "EVIDENCE": EVIDENCE, "BANDS": BANDS,
-            "url_with": url_with, "url_toggle": url_toggle,
+            "url_with": url_with, "url_toggle": url_toggle, "reader_text": reader_text,
             "current_locale": str(_locale()),
             "languages": app.config["LANGUAGES"],
             "site_name": app.config["SITE_NAME"],

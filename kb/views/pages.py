@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, render_template
+from flask import Blueprint, Response, abort, current_app, render_template, request
 
 from kb.content.vocab import THEMES
 from kb.services import practices as svc
@@ -36,7 +36,8 @@ def practice_detail(slug: str):
         similar = practice_similar(identity, slug, limit=5)
     except ServiceError:
         similar = []
-    return render_template("practices/detail.html", p=detail, similar=similar)
+    return render_template("practices/detail.html", p=detail, similar=similar,
+                           show_original=request.args.get("original") == "1")
 
 
 @bp.get("/practices/<slug>.md")

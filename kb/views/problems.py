@@ -41,7 +41,17 @@ OUTCOME_LABELS = {
 }
 
 
+TRANSLATION_LABELS = {
+    "language": lazy_gettext("Language"), "title": lazy_gettext("Title"),
+    "summary": lazy_gettext("Summary"),
+}
+
+
 def label(form_field: str) -> str:
+    m = re.match(r"translation-(\d+)-(\w+)$", form_field)
+    if m:
+        return _("Translation %(n)d: %(label)s", n=int(m.group(1)) + 1,
+                 label=TRANSLATION_LABELS.get(m.group(2), m.group(2)))
     m = re.match(r"outcome-(\d+)-(\w+)$", form_field)
     if m:
         return _("Outcome %(n)d: %(label)s", n=int(m.group(1)) + 1,
@@ -106,7 +116,7 @@ def form_message(form_field: str, message: str) -> str:
     return _("%(field)s: %(message)s", field=name, message=message)
 
 
-def errors_by_field(problems, filename: str | None = None) -> dict[str, str]:
+def errors_by_field(problems, filename: str | None = None, form=None) -> dict[str, str]:
     """Form input -> message; an uploaded file's problems keep their file form."""
     if isinstance(problems, ValidationFailed):
         problems = problems.errors
@@ -115,7 +125,7 @@ def errors_by_field(problems, filename: str | None = None) -> dict[str, str]:
         if filename:
             key, message = "form", problem.format(filename)
         else:
-            key = form_field_for(problem.field)
+            key = form_field_for(problem.field, form)
             message = (f"{problem.field}: {problem.message}" if key == "form"
                        else form_message(key, problem.message))
         errors[key] = f"{errors[key]} {message}" if key in errors else message

@@ -566,3 +566,14 @@ def test_hostile_markdown_never_reaches_the_review_page(app, people):
     assert "onerror" not in body and "onclick" not in body
     assert "javascript:" not in body
     assert "cloudburstquagga" in body
+
+
+def test_review_page_shows_the_translations_to_be_published(app, people):
+    text = rain_gardens().replace("license: CC-BY-4.0", "license: CC-BY-4.0\ntranslations:\n"
+                                  "  fi: {title: Sadepuutarhat kouluille, summary: Koulut "
+                                  "kaivavat sadepuutarhoja.}")
+    submit(app, people, text)
+    body = html(signed_in(app, people, "river").get("/moderation/practices/riverton-rain-gardens"))
+    assert "<dt>Translation into Finnish</dt>" in body
+    assert '<dd lang="fi"><span class="original-title">Sadepuutarhat kouluille</span>: Koulut ' \
+           'kaivavat sadepuutarhoja.</dd>' in body
