@@ -176,7 +176,7 @@ contact: {name: Rita River, email: rita@example.org, url: 'https://example.org/r
 funding: {programme: Interreg, grant: 12000}
 # a comment the author keeps
 translations:
-  fi: {title: Tulvavahdit joella}
+  fi: {title: Tulvavahdit joella, summary: Vapaaehtoiset varoittavat naapureitaan., checked_by: Liisa}
 ---
 ## Challenge
 
