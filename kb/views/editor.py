@@ -186,7 +186,7 @@ def edit(slug: str):
         # saved as a draft; the checklist says what it needs before review
         form = _form_with_rows(form)
         form.update(base_revision_id=saved.revision.id, base_hash=saved.revision.content_hash)
-        return _render_form(form, errors_by_field(saved.problems), 200,
+        return _render_form(form, errors_by_field(saved.problems, None, form), 200,
                             practice=state.practice, working=saved.revision, incomplete=True)
     if action == "submit":
         flash(_("Submitted for review. You will be notified of the moderators' decision."),

@@ -33,6 +33,7 @@ LABELS = {
     "contact_email": lazy_gettext("Contact e-mail"), "visibility": lazy_gettext("Who may read it"),
     "networks": lazy_gettext("Networks (addresses, one per box)"), "links": lazy_gettext("Sources and links"),
     "license": lazy_gettext("License"), "body": lazy_gettext("Text (Markdown)"), "slug": lazy_gettext("Address"),
+    "translations": lazy_gettext("Translations"),
 }
 OUTCOME_LABELS = {
     "indicator": lazy_gettext("Indicator"), "unit": lazy_gettext("Unit"), "baseline": lazy_gettext("Baseline"),
@@ -100,6 +101,8 @@ _KINDS = (
      lambda f: _("%(field)s: name at least one network, or let everyone read it.", field=f)),
     (r"cannot be adapted from itself|is not the slug of a practice",
      lambda f: _("%(field)s: name another practice's address.", field=f)),
+    (r"a translation must be in another language",
+     lambda f: _("%(field)s: choose another language than the text's own.", field=f)),
     (r"^must be non-empty text",
      lambda f: _("%(field)s: an entry is empty.", field=f)),
 )
