@@ -49,7 +49,13 @@ def init_database(seed: bool = True, on_file=None):
     if seed and seed_dir.is_dir():
         # idempotent: unchanged files make no new revision, so this is safe to repeat
         if empty or on_file is not None:
-            return practices_import_dir(SYSTEM, seed_dir, on_file=on_file)
+            report = practices_import_dir(SYSTEM, seed_dir, on_file=on_file)
+            if empty:
+                # the organizations of the seed practices get their GeoNames places
+                from kb.services.places import org_places_seed
+
+                org_places_seed(SYSTEM)
+            return report
     return None
 
 

@@ -136,11 +136,18 @@ def _rebuild_with_progress() -> int:
 def init_command():
     """Create the database and import the bundled practices (safe to run twice)."""
     from kb.bootstrap import init_database, seed_documents
+    from kb.services.identity import SYSTEM
+    from kb.services.places import org_places_seed
     from kb.services.search import search_catch_up
 
     seed_documents()  # a missing or empty KB_SEED_DIR is an error, not an empty "Ready"
     init_database(seed=False)
     ok = _import_with_progress(Path(current_app.config["SEED_DIR"]))
+    # cities and municipalities of the seed practices get their GeoNames places
+    # (organizations that have one already are left as they are)
+    confirmed = org_places_seed(SYSTEM)
+    if confirmed:
+        click.echo(f"GeoNames places confirmed for {confirmed} organizations")
     search_catch_up()
     click.echo(f"Ready: database {current_app.config['DATABASE_URL']}")
     sys.exit(0 if ok else 1)

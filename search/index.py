@@ -106,6 +106,8 @@ def document_fields(doc: dict) -> dict:
         "stage": doc.get("stage") or "", "evidence": doc.get("evidence") or "",
         "population": doc.get("population"), "published_at": doc.get("published_at"),
         "adaptations_count": int(doc.get("adaptations_count") or 0), "body": body,
+        "headline": doc.get("headline"), "evidence_shown": doc.get("evidence_shown") or "",
+        "example": bool(doc.get("example")),
     }
     translations = _translations(doc.get("translations"))
     if translations:
@@ -143,6 +145,8 @@ def document_fields(doc: dict) -> dict:
     if organization:
         f["org_n"] = organization
         f["org_entry"] = f"{doc.get('organization_slug') or ''}\x1f{organization}"
+    if doc.get("example"):
+        f["example"] = "yes"
     networks = [str(n) for n in (doc.get("networks") or []) if n]
     if networks:
         f["networks"] = " ".join(networks)
@@ -898,6 +902,7 @@ class SearchIndex:
         """
         searcher = view.searcher
         result = result if type(result) is set else set(result)
+        examples = view.term_docs("example", "yes")
         tiered = (self.operator == "or" and len(built.words) > 1 and not built.prefixes
                   and self._PLAIN_RE.fullmatch(text) is not None)
         out: list[tuple[int, float]] = []
@@ -932,14 +937,14 @@ class SearchIndex:
                                        for combo in combos])
                     # optimize=False: Whoosh's block-quality skipping cost
                     # more than it saved on these queries (measured)
-                    hits = _scored(searcher, tq, need - len(out), tier, budget)
+                    hits = _scored(searcher, tq, need - len(out), tier, budget, examples)
                     out.extend(hits)
                     if len(out) >= need:
                         return out
                     result = result - tier
                 if not result:
                     return out
-        return out + _scored(searcher, built.query, need - len(out), result, budget)
+        return out + _scored(searcher, built.query, need - len(out), result, budget, examples)
 
     @staticmethod
     def _sorted(view: _View, docs, sort: str, n: int) -> list[int]:
@@ -998,7 +1003,10 @@ class SearchIndex:
                    themes=list(data["themes"]), stage=data["stage"], evidence=data["evidence"],
                    population=data["population"], published_at=data["published_at"],
                    adaptations_count=data["adaptations_count"], score=float(score),
-                   snippet=snip, translations=dict(data.get("translations") or {}))
+                   snippet=snip, translations=dict(data.get("translations") or {}),
+                   headline=data.get("headline"),
+                   evidence_shown=data.get("evidence_shown") or data["evidence"],
+                   example=bool(data.get("example")))
 
     @staticmethod
     def _snippet(data: dict, built: Built, highlight: dict) -> str:
@@ -1235,9 +1243,23 @@ class _FilterWithDeadline(collectors.FilterCollector):
                 child.collect(sub_docnum)
 
 
-def _scored(searcher, q, limit: int, docs, budget: _Budget | None) -> list[tuple[int, float]]:
-    """The best ``limit`` (docnum, score) among ``docs``; with a budget, the best
-    found when its time ran out."""
+# Fictional examples (tag "example") score this fraction of their relevance, so a
+# real practice of the same relevance always ranks first (docs/exchange.md).
+EXAMPLE_WEIGHT = 0.8
+
+
+def _scored(searcher, q, limit: int, docs, budget: _Budget | None,
+            examples: frozenset = frozenset()) -> list[tuple[int, float]]:
+    """The best ``limit`` (docnum, score) among ``docs``, examples' scores
+    multiplied by EXAMPLE_WEIGHT; with a budget, the best found when its time ran
+    out. Demotion only moves an example down, so the best ``limit`` after it are
+    among the best ``limit`` + (examples in ``docs``) before it: exact, not sampled."""
+    demoted = examples & docs if examples else ()
+    if demoted and limit > 0:
+        found = _scored(searcher, q, limit + len(demoted), docs, budget)
+        found = [(d, s * EXAMPLE_WEIGHT if d in demoted else s) for d, s in found]
+        found.sort(key=lambda pair: -pair[1])   # stable: ties keep Whoosh's order
+        return found[:limit]
     if budget is None:
         hits = searcher.search(q, limit=limit, filter=docs, optimize=False)
         return [(h.docnum, h.score) for h in hits]

@@ -71,6 +71,11 @@ class Hit:
     snippet: str = ""
     # {language: {"title", "summary"}}: the contributor's translations
     translations: dict = field(default_factory=dict)
+    # the headline outcome row as a plain dict (indicator, baseline, result, ...)
+    headline: dict | None = None
+    evidence_shown: str = ""
+    # a fictional example, ranked after real practices of the same relevance
+    example: bool = False
 
 
 @dataclass

@@ -135,6 +135,8 @@ def build_schema() -> fields.Schema:
         "tag_exact": fields.KEYWORD(commas=True, lowercase=False),
         "org_n": fields.TEXT(analyzer=analyzer_for(None), phrase=True),
         "org_entry": fields.ID(),
+        # "yes" on fictional examples, ranked after real practices (EXAMPLE_WEIGHT)
+        "example": fields.ID(),
     }
     for facet in FACETS:
         spec[facet.field] = fields.KEYWORD(lowercase=False, scorable=False)

@@ -58,6 +58,28 @@ def test_real_figures_name_their_source_and_examples_say_so(docs):
             assert re.search(r"fict|fikt|kuvitteel", d.organization.lower()), slug
 
 
+def test_every_claim_of_measured_evidence_is_shown_by_a_complete_outcome(docs):
+    """monitored, evaluated or experimental needs one outcome row with baseline,
+    result, direction, period and source (docs/practice-format.md); a practice
+    whose sources publish no such figure claims anecdotal evidence."""
+    from kb.content.metrics import MEASURED_LEVELS, is_complete, shown_evidence
+
+    measured = 0
+    for slug, d in docs.items():
+        assert shown_evidence(d.evidence, d.outcomes) == d.evidence, (
+            f"{slug} claims {d.evidence} but shows no complete outcome")
+        if d.evidence in MEASURED_LEVELS:
+            measured += 1
+            assert any(is_complete(o) and o.source.startswith("http") for o in d.outcomes)
+        if "example" in d.tags:
+            # fictional figures cite no source, so they never support a measured claim
+            assert d.evidence == "anecdotal", slug
+    assert measured >= 10
+    for path in PRACTICES:
+        result = parse_practice_bytes(path.read_bytes(), path.name)
+        assert not [w for w in result.warnings if w.field == "evidence"], path.name
+
+
 def _figures(text: str) -> set[str]:
     """The numbers in a text, separators dropped (1 800, 1,800 and 1.800 are one figure)."""
     return {re.sub(r"[\s,.\u00a0]", "", n) for n in re.findall(

@@ -109,6 +109,20 @@ def test_check_validates_without_importing(make_app):
         assert not database_ready()
 
 
+def test_check_and_import_warn_about_an_unsupported_evidence_claim(runner, tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    text = (FIXTURE_PRACTICES / "riverton-flood-wardens.md").read_text(encoding="utf-8")
+    (folder / "riverton-claims-more.md").write_text(
+        text.replace("evidence: monitored", "evidence: evaluated"), encoding="utf-8")
+    checked = CliRunner().invoke(main, ["check", str(folder)])
+    assert checked.exit_code == 0, checked.output           # a warning, not an error
+    assert "evidence" in checked.output and "shown as anecdotal" in checked.output
+    imported = runner.invoke(main, ["import", str(folder)])
+    assert imported.exit_code == 0, imported.output
+    assert "shown as anecdotal" in imported.output
+
+
 def test_bundled_practices_are_all_valid():
     from kb.config import REPO_ROOT
 

@@ -21,6 +21,7 @@ import frontmatter
 import pycountry
 import yaml
 
+from kb.content.metrics import MEASURED_LEVELS, is_complete, missing_for_claim
 from kb.content.vocab import EVIDENCE, STAGES, THEMES, VISIBILITY
 
 MAX_BYTES = 1024 * 1024
@@ -640,6 +641,13 @@ class _Validator:
         if self.errors or slug is None or language is None or country is None \
                 or stage is None or evidence is None:  # each of these is an error when missing
             return None
+        # only on a valid document: a row refused above must not read as a missing figure
+        if evidence in MEASURED_LEVELS and not any(is_complete(o) for o in outcomes):
+            what = (f"the most complete lacks {', '.join(missing_for_claim(outcomes))}"
+                    if outcomes else "there are no outcome rows")
+            self.warn("evidence", f"claims '{evidence}' but no outcome has a baseline, result, "
+                      f"direction (better), period and source ({what}); it is shown as "
+                      "anecdotal until one does")
         return Practice(
             slug=slug, title=title, summary=summary, language=language,
             organization=organization, country=country, region=region,

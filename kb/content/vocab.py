@@ -82,3 +82,13 @@ def population_band(population: int | None) -> str | None:
         if population >= low and (high is None or population < high):
             return key
     return None
+
+
+ORGANIZATION_KIND_LABELS: dict[str, str] = {
+    "city": N_("City"),
+    "municipality": N_("Municipality"),
+    "region": N_("Region"),
+    "agency": N_("Agency"),
+    "association": N_("Association"),
+    "other": N_("Other organization"),
+}

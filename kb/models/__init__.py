@@ -18,6 +18,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     String,
@@ -81,6 +82,37 @@ class Organization(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     practices: Mapped[list[Practice]] = relationship(back_populates="organization")
+    place: Mapped[OrganizationPlace | None] = relationship(
+        back_populates="organization", uselist=False, cascade="all, delete-orphan")
+
+
+class OrganizationPlace(Base):
+    """Where an organization is and where its population figure comes from.
+
+    A table of its own (created on start by create_all), so existing databases need
+    no change to the organizations table. A GeoNames match is stored as a suggestion
+    until the organization's admin (or a site admin) confirms it.
+    """
+
+    __tablename__ = "organization_places"
+
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"),
+                                                 primary_key=True)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    geonames_id: Mapped[int | None] = mapped_column(Integer)
+    # where organizations.population comes from: "geonames", "admin"; None: not stated
+    population_source: Mapped[str | None] = mapped_column(String(20))
+    suggested_geonames_id: Mapped[int | None] = mapped_column(Integer)
+    suggested_name: Mapped[str | None] = mapped_column(String(200))
+    suggested_population: Mapped[int | None] = mapped_column(Integer)
+    suggested_latitude: Mapped[float | None] = mapped_column(Float)
+    suggested_longitude: Mapped[float | None] = mapped_column(Float)
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    confirmed_by_id: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    organization: Mapped[Organization] = relationship(back_populates="place")
 
 
 class Practice(Base):

@@ -26,6 +26,7 @@ from sqlalchemy.orm import joinedload
 
 from kb.content import ValidationFailed, parse_practice
 from kb.content.document import Practice as PracticeDoc, Problem, content_hash, parse_draft
+from kb.content.metrics import MEASURED_LEVELS, missing_for_claim, shown_evidence
 from kb.db import session
 from kb.models import (
     AuditEvent,
@@ -706,6 +707,9 @@ class Review:
     revision: Revision
     diff: Diff | None
     similar: list
+    # checklist: the evidence level the outcomes support, and what a complete row lacks
+    evidence_shown: str = ""
+    evidence_missing: list = field(default_factory=list)
 
 
 def review_get(identity: Identity, slug: str) -> Review:
@@ -722,7 +726,10 @@ def review_get(identity: Identity, slug: str) -> Review:
 
     similar = [h for h in practice_similar_to_document(identity, rev.document, slug)
                if h.slug != slug]
-    return Review(practice, rev, diff, similar)
+    missing = missing_for_claim(rev.outcomes) if rev.evidence in MEASURED_LEVELS else []
+    return Review(practice, rev, diff, similar,
+                  evidence_shown=shown_evidence(rev.evidence, rev.outcomes),
+                  evidence_missing=missing)
 
 
 # --------------------------------------------------------------- flags etc.

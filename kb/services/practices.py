@@ -25,6 +25,7 @@ from kb.content import (
     render_markdown,
 )
 from kb.content.document import content_hash, slugify, unknown_original
+from kb.content.metrics import headline, is_example, shown_evidence
 from kb.content.vocab import THEMES, population_band
 from kb.db import session
 from kb.models import (
@@ -165,8 +166,10 @@ def _organization_for(doc: PracticeDoc) -> Organization:
     slug = slugify(doc.organization)
     org = s.scalar(select(Organization).where(Organization.slug == slug))
     if org is None:
+        # a fictional example's population is illustrative: its town stays unknown
         org = Organization(slug=slug, name=doc.organization, country=doc.country,
-                           region=doc.region, population=doc.population,
+                           region=doc.region,
+                           population=None if is_example(doc.tags) else doc.population,
                            kind=_guess_kind(doc.organization))
         s.add(org)
         s.flush()
@@ -179,7 +182,9 @@ def _guess_kind(name: str) -> str:
         ("region", ("region", "county", "maakunta", "landskap", "provinc", "regio")),
         ("agency", ("agency", "authority", "virasto", "myndighet", "agentur")),
         ("association", ("association", "network", "liitto", "förbund", "verband")),
-        ("municipality", ("municipality", "kunta", "kommun", "gemeinde", "commune")),
+        ("municipality", ("municipality", "kunta", "kommun", "gemeinde", "commune",
+                          "ajuntament", "ayuntamiento", "concello", "comune", "câmara municipal",
+                          "gemeente", "council")),
         ("city", ("city", "kaupunki", "stad", "stadt", "ville", "ciudad", "citta")),
     ):
         if any(w in lowered for w in words):
@@ -396,6 +401,12 @@ class PracticeCard:
     adapted_from: str | None
     # {language: {"title", "summary"}}: the contributor's translations
     translations: dict[str, dict[str, str]] = field(default_factory=dict)
+    # the headline outcome (kb.content.metrics.headline), read from the parsed columns
+    headline: dict | None = None
+    # the evidence level the outcomes support (anecdotal when a measured claim has none)
+    evidence_shown: str = ""
+    # a fictional example (tag "example")
+    example: bool = False
 
     @classmethod
     def of(cls, practice: Practice) -> PracticeCard:
@@ -410,6 +421,8 @@ class PracticeCard:
             population=rev.population, published_at=practice.published_at,
             featured=practice.featured, outcomes_count=len(rev.outcomes or []),
             adapted_from=practice.adapted_from_slug, translations=rev.translations,
+            headline=headline(rev.outcomes), evidence_shown=shown_evidence(
+                rev.evidence, rev.outcomes), example=is_example(rev.tags),
         )
 
 
@@ -601,6 +614,11 @@ class OrganizationDetail:
     region: str | None
     population: int | None
     practices: Page
+    # "geonames", "admin" or None (not stated); coordinates when known
+    population_source: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    can_manage: bool = False
 
 
 def organization_get(identity: Identity, slug: str, page: int = 1,
@@ -610,11 +628,16 @@ def organization_get(identity: Identity, slug: str, page: int = 1,
     if org is None:
         raise NotFound(f"no organization at {slug}")
     practices = practice_list(identity, page=page, per_page=per_page, organization=slug)
-    if practices.total == 0 and not identity.is_site_admin:
-        # an organization with nothing visible is not shown to the public
+    if practices.total == 0 and not can(identity, "org.manage", org):
+        # an organization with nothing visible is not shown to the public (its admins see it)
         raise NotFound(f"no organization at {slug}")
+    place = org.place
     return OrganizationDetail(org.slug, org.name, org.kind, org.country, org.region,
-                              org.population, practices)
+                              org.population, practices,
+                              population_source=place.population_source if place else None,
+                              latitude=place.latitude if place else None,
+                              longitude=place.longitude if place else None,
+                              can_manage=can(identity, "org.manage", org))
 
 
 def theme_get(identity: Identity, theme: str, page: int = 1, per_page: int = 20) -> Page:

@@ -27,6 +27,7 @@ from kb.models import ChangeLog, Practice, PracticeStatus
 from kb.services.errors import NotFound
 from kb.services.identity import Identity
 from kb.services.permissions import require
+from kb.content.metrics import headline, is_example, shown_evidence
 from search import IndexBusy, IndexFailure, IndexUnavailable, SearchIndex, SearchResults, Viewer
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,9 @@ def search_doc(practice: Practice, adaptations_count: int) -> dict:
         "adapted_from": practice.adapted_from_slug, "visibility": practice.visibility,
         "networks": list(rev.networks or []), "featured": practice.featured,
         "outcomes_count": len(rev.outcomes or []),
+        "headline": headline(rev.outcomes),
+        "evidence_shown": shown_evidence(rev.evidence, rev.outcomes),
+        "example": is_example(rev.tags),
         "replicated": "yes" if adaptations_count and _replicated(practice) else None,
         "translations": rev.translations,
     }

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from kb.services import accounts, organizations
+from kb.services import accounts, organizations, places
 from kb.services.search import search_status
 from kb.services.errors import InvalidInput, NotFound
 from kb.views.helpers import current_identity
@@ -57,3 +57,35 @@ def index():
                            networks=organizations.networks_list(identity),
                            search=search_status(identity)), \
         400 if errors else 200
+
+
+@bp.route("/organizations/<slug>", methods=["GET", "POST"])
+@login_required
+def organization(slug: str):
+    """An organization's details and place: for its admins and the site admins."""
+    identity = current_identity()
+    errors: dict = {}
+    if request.method == "POST":
+        action = request.form.get("action", "save")
+        try:
+            if action == "suggest":
+                found = places.org_place_suggest(identity, slug)
+                flash(_("GeoNames suggests %(place)s: check it and confirm.", place=found.name)
+                      if found else _("No GeoNames place matches this name in this country."),
+                      "success" if found else "error")
+            elif action == "confirm":
+                places.org_place_confirm(identity, slug)
+                flash(_("The GeoNames place is confirmed."), "success")
+            elif action == "save":
+                places.org_details_update(identity, slug, request.form)
+                flash(_("Saved."), "success")
+            else:
+                abort(400)
+        except InvalidInput as exc:
+            errors = exc.errors
+        else:
+            return redirect(url_for("admin.organization", slug=slug))
+    settings = places.org_settings_get(identity, slug)
+    return render_template("admin/organization.html", s=settings, org=settings.organization,
+                           place=settings.place, errors=errors,
+                           form=request.form if errors else None), 400 if errors else 200

@@ -6,6 +6,7 @@ import dataclasses
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 
+from kb.content.metrics import outcome_figures
 from kb.services import practices as svc
 from kb.services.errors import NotFound, PermissionDenied
 from kb.services.search import SORTS, practice_search, search_autocomplete
@@ -61,6 +62,11 @@ def practice(slug: str):
         title=detail.card.title, summary=detail.card.summary, language=detail.card.language,
         translations=detail.card.translations,
         metadata=meta,
+        # every outcome row with its change, relative change and verdict; the headline first
+        outcomes=[outcome_figures(o) for o in detail.doc.outcomes],
+        headline=detail.card.headline,
+        evidence={"claimed": detail.card.evidence, "shown": detail.card.evidence_shown},
+        example=detail.card.example,
         organization={"name": detail.card.organization,
                       "slug": detail.card.organization_slug},
         revision=detail.revision_number,

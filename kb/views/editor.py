@@ -155,7 +155,7 @@ def edit(slug: str):
         similar = [h for h in practice_similar_to_document(identity, state.document, slug)
                    if h.slug != slug]
         return _render_form(form, {}, practice=state.practice, working=working,
-                            similar=similar)
+                            similar=similar, warnings=result.warnings)
     form = _form_data()
     action = request.form.get("action", "save")
     if action in ("add_row", "add_translation"):

@@ -13,7 +13,8 @@ from flask_babel import (format_date, format_decimal, format_percent, get_locale
 
 from kb.content.render import render_markdown, sanitize_snippet
 from kb.views.helpers import current_identity
-from kb.content.vocab import EVIDENCE, POPULATION_BANDS, STAGES, THEMES
+from kb.content.vocab import (EVIDENCE, ORGANIZATION_KIND_LABELS, POPULATION_BANDS, STAGES,
+                              THEMES)
 
 BANDS = {key: label for key, label, _low, _high in POPULATION_BANDS}
 STATES = {
@@ -45,6 +46,12 @@ def stage_label(value: str) -> str:
 
 def evidence_label(value: str) -> str:
     return gettext(EVIDENCE[value]) if value in EVIDENCE else value
+
+
+def kind_label(value: str | None) -> str:
+    """An organization's kind (city, municipality ...), translated."""
+    return gettext(ORGANIZATION_KIND_LABELS[value]) if value in ORGANIZATION_KIND_LABELS \
+        else (value or "")
 
 
 def band_label(value: str) -> str:
@@ -197,7 +204,7 @@ def init_app(app: Flask) -> None:
         theme=theme_label, stage=stage_label, evidence=evidence_label, band=band_label,
         country=country_name, language=language_name, number=number, percent=percent,
         date=date, snippet=sanitize_snippet, state=state_label, markdown=render_markdown,
-        search_limit=search_limit_message, partial_date=partial_date,
+        search_limit=search_limit_message, partial_date=partial_date, kind=kind_label,
     )
 
     @app.context_processor

@@ -176,7 +176,7 @@ def test_adaptation_fields():
 
 
 def test_unknown_keys_are_kept_and_warned():
-    result = parse_practice(doc(pilot_partner="Somewhere"), "abc.md")
+    result = parse_practice(doc(pilot_partner="Somewhere", evidence="anecdotal"), "abc.md")
     assert result.errors == []
     assert [w.field for w in result.warnings] == ["pilot_partner"]
     assert result.practice.extra == {"pilot_partner": "Somewhere"}

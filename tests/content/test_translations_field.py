@@ -71,7 +71,8 @@ def test_translations_must_be_a_mapping_of_mappings():
 
 
 def test_unknown_keys_in_a_translation_are_warned_and_kept():
-    text = doc(translations="{fi: {title: Lupa, summary: Nopeasti, by: Maija}}")
+    text = doc(translations="{fi: {title: Lupa, summary: Nopeasti, by: Maija}}",
+               evidence="anecdotal")
     result = parse_practice(text, "one-stop-building-permits.md")
     assert result.errors == []
     assert [w.field for w in result.warnings] == ["translations.fi.by"]

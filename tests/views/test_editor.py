@@ -43,6 +43,17 @@ def test_anonymous_is_sent_to_sign_in(client):
 def test_new_form_is_prefilled_with_my_organization(app, make_user):
     client = signed_in(app, make_user)
     html = client.get("/practices/new").get_data(as_text=True)
+    # a fictional town's population is unknown: the illustrative 42000 of its example
+    # practice is not its organization's
+    assert 'value="GB"' in html and 'value="42000"' not in html
+    with app.app_context():
+        from kb.services.identity import SYSTEM
+        from kb.services.places import org_details_update
+
+        org_details_update(SYSTEM, RIVERTON, {"name": "Riverton (fictional example town)",
+                                              "kind": "other", "country": "GB",
+                                              "population": "42000"})
+    html = client.get("/practices/new").get_data(as_text=True)
     assert 'value="GB"' in html and 'value="42000"' in html
     assert '<option value="Riverton (fictional example town)" selected>' in html
     assert 'id="f-outcome-1-indicator"' in html  # two outcome rows to start with
@@ -187,3 +198,19 @@ def _hidden(html: str, name: str) -> str:
     import re
 
     return re.search(rf'name="{name}" value="([^"]*)"', html).group(1)
+
+
+def test_the_editor_warns_when_outcomes_do_not_support_the_evidence_claim(app, make_user):
+    client = signed_in(app, make_user)
+    # monitored, but no row has a period and a source: saved, and warned
+    saved = post(client, "/practices/new", FORM)
+    assert saved.status_code == 302
+    edit = client.get(saved.headers["Location"]).get_data(as_text=True)
+    warnings = edit[edit.index('class="notice warnings"'):]
+    warnings = warnings[:warnings.index("</div>")]
+    assert "<code>evidence</code>" in warnings and "shown as anecdotal" in warnings
+    complete = {**FORM, "title": "Rain gardens with sources", "outcome-0-period": "2023-2024",
+                "outcome-0-source": "https://example.org/rain-report"}
+    saved = post(client, "/practices/new", complete)
+    edit = client.get(saved.headers["Location"]).get_data(as_text=True)
+    assert "shown as anecdotal" not in edit

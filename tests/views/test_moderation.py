@@ -214,6 +214,22 @@ def test_review_page_shows_preview_metadata_outcomes_and_actions(app, people):
     assert 'value="archive"' not in body
 
 
+def test_review_checklist_says_whether_the_outcomes_support_the_evidence_claim(app, people):
+    claimed = rain_gardens().replace("evidence: anecdotal", "evidence: monitored")
+    slug = submit(app, people, claimed)
+    body = html(signed_in(app, people, "river").get(f"/moderation/practices/{slug}"))
+    checklist = body[body.index('id="checklist-title"'):body.index("</section>",
+                                                                   body.index("checklist"))]
+    assert "claims monitored" in checklist and "shown as anecdotal" in checklist
+    assert "missing: period, source" in checklist
+    complete = claimed.replace("    better: higher\n", "    better: higher\n    period: 2023\n"
+                               "    source: https://example.org/riverton\n")
+    slug = submit(app, people, complete.replace("slug: riverton-rain-gardens",
+                                                "slug: riverton-rain-gardens-two"))
+    body = html(signed_in(app, people, "river").get(f"/moderation/practices/{slug}"))
+    assert "the outcomes support the claimed level (monitored)" in body
+
+
 def test_approve_publishes_and_search_finds_it(app, people):
     slug = submit(app, people)
     anonymous = app.test_client()

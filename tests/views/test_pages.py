@@ -97,7 +97,9 @@ def test_theme_and_organization_pages(client):
     html = client.get("/organizations").get_data(as_text=True)
     assert "Riverton (fictional example town)" in html
     html = client.get("/organizations/riverton-fictional-example-town").get_data(as_text=True)
-    assert "Volunteer flood wardens" in html and "42,000" in html
+    # a fictional town: its example practice's illustrative population is not its own
+    assert "Volunteer flood wardens" in html and "42,000" not in html
+    assert "<dt>Population</dt><dd>unknown</dd>" in html
 
 
 def test_friendly_404(client):
