@@ -11,6 +11,7 @@ from flask_login import login_required
 from kb.content import MAX_BODY_CHARS, ValidationFailed, render_markdown
 from kb.content.form import (TRANSLATION_KEYS, document_from_form, form_from_document,
                              outcome_rows, translation_duplicates, translation_rows)
+from kb.content.document import parse_draft
 from kb.content.vocab import EVIDENCE, STAGES, THEMES
 from kb.services import editorial
 from kb.services.errors import Conflict
@@ -151,11 +152,13 @@ def edit(slug: str):
     working = state.working
     if request.method == "GET":
         form = form_from_document(state.document, slug)
+        # what the checker says of the document as stored (a half-written draft too)
+        warnings = parse_draft(state.document, f"{slug}.md").warnings
         form.update(base_revision_id=state.base_revision_id, base_hash=state.base_hash)
         similar = [h for h in practice_similar_to_document(identity, state.document, slug)
                    if h.slug != slug]
         return _render_form(form, {}, practice=state.practice, working=working,
-                            similar=similar, warnings=result.warnings)
+                            similar=similar, warnings=warnings)
     form = _form_data()
     action = request.form.get("action", "save")
     if action in ("add_row", "add_translation"):
