@@ -91,3 +91,5 @@ class SearchResults:
     sort: str = "relevance"
     # the limits the query reached (search.querying.LimitHit), for a message to the user
     limits: list = field(default_factory=list)
+    # changes the index had not applied yet when it answered (its caller sets it)
+    pending: int = 0

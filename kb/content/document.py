@@ -445,6 +445,9 @@ class _PracticeLoader(yaml.SafeLoader):
 
 def _load_yaml(text: str, line_offset: int):
     """Load YAML safely, returning data, a path -> line map and duplicate keys."""
+    fast = _load_yaml_with_libyaml(text, line_offset)
+    if fast is not None:
+        return fast
     loader = _PracticeLoader(text)
     try:
         node = loader.get_single_node()
@@ -456,6 +459,43 @@ def _load_yaml(text: str, line_offset: int):
         data = loader.construct_document(node)
     finally:
         loader.dispose()
+    return data, lines, duplicates
+
+
+def _load_yaml_with_libyaml(text: str, line_offset: int):
+    """The same load through libyaml's C parser (several times faster), or None.
+
+    Only for metadata with nothing to refuse: the events are read first, and
+    an alias, deep nesting or any error leaves the text to the pure-Python
+    loader above, which refuses or reports it with its own messages. None
+    too when PyYAML was built without libyaml.
+    """
+    if not getattr(yaml, "__with_libyaml__", False):
+        return None
+    try:
+        depth = 0
+        for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                return None
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth >= MAX_YAML_DEPTH - 1:
+                    return None
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+        loader = yaml.CSafeLoader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                return None
+            lines: dict[str, int] = {}
+            duplicates: list[tuple[str, int, int]] = []
+            _walk(node, "", lines, duplicates, line_offset)
+            data = loader.construct_document(node)
+        finally:
+            loader.dispose()
+    except Exception:  # the pure-Python loader reports it
+        return None
     return data, lines, duplicates
 
 

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
+from flask import current_app
 from sqlalchemy import Select, false, func, or_, select
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from kb.content import (
     Practice as PracticeDoc,
@@ -133,32 +137,58 @@ def practices_import_dir(
         parsed.append((path, data, parse_practice_bytes(data, path.name)))
     # an adaptation may come before its original in the same folder
     coming = {result.practice.slug for _path, _data, result in parsed if result.practice}
-    for path, data, result in parsed:
-        problems: list[Problem] = []
-        if result.practice:
-            result = result._replace(warnings=result.warnings + _lineage_warnings(
-                data.decode("utf-8"), result.practice, coming))
-        if result.errors or result.practice is None:
-            report.failed.append((str(path), result.errors))
-            problems = result.errors
-            status = "failed"
-        else:
-            text = data.decode("utf-8")
-            try:
-                with UnitOfWork() as uow:
-                    outcome = _store_published(uow, identity, result.practice, text)
-            except ValidationFailed as refusal:
-                report.refused.append((str(path), refusal.errors))
-                problems = refusal.errors
-                status = "refused"
-            else:
-                getattr(report, outcome.action).append(outcome.slug)
-                status = outcome.action
-        if result.warnings:
-            report.warnings.append((str(path), result.warnings))
+    batch = current_app.config["IMPORT_BATCH"]
+    for start in range(0, len(parsed), batch):
+        # one transaction per batch, each document in its own savepoint (all or
+        # nothing per document); the derived views catch up once per batch,
+        # after its commit, and each file is reported once it is committed
+        done: list[tuple[Path, str, list[Problem]]] = []
+        with UnitOfWork() as uow:
+            for path, data, result in parsed[start:start + batch]:
+                status, problems = _import_one(uow, identity, report, path, data, result,
+                                               coming)
+                done.append((path, status, problems))
         if on_file:
-            on_file(path, status, problems + list(result.warnings))
+            for path, status, problems in done:
+                on_file(path, status, problems)
     return report
+
+
+def _import_one(uow: UnitOfWork, identity: Identity, report: ImportReport, path: Path,
+                data: bytes, result, coming: set[str]) -> tuple[str, list[Problem]]:
+    problems: list[Problem] = []
+    if result.practice:
+        result = result._replace(warnings=result.warnings + _lineage_warnings(
+            data.decode("utf-8"), result.practice, coming))
+    if result.errors or result.practice is None:
+        report.failed.append((str(path), result.errors))
+        problems = result.errors
+        status = "failed"
+    else:
+        text = data.decode("utf-8")
+        change_ids = uow.session.info.get("kb.change_ids")
+        mark = len(change_ids) if change_ids is not None else 0
+        savepoint = uow.session.begin_nested()
+        try:
+            outcome = _store_published(uow, identity, result.practice, text)
+            savepoint.commit()
+        except ValidationFailed as refusal:
+            savepoint.rollback()
+            if change_ids is not None:
+                del change_ids[mark:]
+            report.refused.append((str(path), refusal.errors))
+            problems = refusal.errors
+            status = "refused"
+        except BaseException:
+            savepoint.rollback()
+            raise
+        else:
+            getattr(report, outcome.action).append(outcome.slug)
+            status = outcome.action
+            _remember_parsed(text, result.practice.slug, result.practice)
+    if result.warnings:
+        report.warnings.append((str(path), result.warnings))
+    return status, problems + list(result.warnings)
 
 
 def _organization_for(doc: PracticeDoc) -> Organization:
@@ -218,8 +248,13 @@ def _store_published(uow: UnitOfWork, identity: Identity, doc: PracticeDoc,
                             created_by_id=identity.user_id)
         s.add(practice)
         s.flush()
-    number = (s.scalar(select(func.max(Revision.number))
-                       .where(Revision.practice_id == practice.id)) or 0) + 1
+        # a new practice has no filter rows and no revisions: say so instead of asking
+        set_committed_value(practice, "theme_rows", [])
+        set_committed_value(practice, "network_rows", [])
+        number = 1
+    else:
+        number = (s.scalar(select(func.max(Revision.number))
+                           .where(Revision.practice_id == practice.id)) or 0) + 1
     revision = Revision(practice_id=practice.id, number=number, document=text,
                         content_hash=digest, state=PracticeStatus.PUBLISHED,
                         author_id=identity.user_id, created_at=now,
@@ -361,12 +396,33 @@ def _visible_practices(identity: Identity) -> Select:
     return _published().join(Practice.published_revision).where(visible_to(identity))
 
 
-@functools.lru_cache(maxsize=512)
+_PARSED: OrderedDict[tuple[str, str], PracticeDoc] = OrderedDict()
+_PARSED_MAX = 1024   # documents kept parsed (an import batch fits)
+_parsed_lock = threading.Lock()
+
+
 def _parsed(document: str, slug: str) -> PracticeDoc:
+    """A stored document, parsed (kept for the most recently used documents)."""
+    key = (document, slug)
+    with _parsed_lock:
+        doc = _PARSED.get(key)
+        if doc is not None:
+            _PARSED.move_to_end(key)
+            return doc
     result = parse_practice(document, f"{slug}.md")
     if result.practice is None:  # stored documents were valid when stored
         raise ValueError(f"stored document no longer parses: {result.errors}")
+    _remember_parsed(document, slug, result.practice)
     return result.practice
+
+
+def _remember_parsed(document: str, slug: str, doc: PracticeDoc) -> None:
+    """Keep a document parsed once (an import indexes what it just parsed)."""
+    with _parsed_lock:
+        _PARSED[(document, slug)] = doc
+        _PARSED.move_to_end((document, slug))
+        while len(_PARSED) > _PARSED_MAX:
+            _PARSED.popitem(last=False)
 
 
 @functools.lru_cache(maxsize=512)

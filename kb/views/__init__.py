@@ -6,8 +6,8 @@ from flask import Flask
 
 
 def register_views(app: Flask) -> None:
-    from kb.views import (admin, api, auth, editor, errors, exchange, filters, moderation,
-                          networks, pages, search_views, security, static_files)
+    from kb.views import (admin, api, auth, editor, errors, exchange, filters, health,
+                          moderation, networks, pages, search_views, security, static_files)
 
     filters.init_app(app)
     security.init_app(app)
@@ -21,4 +21,5 @@ def register_views(app: Flask) -> None:
     app.register_blueprint(exchange.bp)
     app.register_blueprint(search_views.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(health.bp)
     errors.init_app(app)

@@ -66,6 +66,23 @@ HELPERS = {
                                           "commit and in the background; no user input",
     "kb.services.search.search_rebuild_unchecked": "the work of search_rebuild once "
                                                    "checked, and of first start",
+    "kb.services.search.search_pending": "counts the change-log entries the index lacks",
+    "kb.services.search.search_apply_batch": "one bounded batch of the background applier; "
+                                             "no user input",
+    "kb.services.search.search_refresh": "the bounded check a checked search makes first",
+    "kb.services.search.search_apply_own": "applies a committed unit of work's own changes "
+                                           "after commit; no user input",
+    # every derived view, and the background applier that follows the change log
+    "kb.services.derived.register_view": "adds a derived view at import of its module",
+    "kb.services.derived.views": "lists the registered derived views",
+    "kb.services.derived.pending": "counts each derived view's backlog on this node",
+    "kb.services.derived.apply_after_commit": "the after-commit effect of a checked service",
+    "kb.services.derived.catch_up_round": "one bounded batch per view; no user input",
+    "kb.services.derived.catch_up_all": "applies the backlog for the CLI and at start",
+    "kb.services.derived.start_applier": "starts this process's background applier thread",
+    "kb.services.derived.applier_running": "tells whether that thread runs",
+    "kb.services.effects.watch_changes": "the unit of work collects its change-log ids",
+    "kb.services.effects.forget_changes": "the unit of work rolled back: none committed",
     # more of the permission machinery: the one visibility rule, as SQL and as a predicate
     "kb.services.permissions.visible_to": "the SQL condition of who may see a practice",
     "kb.services.permissions.organization_known_to": "the SQL condition of which "
