@@ -7,10 +7,11 @@ from flask import Flask
 
 def register_views(app: Flask) -> None:
     from kb.views import (admin, api, auth, editor, errors, exchange, filters, health,
-                          moderation, networks, pages, search_views, security)
+                          moderation, networks, pages, search_views, security, static_files)
 
     filters.init_app(app)
     security.init_app(app)
+    static_files.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(networks.bp)
