@@ -15,7 +15,7 @@ from flask.json.provider import DefaultJSONProvider
 
 from kb import db as kb_db
 from kb.config import ConfigError, bundled, load_settings, unknown_settings
-from kb.extensions import babel, csrf, limiter, login_manager
+from kb.extensions import babel, compress, csrf, limiter, login_manager
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     kb_db.init_app(app, app.config["DATABASE_URL"])
     _check_database(app, settings)
     csrf.init_app(app)
+    compress.init_app(app)  # gzip/brotli for HTML, CSS, JS, JSON
     babel.init_app(app, locale_selector=_select_locale)
     limiter.init_app(app)
     login_manager.init_app(app)
@@ -82,6 +83,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["INDEX_DIR"], lock_timeout=app.config["SEARCH_LOCK_TIMEOUT"],
         dense=app.config["SEARCH_DENSE"])
 
+    import kb.services.exchange  # noqa: F401  (listens to kb.services.events)
     from kb.views import register_views
 
     register_views(app)

@@ -113,7 +113,7 @@ def ensure_ready(on_total=None, on_file=None) -> None:
     The first start imports the seed practices, which takes a while: it says so in
     the log, and reports the number of files (on_total) and each file (on_file).
     """
-    from kb.services.search import get_index, search_catch_up, search_start
+    from kb.services.search import get_index, search_catch_up, search_refresh, search_start
     from search import IndexUnavailable
 
     with _init_lock():
@@ -142,12 +142,23 @@ def ensure_ready(on_total=None, on_file=None) -> None:
         try:
             if not get_index().exists():
                 log.info("search index missing: rebuilding it")
-            search_start()
-            search_catch_up()
+                search_start()
+                search_catch_up()
+            else:
+                search_start()
+                # a small backlog is applied now; a large one by the background
+                # applier, so a worker never spends its start-up applying it
+                search_refresh()
         except IndexUnavailable as exc:  # the portal starts; searches answer 503 until fixed
             log.error("search index %s cannot be used (%s)", exc.path, exc.reason)
         except Exception:
             # the portal starts anyway: search answers from the last committed
             # index and the next catch-up tries again (`kb status` shows the state)
             log.exception("search index catch-up failed at start")
+        try:
+            from kb.services.readmodel import read_model_catch_up
+
+            read_model_catch_up()
+        except Exception:  # the pages fall back to computing until the next catch-up
+            log.exception("read model catch-up failed at start")
         get_db().session.remove()

@@ -127,8 +127,13 @@ def _rebuild_with_progress() -> int:
     from kb.services.identity import SYSTEM
     from kb.services.search import search_rebuild
 
+    from kb.services.readmodel import read_model_rebuild
+
     with _Progress("Indexing") as bar:
-        return search_rebuild(SYSTEM, progress=bar.reach, on_total=bar.start)
+        count = search_rebuild(SYSTEM, progress=bar.reach, on_total=bar.start)
+    with _Progress("Read model") as bar:
+        read_model_rebuild(SYSTEM, progress=bar.reach, on_total=bar.start)
+    return count
 
 
 @main.command("init")
@@ -138,6 +143,7 @@ def init_command():
     from kb.bootstrap import init_database, seed_documents
     from kb.services.identity import SYSTEM
     from kb.services.places import org_places_seed
+    from kb.services.readmodel import read_model_catch_up
     from kb.services.search import search_catch_up
 
     seed_documents()  # a missing or empty KB_SEED_DIR is an error, not an empty "Ready"
@@ -149,6 +155,7 @@ def init_command():
     if confirmed:
         click.echo(f"GeoNames places confirmed for {confirmed} organizations")
     search_catch_up()
+    read_model_catch_up()
     click.echo(f"Ready: database {current_app.config['DATABASE_URL']}")
     sys.exit(0 if ok else 1)
 
@@ -245,7 +252,7 @@ def export_command(directory: Path, include_network: bool):
 @main.command("reindex")
 @with_appcontext
 def reindex_command():
-    """Rebuild the search index beside the current one and swap it in."""
+    """Rebuild the search index beside the current one and swap it in, then the read model."""
     from kb.services.identity import SYSTEM
     from kb.services.search import search_status
 
@@ -555,11 +562,13 @@ def practice_archive_command(slug, comment):
     """Archive a published practice: it leaves search and lists; its address says so."""
     from kb.services.editorial import practice_archive
     from kb.services.identity import SYSTEM
+    from kb.services.readmodel import read_model_catch_up
     from kb.services.search import search_catch_up
 
     _require_database()
     _report(lambda: practice_archive(SYSTEM, slug, comment))
     search_catch_up()
+    read_model_catch_up()
     click.echo(f"Archived {slug} (undo with `kb practice restore {slug}`)")
 
 
@@ -570,11 +579,13 @@ def practice_restore_command(slug):
     """Publish an archived practice again."""
     from kb.services.editorial import practice_restore
     from kb.services.identity import SYSTEM
+    from kb.services.readmodel import read_model_catch_up
     from kb.services.search import search_catch_up
 
     _require_database()
     _report(lambda: practice_restore(SYSTEM, slug))
     search_catch_up()
+    read_model_catch_up()
     click.echo(f"Restored {slug}")
 
 

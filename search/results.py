@@ -93,3 +93,5 @@ class SearchResults:
     limits: list = field(default_factory=list)
     # glossary labels in other languages that were searched too ("also searched")
     expanded: list[str] = field(default_factory=list)
+    # changes the index had not applied yet when it answered (its caller sets it)
+    pending: int = 0

@@ -274,6 +274,63 @@ def parse_practice(text: str, filename: str | None = None) -> ParseResult:
     return ParseResult(practice, [], v.warnings)
 
 
+def parse_draft(text: str, filename: str | None = None) -> ParseResult:
+    """Parse a draft, which may be half-written.
+
+    A valid document gives its practice as `parse_practice` does. Otherwise, as long as
+    its metadata can be read at all, the practice holds what is usable (anything else
+    empty) so the draft can be stored and listed, and the errors say what is missing
+    before it can be submitted. Only an unreadable document gives no practice.
+    """
+    result = parse_practice(text, filename)
+    if result.practice is not None or not text.startswith("---\n") or "\r" in text:
+        return result
+    try:
+        fm_text, body = frontmatter.YAMLHandler().split(text)
+        data, _lines_by_path, _duplicates = _load_yaml(fm_text, line_offset=1)
+    except (ValueError, yaml.YAMLError):
+        return result
+    data = {} if data is None else data
+    if not isinstance(data, dict):
+        return result
+    quiet = _Validator({})
+
+    def text_of(key: str, limit: int) -> str:
+        value = data.get(key)
+        return value.strip()[:limit] if isinstance(value, str) else ""
+
+    def valid(check, *args):
+        before = len(quiet.errors)
+        value = check(*args)
+        return value if len(quiet.errors) == before else None
+
+    slug = valid(quiet.slug, data, filename)
+    started = valid(quiet.date, data.get("started"), "started")
+    themes = [t for t in data.get("themes") or [] if isinstance(t, str) and t in THEMES] \
+        if isinstance(data.get("themes"), list) else []
+    tags = [t.strip()[:60] for t in data.get("tags") or [] if isinstance(t, str) and t.strip()] \
+        if isinstance(data.get("tags"), list) else []
+    networks = [n for n in data.get("networks") or [] if isinstance(n, str) and SLUG_RE.match(n)] \
+        if isinstance(data.get("networks"), list) else []
+    practice = Practice(
+        slug=slug, title=text_of("title", TITLE_MAX), summary=text_of("summary", SUMMARY_MAX),
+        language=valid(quiet.language, data.get("language")) or "",
+        organization=text_of("organization", SHORT_TEXT_MAX),
+        country=valid(quiet.country, data.get("country")) or "",
+        region=text_of("region", SHORT_TEXT_MAX) or None,
+        population=valid(quiet.population, data.get("population")),
+        themes=list(dict.fromkeys(themes)), tags=tags,
+        stage=str(data["stage"]) if data.get("stage") in STAGES else "",
+        evidence=str(data["evidence"]) if data.get("evidence") in EVIDENCE else "",
+        started=started, ended=valid(quiet.date, data.get("ended"), "ended"),
+        adapted_from=valid(quiet.adapted_from, data.get("adapted_from"), slug),
+        visibility=str(data["visibility"]) if data.get("visibility") in VISIBILITY
+        else "public",
+        networks=networks, body=body.strip("\n") + "\n" if body.strip() else "",
+    )
+    return ParseResult(practice, result.errors, result.warnings)
+
+
 def unknown_original(text: str, slug: str) -> Problem:
     """The warning for an adaptation whose original is not in the knowledge base."""
     line = next((i + 1 for i, row in enumerate(text.split("\n"))
@@ -388,6 +445,9 @@ class _PracticeLoader(yaml.SafeLoader):
 
 def _load_yaml(text: str, line_offset: int):
     """Load YAML safely, returning data, a path -> line map and duplicate keys."""
+    fast = _load_yaml_with_libyaml(text, line_offset)
+    if fast is not None:
+        return fast
     loader = _PracticeLoader(text)
     try:
         node = loader.get_single_node()
@@ -399,6 +459,43 @@ def _load_yaml(text: str, line_offset: int):
         data = loader.construct_document(node)
     finally:
         loader.dispose()
+    return data, lines, duplicates
+
+
+def _load_yaml_with_libyaml(text: str, line_offset: int):
+    """The same load through libyaml's C parser (several times faster), or None.
+
+    Only for metadata with nothing to refuse: the events are read first, and
+    an alias, deep nesting or any error leaves the text to the pure-Python
+    loader above, which refuses or reports it with its own messages. None
+    too when PyYAML was built without libyaml.
+    """
+    if not getattr(yaml, "__with_libyaml__", False):
+        return None
+    try:
+        depth = 0
+        for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                return None
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth >= MAX_YAML_DEPTH - 1:
+                    return None
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+        loader = yaml.CSafeLoader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                return None
+            lines: dict[str, int] = {}
+            duplicates: list[tuple[str, int, int]] = []
+            _walk(node, "", lines, duplicates, line_offset)
+            data = loader.construct_document(node)
+        finally:
+            loader.dispose()
+    except Exception:  # the pure-Python loader reports it
+        return None
     return data, lines, duplicates
 
 

@@ -262,6 +262,50 @@ class ChangeLog(Base):
                                                     server_default=func.now())
 
 
+# ------------------------------------------------------------------ read model
+# Derived from the change log like the search index (kb.services.readmodel): rebuildable
+# from scratch at any time, never edited by hand. No foreign keys: a row may briefly
+# outlive its practice until the next catch-up removes it.
+
+
+class ReadModelState(Base):
+    """How far the read model has followed the change log."""
+
+    __tablename__ = "read_model_state"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    last_change_id: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class LineageEntry(Base):
+    """A published practice's place among the published practices' adaptations.
+
+    `root_slug` names its family: every published practice linked to it through
+    published originals and adaptations shares it. Pages read a family in one query and
+    keep to what the reader may see (visible_to), so the counts never leak.
+    """
+
+    __tablename__ = "read_lineage"
+
+    practice_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), index=True)
+    parent_slug: Mapped[str | None] = mapped_column(String(80))
+    root_slug: Mapped[str] = mapped_column(String(80), index=True)
+    depth: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SimilarEntry(Base):
+    """Practices most like a published revision, found by the search index when that
+    revision was published (best first); filtered by the reader's visibility on read."""
+
+    __tablename__ = "read_similar"
+
+    practice_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision_id: Mapped[int | None] = mapped_column(Integer)
+    similar_id: Mapped[int] = mapped_column(Integer)
+
+
 # ------------------------------------------------------------------ accounts
 
 

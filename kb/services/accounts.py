@@ -72,6 +72,9 @@ def _link(endpoint: str, **values) -> str:
         return url_for(endpoint, _external=True, **values)
 
 
+email_link = _link  # the public name, for other services' e-mails
+
+
 def normalize_email(email: str) -> str:
     return (email or "").strip().lower()
 

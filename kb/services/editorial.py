@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from kb.content import ValidationFailed, parse_practice
-from kb.content.document import Practice as PracticeDoc, content_hash
+from kb.content.document import Practice as PracticeDoc, Problem, content_hash, parse_draft
 from kb.content.metrics import MEASURED_LEVELS, missing_for_claim, shown_evidence
 from kb.db import session
 from kb.models import (
@@ -36,11 +36,9 @@ from kb.models import (
     Follow,
     Membership,
     Network,
-    NetworkMember,
     NetworkModerator,
     Organization,
     Practice,
-    PracticeNetwork,
     PracticeStatus as S,
     Revision,
     User,
@@ -50,10 +48,12 @@ from kb.services import effects
 from kb.services.accounts import _link, audit
 from kb.services.csvfile import csv_text
 from kb.services.errors import Conflict, InvalidInput, NotFound
-from kb.services.exchange import lineage_check, notify_adaptation_published
+from kb.services.events import first_published
+from kb.services.lineage_rules import lineage_check
 from kb.services.identity import Identity
 from kb.services.notifications import notify
-from kb.services.permissions import knows, network_only, require
+from kb.services.permissions import (curating_networks, curating_networks_of, knows,
+                                     network_only, require, reviews)
 from kb.services.practices import (STALE_MONTHS, _fill_parsed_columns, publish_revision,
                                    slugify)
 from kb.services.uow import UnitOfWork, unit_of_work
@@ -161,27 +161,11 @@ def _reviewers(practice: Practice) -> set[int]:
     roles = ("admin",) if private else ("admin", "global_moderator")
     ids = set(s.scalars(select(User.id).where(User.site_role.in_(roles),
                                               User.deleted_at.is_(None))))
-    networks = _networks_of(practice, shared_only=private)
+    networks = curating_networks(practice, shared_only=private)
     if networks:
         ids |= set(s.scalars(select(NetworkModerator.user_id).join(Network).where(
             Network.slug.in_(networks))))
     return ids
-
-
-def _networks_of(practice: Practice, shared_only: bool = False) -> set[str]:
-    """Networks that curate a practice: those it is shared with and its organization's
-    (only those it is shared with, when asked)."""
-    s = session()
-    shared = set(s.scalars(select(PracticeNetwork.network).where(
-        PracticeNetwork.practice_id == practice.id)))
-    rev = practice.current_revision
-    if rev is not None:
-        shared |= set(rev.networks or [])
-    if shared_only:
-        return shared
-    member_of = set(s.scalars(select(Network.slug).join(NetworkMember).where(
-        NetworkMember.organization_id == practice.organization_id)))
-    return shared | member_of
 
 
 def _author_ids(practice: Practice) -> set[int]:
@@ -202,18 +186,23 @@ def _practice_link(practice: Practice, endpoint: str = "moderation.review") -> s
 
 @unit_of_work
 def practice_draft_create(identity: Identity, text: str, filename: str | None = None, *,
-                          uow: UnitOfWork) -> Practice:
+                          incomplete: bool = False, uow: UnitOfWork) -> Practice:
     """Start a new practice as a draft of one of my organizations.
 
-    An uploaded document without a slug takes it from its file name.
+    An uploaded document without a slug takes it from its file name. With `incomplete`
+    (the web form) a half-written document is kept as it is; what it still lacks is
+    checked on submission (`practice_submit`).
     """
     require(identity, "practice.create")
-    result = parse_practice(text, filename)
-    if result.errors or result.practice is None:
-        raise ValidationFailed(result.errors, result.warnings)
-    doc = result.practice
+    doc = _draft_document(text, filename, incomplete)
+    if doc.slug is None:  # a draft begun without a title
+        base = slugify(doc.title) if doc.title else "draft"
+        used = session().scalar(select(Practice.id).where(Practice.slug == base))
+        doc.slug = base if used is None else _free_slug(base)
+        text = _with_slug(text, doc.slug)
     org = _organization_of(identity, doc)
-    _check_networks(doc)
+    if not incomplete:
+        _check_networks(doc)
     taken = session().scalar(select(Practice).where(Practice.slug == doc.slug))
     if taken is not None and knows(identity, taken):
         from kb.content.document import Problem
@@ -226,7 +215,8 @@ def practice_draft_create(identity: Identity, text: str, filename: str | None = 
         # the draft takes the next free one
         doc.slug = _free_slug(doc.slug)
         text = _with_slug(text, doc.slug)
-    lineage_check(doc.slug, doc.adapted_from)
+    if not incomplete:
+        lineage_check(doc.slug, doc.adapted_from)
     practice = Practice(slug=doc.slug, organization=org, status=S.DRAFT,
                         visibility=doc.visibility, adapted_from_slug=doc.adapted_from,
                         created_by_id=identity.user_id)
@@ -235,6 +225,32 @@ def practice_draft_create(identity: Identity, text: str, filename: str | None = 
     _new_revision(practice, text, doc, identity, S.DRAFT, None)
     audit(identity, "practice.draft", "practice", practice.slug)
     return practice
+
+
+def _draft_document(text: str, filename: str | None, incomplete: bool):
+    """The practice a draft describes; refused unless `incomplete` drafts are allowed
+    (and even then when its metadata cannot be read at all)."""
+    result = parse_draft(text, filename) if incomplete else parse_practice(text, filename)
+    if result.practice is None or (result.errors and not incomplete):
+        raise ValidationFailed(result.errors, result.warnings)
+    return result.practice
+
+
+def _submission_problems(identity: Identity, text: str, slug: str) -> list[Problem]:
+    """Everything that keeps a document from review, all at once (empty: it may go)."""
+    result = parse_practice(text, f"{slug}.md")
+    doc = result.practice
+    if result.errors or doc is None:
+        return list(result.errors)
+    problems: list[Problem] = []
+    for check in (lambda: _organization_of(identity, doc),
+                  lambda: _check_networks(doc),
+                  lambda: lineage_check(slug, doc.adapted_from)):
+        try:
+            check()
+        except ValidationFailed as exc:
+            problems.extend(exc.errors)
+    return problems
 
 
 def _free_slug(base: str) -> str:
@@ -280,18 +296,21 @@ def practice_edit_start(identity: Identity, slug: str) -> EditState:
 
 @unit_of_work
 def practice_draft_save(identity: Identity, slug: str, text: str, base_revision_id: int,
-                        base_hash: str, *, uow: UnitOfWork) -> Revision:
-    """Save my edit as a draft; refused when someone changed the practice since I started."""
+                        base_hash: str, *, incomplete: bool = False,
+                        uow: UnitOfWork) -> Revision:
+    """Save my edit as a draft; refused when someone changed the practice since I started.
+
+    With `incomplete` (the web form) a half-written document is kept as it is.
+    """
     practice = _practice(slug, lock=True)
     require(identity, "practice.edit", practice)
-    doc = _validate(text, slug)
+    doc = _draft_document(text, f"{slug}.md", incomplete)
     if doc.slug != slug:
-        from kb.content.document import Problem
-
         raise ValidationFailed([Problem("slug", _("the address of a practice cannot change"))])
     _organization_of(identity, doc)
-    _check_networks(doc)
-    lineage_check(slug, doc.adapted_from)
+    if not incomplete:
+        _check_networks(doc)
+        lineage_check(slug, doc.adapted_from)
     working = working_revision(practice)
     current = working or practice.published_revision or practice.current_revision
     if current is None:
@@ -323,6 +342,9 @@ def practice_submit(identity: Identity, slug: str, *, uow: UnitOfWork) -> Revisi
     working = working_revision(practice)
     if working is None or working.state not in S.EDITABLE:
         raise Conflict(_("There is no draft to submit."))
+    problems = _submission_problems(identity, working.document, slug)
+    if problems:
+        raise ValidationFailed(problems)  # moderators never receive an incomplete document
     working.state = S.SUBMITTED
     working.submitted_at = utcnow()
     if practice.status != S.PUBLISHED:
@@ -334,22 +356,37 @@ def practice_submit(identity: Identity, slug: str, *, uow: UnitOfWork) -> Revisi
     return working
 
 
+@dataclass
+class Saved:
+    """What the editor's button did: the revision, whether it went to review, and
+    what keeps it from review when it did not."""
+
+    revision: Revision
+    submitted: bool
+    problems: list[Problem] = field(default_factory=list)
+
+
 @unit_of_work
 def practice_save(identity: Identity, slug: str, text: str, base_revision_id: int,
-                  base_hash: str, submit: bool = False, *, uow: UnitOfWork) -> Revision:
+                  base_hash: str, submit: bool = False, *, uow: UnitOfWork) -> Saved:
     """The editor's save (and submit) button: one transaction.
 
-    Submitting a text equal to my saved draft submits that draft; anything else is
-    saved first (refused when stale), then submitted when asked.
+    The text is saved as a draft whatever it lacks (refused only when stale or
+    unreadable); submitted when asked and complete. Submitting a text equal to my saved
+    draft submits that draft. An incomplete one stays a draft and the problems say why.
     """
-    if submit:
-        working = working_revision(_practice(slug, lock=True))
-        if working is not None and working.document == text:
-            return practice_submit(identity, slug, uow=uow)
-    revision = practice_draft_save(identity, slug, text, base_revision_id, base_hash, uow=uow)
-    if submit:
-        revision = practice_submit(identity, slug, uow=uow)
-    return revision
+    working = working_revision(_practice(slug, lock=True)) if submit else None
+    if working is not None and working.document == text and working.state in S.EDITABLE:
+        revision = working
+    else:
+        revision = practice_draft_save(identity, slug, text, base_revision_id, base_hash,
+                                       incomplete=True, uow=uow)
+    if not submit:
+        return Saved(revision, False)
+    problems = _submission_problems(identity, revision.document, slug)
+    if problems:
+        return Saved(revision, False, problems)
+    return Saved(practice_submit(identity, slug, uow=uow), True)
 
 
 # ---------------------------------------------------------------- reviewing
@@ -395,7 +432,7 @@ def review_approve(identity: Identity, slug: str, comment: str = "", *,
            "followed_practice", _("Updated: %(title)s", title=working.title),
            _practice_link(practice, "pages.practice_detail"))
     if not was_published:
-        notify_adaptation_published(uow, practice)
+        first_published(uow, practice)
     return working
 
 
@@ -517,16 +554,13 @@ class WorkItem:
 def my_work(identity: Identity) -> list[WorkItem]:
     """Drafts and submissions of my organizations, newest first, with their state."""
     require(identity, "account.manage")
-    query = select(Practice).options(joinedload(Practice.current_revision),
-                                     joinedload(Practice.organization))
+    query = select(Practice).join(Practice.current_revision).where(Revision.state.in_(
+        (S.DRAFT, S.SUBMITTED, S.CHANGES_REQUESTED, S.REJECTED))).options(
+        joinedload(Practice.current_revision), joinedload(Practice.organization))
     if not identity.is_site_admin:
         query = query.where(Practice.organization_id.in_(identity.organizations or {-1}))
-    items = []
-    for practice in session().scalars(query).unique():
-        rev = practice.current_revision
-        if rev is not None and rev.state in (S.DRAFT, S.SUBMITTED, S.CHANGES_REQUESTED,
-                                             S.REJECTED):
-            items.append(WorkItem(practice, rev))
+    items = [WorkItem(p, p.current_revision) for p in session().scalars(query).unique()
+             if p.current_revision is not None]
     items.sort(key=lambda i: i.revision.updated_at or i.revision.created_at, reverse=True)
     return items
 
@@ -545,28 +579,30 @@ def moderation_queue(identity: Identity, network: str | None = None, theme: str 
                      ) -> list[QueueItem]:
     """Submissions waiting for review that this moderator may review, oldest first."""
     require(identity, "practice.moderate")
-    revisions = session().scalars(select(Revision).where(Revision.state == S.SUBMITTED)
-                                  .options(joinedload(Revision.practice))
-                                  .order_by(Revision.submitted_at)).unique()
-    from kb.services.permissions import can
-
     now = utcnow()
+    query = select(Revision).join(Practice, Practice.current_revision_id == Revision.id).where(
+        Revision.state == S.SUBMITTED).options(
+        joinedload(Revision.practice).joinedload(Practice.organization)).order_by(
+        Revision.submitted_at)
+    if language:
+        query = query.where(Revision.language == language)
+    if min_age_days is not None:
+        query = query.where(func.coalesce(Revision.submitted_at, Revision.created_at)
+                            <= now - dt.timedelta(days=min_age_days))
+    revisions = list(session().scalars(query).unique())
+    curating = curating_networks_of(rev.practice for rev in revisions)
     items = []
     for rev in revisions:
         practice = rev.practice
-        if practice.current_revision_id != rev.id or not can(identity, "practice.review",
-                                                             practice):
+        shared, member_of = curating[practice.id]
+        networks = shared | member_of
+        if not reviews(identity, practice, shared, member_of):
             continue
-        networks = _networks_of(practice)
-        age = (now - (rev.submitted_at or rev.created_at)).days
         if network and network not in networks:
             continue
         if theme and theme not in (rev.themes or []):
-            continue
-        if language and rev.language != language:
-            continue
-        if min_age_days is not None and age < min_age_days:
-            continue
+            continue  # the themes of a submission are in its document's columns only
+        age = (now - (rev.submitted_at or rev.created_at)).days
         items.append(QueueItem(practice, rev, practice.published_revision_id is not None,
                                age, networks))
     return items
@@ -596,10 +632,18 @@ def _dump(value) -> str | None:
                           default_flow_style=True, width=100_000).strip()
 
 
+def _readable(text: str, slug: str):
+    """What a stored revision says; a half-written draft too."""
+    doc = parse_draft(text, f"{slug}.md").practice
+    if doc is None:
+        raise ValidationFailed(parse_practice(text, f"{slug}.md").errors)
+    return doc
+
+
 def diff_revisions(old: Revision | None, new: Revision, slug: str) -> Diff:
     """Field by field for the metadata, line by line for the body."""
-    new_doc = _validate(new.document, slug)
-    old_doc = _validate(old.document, slug) if old is not None else None
+    new_doc = _readable(new.document, slug)
+    old_doc = _readable(old.document, slug) if old is not None else None
     new_meta = new_doc.frontmatter()
     old_meta = old_doc.frontmatter() if old_doc else {}
     fields = []

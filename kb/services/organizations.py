@@ -244,11 +244,14 @@ def membership_decide(identity: Identity, request_id: int, approve: bool) -> Joi
         audit(identity, f"org.join_{request.status}", "organization",
               request.organization.slug, user=request.user_id)
         email, org_name = request.user.email, request.organization.name
-        verdict = _("approved") if approve else _("declined")
-        queue_mail(
-            uow, email, _("Your request to join %(org)s was %(verdict)s", org=org_name,
-                          verdict=verdict),
-            _("Your request to join %(org)s was %(verdict)s.", org=org_name, verdict=verdict))
+        # whole sentences: languages do not build them from a separate verdict word
+        if approve:
+            subject = _("Your request to join %(org)s was approved", org=org_name)
+            body = _("Your request to join %(org)s was approved.", org=org_name)
+        else:
+            subject = _("Your request to join %(org)s was declined", org=org_name)
+            body = _("Your request to join %(org)s was declined.", org=org_name)
+        queue_mail(uow, email, subject, body)
     return request
 
 

@@ -10,7 +10,9 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, or_, select, true
 
-from kb.models import Organization, Practice, PracticeNetwork, PracticeStatus
+from kb.db import session
+from kb.models import (Network, NetworkMember, Organization, Practice, PracticeNetwork,
+                       PracticeStatus)
 from kb.services.errors import NotFound, PermissionDenied
 from kb.services.identity import Identity
 
@@ -78,6 +80,49 @@ def visible_to(identity: Identity):
     return or_(Practice.visibility == "public", Practice.id.in_(
         select(PracticeNetwork.practice_id).where(
             PracticeNetwork.network.in_(sorted(identity.networks)))))
+
+
+def curating_networks(practice: Practice, shared_only: bool = False) -> set[str]:
+    """Networks that curate a practice: those it is shared with and its organization's
+    (only those it is shared with, when asked)."""
+    shared, member_of = curating_networks_of([practice])[practice.id]
+    return shared if shared_only else shared | member_of
+
+
+def curating_networks_of(practices) -> dict[int, tuple[set[str], set[str]]]:
+    """For each practice: (the networks it is shared with, its organization's networks),
+    in two queries for any number of practices."""
+    s = session()
+    practices = list(practices)
+    shared: dict[int, set[str]] = {p.id: set() for p in practices}
+    for pid, network in s.execute(select(PracticeNetwork.practice_id, PracticeNetwork.network)
+                                  .where(PracticeNetwork.practice_id.in_(list(shared)))):
+        shared[pid].add(network)
+    orgs = {p.organization_id for p in practices}
+    member_of: dict[int, set[str]] = {o: set() for o in orgs}
+    for org_id, slug in s.execute(select(NetworkMember.organization_id, Network.slug).join(
+            Network, Network.id == NetworkMember.network_id).where(
+            NetworkMember.organization_id.in_(orgs))):
+        member_of[org_id].add(slug)
+    out = {}
+    for p in practices:
+        rev = p.current_revision
+        out[p.id] = (shared[p.id] | set((rev.networks or []) if rev is not None else []),
+                     member_of[p.organization_id])
+    return out
+
+
+def reviews(identity: Identity, practice: Practice, shared: set[str],
+            member_of: set[str]) -> bool:
+    """The rule of practice.review, given the practice's curating networks."""
+    if identity.is_site_admin:
+        return True
+    private = network_only(practice)
+    if identity.is_global_moderator and not private:
+        return True
+    if not identity.moderates:
+        return False
+    return bool(identity.moderates & (shared if private else shared | member_of))
 
 
 def organization_known_to(identity: Identity):
@@ -220,16 +265,11 @@ def _review(identity: Identity, practice: Practice) -> bool:
     """Site admins review everything; global moderators every practice that is not
     network-only; a network's moderators the practices of their network (for a
     network-only practice: the networks it is shared with)."""
-    if identity.is_site_admin:
-        return True
-    private = network_only(practice)
-    if identity.is_global_moderator and not private:
+    if identity.is_site_admin or (identity.is_global_moderator and not network_only(practice)):
         return True
     if not identity.moderates:
         return False
-    from kb.services.editorial import _networks_of
-
-    return bool(identity.moderates & _networks_of(practice, shared_only=private))
+    return reviews(identity, practice, *curating_networks_of([practice])[practice.id])
 
 
 @rule("practice.moderate")

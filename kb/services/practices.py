@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
+from flask import current_app
 from sqlalchemy import Select, false, func, or_, select
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from kb.content import (
     Practice as PracticeDoc,
@@ -133,32 +137,58 @@ def practices_import_dir(
         parsed.append((path, data, parse_practice_bytes(data, path.name)))
     # an adaptation may come before its original in the same folder
     coming = {result.practice.slug for _path, _data, result in parsed if result.practice}
-    for path, data, result in parsed:
-        problems: list[Problem] = []
-        if result.practice:
-            result = result._replace(warnings=result.warnings + _lineage_warnings(
-                data.decode("utf-8"), result.practice, coming))
-        if result.errors or result.practice is None:
-            report.failed.append((str(path), result.errors))
-            problems = result.errors
-            status = "failed"
-        else:
-            text = data.decode("utf-8")
-            try:
-                with UnitOfWork() as uow:
-                    outcome = _store_published(uow, identity, result.practice, text)
-            except ValidationFailed as refusal:
-                report.refused.append((str(path), refusal.errors))
-                problems = refusal.errors
-                status = "refused"
-            else:
-                getattr(report, outcome.action).append(outcome.slug)
-                status = outcome.action
-        if result.warnings:
-            report.warnings.append((str(path), result.warnings))
+    batch = current_app.config["IMPORT_BATCH"]
+    for start in range(0, len(parsed), batch):
+        # one transaction per batch, each document in its own savepoint (all or
+        # nothing per document); the derived views catch up once per batch,
+        # after its commit, and each file is reported once it is committed
+        done: list[tuple[Path, str, list[Problem]]] = []
+        with UnitOfWork() as uow:
+            for path, data, result in parsed[start:start + batch]:
+                status, problems = _import_one(uow, identity, report, path, data, result,
+                                               coming)
+                done.append((path, status, problems))
         if on_file:
-            on_file(path, status, problems + list(result.warnings))
+            for path, status, problems in done:
+                on_file(path, status, problems)
     return report
+
+
+def _import_one(uow: UnitOfWork, identity: Identity, report: ImportReport, path: Path,
+                data: bytes, result, coming: set[str]) -> tuple[str, list[Problem]]:
+    problems: list[Problem] = []
+    if result.practice:
+        result = result._replace(warnings=result.warnings + _lineage_warnings(
+            data.decode("utf-8"), result.practice, coming))
+    if result.errors or result.practice is None:
+        report.failed.append((str(path), result.errors))
+        problems = result.errors
+        status = "failed"
+    else:
+        text = data.decode("utf-8")
+        change_ids = uow.session.info.get("kb.change_ids")
+        mark = len(change_ids) if change_ids is not None else 0
+        savepoint = uow.session.begin_nested()
+        try:
+            outcome = _store_published(uow, identity, result.practice, text)
+            savepoint.commit()
+        except ValidationFailed as refusal:
+            savepoint.rollback()
+            if change_ids is not None:
+                del change_ids[mark:]
+            report.refused.append((str(path), refusal.errors))
+            problems = refusal.errors
+            status = "refused"
+        except BaseException:
+            savepoint.rollback()
+            raise
+        else:
+            getattr(report, outcome.action).append(outcome.slug)
+            status = outcome.action
+            _remember_parsed(text, result.practice.slug, result.practice)
+    if result.warnings:
+        report.warnings.append((str(path), result.warnings))
+    return status, problems + list(result.warnings)
 
 
 def _organization_for(doc: PracticeDoc) -> Organization:
@@ -218,8 +248,13 @@ def _store_published(uow: UnitOfWork, identity: Identity, doc: PracticeDoc,
                             created_by_id=identity.user_id)
         s.add(practice)
         s.flush()
-    number = (s.scalar(select(func.max(Revision.number))
-                       .where(Revision.practice_id == practice.id)) or 0) + 1
+        # a new practice has no filter rows and no revisions: say so instead of asking
+        set_committed_value(practice, "theme_rows", [])
+        set_committed_value(practice, "network_rows", [])
+        number = 1
+    else:
+        number = (s.scalar(select(func.max(Revision.number))
+                           .where(Revision.practice_id == practice.id)) or 0) + 1
     revision = Revision(practice_id=practice.id, number=number, document=text,
                         content_hash=digest, state=PracticeStatus.PUBLISHED,
                         author_id=identity.user_id, created_at=now,
@@ -361,12 +396,33 @@ def _visible_practices(identity: Identity) -> Select:
     return _published().join(Practice.published_revision).where(visible_to(identity))
 
 
-@functools.lru_cache(maxsize=512)
+_PARSED: OrderedDict[tuple[str, str], PracticeDoc] = OrderedDict()
+_PARSED_MAX = 1024   # documents kept parsed (an import batch fits)
+_parsed_lock = threading.Lock()
+
+
 def _parsed(document: str, slug: str) -> PracticeDoc:
+    """A stored document, parsed (kept for the most recently used documents)."""
+    key = (document, slug)
+    with _parsed_lock:
+        doc = _PARSED.get(key)
+        if doc is not None:
+            _PARSED.move_to_end(key)
+            return doc
     result = parse_practice(document, f"{slug}.md")
     if result.practice is None:  # stored documents were valid when stored
         raise ValueError(f"stored document no longer parses: {result.errors}")
+    _remember_parsed(document, slug, result.practice)
     return result.practice
+
+
+def _remember_parsed(document: str, slug: str, doc: PracticeDoc) -> None:
+    """Keep a document parsed once (an import indexes what it just parsed)."""
+    with _parsed_lock:
+        _PARSED[(document, slug)] = doc
+        _PARSED.move_to_end((document, slug))
+        while len(_PARSED) > _PARSED_MAX:
+            _PARSED.popitem(last=False)
 
 
 @functools.lru_cache(maxsize=512)
@@ -596,13 +652,14 @@ def home_get(identity: Identity) -> Home:
     newest = practice_list(identity, page=1, per_page=6).items
     if not featured:
         # until moderators feature some, show the evaluated ones with the most outcomes
-        candidates = s.scalars(_load(_visible_practices(identity).where(
-            Revision.evidence.in_(("evaluated", "experimental", "monitored"))))).unique()
-        featured = sorted(candidates, key=lambda p: (
-            -len(p.published_revision.outcomes or []), -p.published_at.timestamp(), p.slug))
+        featured = list(s.scalars(_load(_visible_practices(identity).where(
+            Revision.evidence.in_(("evaluated", "experimental", "monitored")))).order_by(
+            func.coalesce(func.json_array_length(Revision.outcomes), 0).desc(),
+            Practice.published_at.desc(), Practice.slug).limit(3)).unique())
     facets = practice_facets(identity)
-    return Home([PracticeCard.of(p) for p in featured[:3]], newest, facets,
-                len(organization_list(identity)))
+    organizations = s.scalar(_visible_practices(identity).with_only_columns(
+        func.count(func.distinct(Practice.organization_id))))
+    return Home([PracticeCard.of(p) for p in featured[:3]], newest, facets, organizations or 0)
 
 
 @dataclass
@@ -659,13 +716,12 @@ class OrganizationSummary:
 def organization_list(identity: Identity) -> list[OrganizationSummary]:
     """Organizations with at least one practice the identity may see."""
     require(identity, "kb.read")
-    counts: dict[str, int] = {}
-    for card in practice_list(identity, per_page=1_000_000).items:
-        counts[card.organization_slug] = counts.get(card.organization_slug, 0) + 1
-    orgs = session().scalars(select(Organization).where(Organization.slug.in_(counts))
-                             .order_by(Organization.name))
-    return [OrganizationSummary(o.slug, o.name, o.kind, o.country, counts[o.slug])
-            for o in orgs]
+    counts = _visible_practices(identity).with_only_columns(
+        Practice.organization_id, func.count().label("practices")).group_by(
+        Practice.organization_id).subquery()
+    rows = session().execute(select(Organization, counts.c.practices).join(
+        counts, counts.c.organization_id == Organization.id).order_by(Organization.name))
+    return [OrganizationSummary(o.slug, o.name, o.kind, o.country, n) for o, n in rows]
 
 
 def organization_names(identity: Identity, slugs: Iterable[str]) -> dict[str, str]:
@@ -700,3 +756,9 @@ def tag_suggestions(identity: Identity, limit: int = 300) -> list[str]:
         for tag in tags or []:
             counts[tag] = counts.get(tag, 0) + 1
     return sorted(counts, key=lambda t: (-counts[t], t.casefold()))[:limit]
+
+
+# Public names of the reading helpers, for the service modules built on them.
+visible_practices = _visible_practices
+load_for_cards = _load
+parsed_document = _parsed

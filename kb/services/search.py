@@ -1,10 +1,20 @@
 """Search as a derived view of the database.
 
-The index follows the change log: `search_catch_up` applies every change the
-index has not seen, in order, idempotently, from the database's current
-state. The request that made a change calls it after its commit (its author
-sees the change at once); every search calls it first (a cheap max(id)
-check), so other workers and nodes catch up before they answer.
+The index follows the change log (see kb.services.derived, which runs every
+derived view). Applying is in order, idempotent, from the database's current
+state, in bounded batches with one index commit per batch:
+
+- after a commit, the unit of work that made a change applies it at once
+  (``search_apply_own``), so its author sees it; a small backlog in front of
+  it (at most ``KB_SEARCH_SYNC_CHANGES``) is applied with it, a larger one is
+  left to the background applier and the change is applied *ahead* of it;
+- before a search, a request makes a bounded check (``search_refresh``): it
+  applies at most ``KB_SEARCH_SYNC_CHANGES`` pending changes (another
+  worker's last few), never waiting long for the index writer; a larger
+  backlog starts the background applier and the search answers from the last
+  committed index, saying how many changes are pending (``pending`` on the
+  results, "updating" on the page and in the API);
+- ``search_catch_up`` applies everything, batch by batch (CLI, start-up).
 
 A practice whose search document cannot be built (or indexed) is left out
 of the index, logged, and recorded in the index state with its error; the
@@ -146,21 +156,34 @@ def _load_practices(ids) -> dict[int, Practice]:
     return {p.id: p for p in rows}
 
 
-def search_catch_up() -> int:
-    """Apply the changes the index has not seen; returns how many practices.
+def search_catch_up(batch: int | None = None) -> int:
+    """Apply every change the index has not seen, batch by batch; returns how many.
 
     When the index directory cannot be written, searches answer from the last
     committed index and the fault is logged with the directory; when there is
     no index to answer from, IndexUnavailable reaches the caller.
     """
+    batch = batch or current_app.config["CATCH_UP_BATCH"]
     try:
-        return _catch_up()
+        if not get_index().exists():
+            search_rebuild_unchecked()
+            return -1
+        done = 0
+        while True:
+            applied = _apply_batch(batch)
+            if applied <= 0:
+                return done
+            done += applied
     except IndexUnavailable as exc:
-        if not _readable(get_index()):
-            raise
-        log.error("search index %s cannot be written (%s); searches answer from the last "
-                  "committed index until it can", exc.path, exc.reason)
-        return 0
+        return _unwritable(exc)
+
+
+def _unwritable(exc: IndexUnavailable) -> int:
+    if not _readable(get_index()):
+        raise exc
+    log.error("search index %s cannot be written (%s); searches answer from the last "
+              "committed index until it can", exc.path, exc.reason)
+    return 0
 
 
 def _readable(index: SearchIndex) -> bool:
@@ -170,20 +193,102 @@ def _readable(index: SearchIndex) -> bool:
         return False
 
 
-def _catch_up() -> int:
-    index = get_index()
-    if not index.exists():
-        search_rebuild_unchecked()
-        return -1
+def search_pending() -> int:
+    """Change-log entries this node's index has not applied (two numbers compared)."""
+    return max(0, _latest_change_id() - get_index().last_change_id())
 
-    last = index.last_change_id()
-    latest = _latest_change_id()
-    if latest <= last:
+
+def search_apply_batch(limit: int) -> int:
+    """One bounded batch for the background applier (kb.services.derived)."""
+    try:
+        if not get_index().exists():
+            search_rebuild_unchecked()
+            return 1
+        return _apply_batch(limit)
+    except IndexUnavailable as exc:
+        return _unwritable(exc)
+
+
+def search_refresh() -> int:
+    """The bounded check a request makes before it searches; returns the changes pending.
+
+    At most ``KB_SEARCH_SYNC_CHANGES`` pending changes are applied here, with
+    a short wait for the index writer; a larger backlog is left to the
+    background applier, which this starts if it is not running.
+    """
+    limit = current_app.config["SEARCH_SYNC_CHANGES"]
+    try:
+        if not get_index().exists():
+            search_rebuild_unchecked()
+            return 0
+        pending = search_pending()
+        if pending == 0:
+            return 0
+        if pending <= limit:
+            _apply_batch(limit, timeout=_SYNC_LOCK_WAIT)
+            return search_pending()
+    except IndexUnavailable as exc:
+        _unwritable(exc)
         return 0
+    from kb.services.derived import start_applier
+
+    start_applier()
+    return pending
+
+
+# a request waits at most this long for the index writer before answering from
+# the last committed index (the background applier or the next request applies)
+_SYNC_LOCK_WAIT = 0.5
+
+
+def search_apply_own(change_ids: list[int]) -> None:
+    """After a commit: apply the committed changes at once (bounded), for their author.
+
+    When at most ``KB_SEARCH_SYNC_CHANGES`` older changes are pending in front
+    of them, those are applied too (in order, one commit); otherwise only the
+    changed practices are applied, ahead of the backlog, which the background
+    applier works through.
+    """
+    if not change_ids:  # nothing collected: the bounded check a search makes
+        search_refresh()
+        return
+    index = get_index()
+    try:
+        if not index.exists():
+            search_rebuild_unchecked()
+            return
+        last = index.last_change_id()
+        first, newest = min(change_ids), max(change_ids)
+        if newest <= last:
+            return
+        if first - 1 - last <= current_app.config["SEARCH_SYNC_CHANGES"]:
+            _apply_batch(newest - last)
+            return
+        rows = session().execute(select(ChangeLog.practice_id)
+                                 .where(ChangeLog.id.in_(change_ids))).all()
+        _apply_changes([r.practice_id for r in rows], newest, ahead=True)
+    except IndexUnavailable as exc:
+        _unwritable(exc)
+
+
+def _apply_batch(limit: int, timeout: float | None = None) -> int:
+    """Apply the next ``limit`` change-log entries in one index commit; how many were applied."""
+    index = get_index()
+    last = index.last_change_id()
     rows = session().execute(
-        select(ChangeLog.practice_id, ChangeLog.slug)
-        .where(ChangeLog.id > last, ChangeLog.id <= latest).order_by(ChangeLog.id)).all()
-    ids: list[int] = list(dict.fromkeys(r.practice_id for r in rows))
+        select(ChangeLog.id, ChangeLog.practice_id)
+        .where(ChangeLog.id > last).order_by(ChangeLog.id).limit(limit)).all()
+    if not rows:
+        return 0
+    if not _apply_changes([r.practice_id for r in rows], rows[-1].id, timeout=timeout):
+        return 0
+    return len(rows)
+
+
+def _apply_changes(practice_ids: list[int], upto: int, ahead: bool = False,
+                   timeout: float | None = None) -> bool:
+    """Index the current state of these practices as of change ``upto``; False when busy."""
+    ids: list[int] = list(dict.fromkeys(practice_ids))
     practices = _load_practices(ids)
     # an adaptation that appears or goes changes its original's "most adapted" rank
     parents = {p.adapted_from_slug for p in practices.values() if p.adapted_from_slug}
@@ -202,13 +307,13 @@ def _catch_up() -> int:
         else:
             changes.append((pid, _doc_or_failure(practice, counts.get(practice.slug, 0))))
     try:
-        _log_failures(index.apply(changes, upto=latest) or [],
+        _log_failures(get_index().apply(changes, upto=upto, ahead=ahead, timeout=timeout) or [],
                       {pid for pid, doc in changes if isinstance(doc, IndexFailure)})
     except IndexBusy:
         log.warning("search index busy; %d change(s) will be applied by the next catch-up",
                     len(changes))
-        return 0
-    return len(changes)
+        return False
+    return True
 
 
 def search_start() -> None:
@@ -297,16 +402,19 @@ def practice_search(identity: Identity, q: str = "", filters: dict | None = None
     labels of the typed words in the other languages (False: "only in my
     language"); the labels searched are in ``SearchResults.expanded``."""
     require(identity, "kb.read")
-    search_catch_up()
+    pending = search_refresh()
     if sort not in SORTS:
         sort = "relevance"
     per_page = per_page or current_app.config["PER_PAGE"]
     if sort == "like_mine":
-        return _like_mine(identity, q, filters or {}, max(1, page), per_page, organization,
-                          expand)
-    return get_index().search(
-        q=q or "", filters=filters or {}, viewer=_viewer_for(identity), sort=sort,
-        page=max(1, page), per_page=per_page, expand=expand)
+        results = _like_mine(identity, q, filters or {}, max(1, page), per_page, organization,
+                             expand)
+    else:
+        results = get_index().search(
+            q=q or "", filters=filters or {}, viewer=_viewer_for(identity), sort=sort,
+            page=max(1, page), per_page=per_page, expand=expand)
+    results.pending = pending
+    return results
 
 
 def _like_mine(identity: Identity, q: str, filters: dict, page: int, per_page: int,
@@ -317,12 +425,12 @@ def _like_mine(identity: Identity, q: str, filters: dict, page: int, per_page: i
     without one, the order stays by relevance. See docs/exchange.md for the score.
     """
     from kb.models import Organization
-    from kb.services.exchange import _first_organization, like_mine_scores
+    from kb.services.exchange import first_organization, like_mine_scores
 
     org = None
     if organization:
         org = session().scalar(select(Organization).where(Organization.slug == organization))
-    org = org or _first_organization(identity)
+    org = org or first_organization(identity)
     results = get_index().search(q=q or "", filters=filters, viewer=_viewer_for(identity),
                                  sort="relevance", page=1, per_page=LIKE_MINE_WINDOW,
                                  expand=expand)
@@ -344,7 +452,7 @@ def _like_mine(identity: Identity, q: str, filters: dict, page: int, per_page: i
 
 def search_autocomplete(identity: Identity, prefix: str, limit: int = 8) -> list[dict]:
     require(identity, "kb.read")
-    search_catch_up()
+    search_refresh()
     if len(prefix.strip()) < 2:
         return []
     return get_index().autocomplete(prefix.strip(), viewer=_viewer_for(identity), limit=limit)
@@ -355,7 +463,7 @@ def practice_similar(identity: Identity, slug: str, limit: int = 5):
     if practice is None:
         raise NotFound(f"no practice at {slug}")
     require(identity, "practice.view", practice)
-    search_catch_up()
+    search_refresh()
     return get_index().similar(practice.id, viewer=_viewer_for(identity), limit=limit)
 
 
@@ -369,6 +477,6 @@ def practice_similar_to_document(identity: Identity, document: str, slug: str | 
     doc = result.practice
     if doc is None:
         return []
-    search_catch_up()
+    search_refresh()
     return get_index().similar_to_text(doc.title, doc.summary, markdown_to_text(doc.body),
                                        doc.language, viewer=_viewer_for(identity), limit=limit)

@@ -97,8 +97,13 @@ def _index() -> list[StatusLine]:
         lines.append(StatusLine(f"  {f.slug}", f"id {f.practice_id}, change {f.change_id}, "
                                 f"{f.failed_at}: {f.error}", True))
     lines.append(StatusLine("pending changes",
-                            f"{pending} (applied in the background or by `kb reindex`)"
-                            if pending else "0"))
+                            f"{pending} (applied by the server's background applier, "
+                            "or rebuilt by `kb reindex`)" if pending else "0"))
+    from kb.services.derived import pending as derived_pending
+
+    for name, count in derived_pending().items():
+        if name != "search":  # the other derived views of this node (read model ...)
+            lines.append(StatusLine(f"pending changes ({name})", str(count), count < 0))
     stemmed = ", ".join(f"{code} ({STEMMERS[code]})" for code in LANGUAGES)
     lines.append(StatusLine("analyzers", f"stemming and accent folding for {stemmed}; "
                                          "other languages: accent folding only"))
@@ -159,3 +164,41 @@ def status_get(identity: Identity) -> Status:
         if title == "Database" and any(line.problem for line in lines):
             break  # without tables the other sections have nothing to read
     return status
+
+
+@dataclass
+class Readiness:
+    """Whether this node can answer: database reachable, index present, and its backlog."""
+
+    database: bool
+    index: bool
+    pending: dict[str, int]    # per derived view: change-log entries not applied yet
+    updating: bool             # a backlog larger than KB_SEARCH_SYNC_CHANGES is being applied
+
+    @property
+    def ready(self) -> bool:
+        return self.database and self.index
+
+
+def readiness_get(identity: Identity) -> Readiness:
+    """What /readyz reports; a large backlog starts the background applier."""
+    require(identity, "kb.read")
+    from kb.services.derived import pending, start_applier
+    from kb.services.search import get_index
+    from search import IndexUnavailable
+
+    try:
+        session().execute(select(1))
+        database = True
+    except Exception:
+        session().rollback()
+        database = False
+    try:
+        index = get_index().exists()
+    except IndexUnavailable:
+        index = False
+    backlog = pending() if database else {}
+    updating = any(n > current_app.config["SEARCH_SYNC_CHANGES"] for n in backlog.values())
+    if updating:
+        start_applier()
+    return Readiness(database=database, index=index, pending=backlog, updating=updating)

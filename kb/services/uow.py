@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from kb.db import get_db, session as current_session
+from kb.services.effects import forget_changes
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,9 @@ class UnitOfWork:
         if connection.dialect.name == "sqlite":
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         self.session.info[_ACTIVE] = self
+        from kb.services.effects import watch_changes
+
+        watch_changes(self.session)
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -71,11 +75,13 @@ class UnitOfWork:
         try:
             if exc_type is not None:
                 self.session.rollback()
+                forget_changes(self.session)
                 return
             try:
                 self.session.commit()
             except BaseException:
                 self.session.rollback()
+                forget_changes(self.session)
                 raise
         finally:
             self.session.info.pop(_ACTIVE, None)

@@ -6,11 +6,12 @@ from flask import Flask
 
 
 def register_views(app: Flask) -> None:
-    from kb.views import (admin, api, auth, editor, errors, exchange, filters, moderation,
-                          networks, pages, search_views, security)
+    from kb.views import (admin, api, auth, editor, errors, exchange, filters, health,
+                          moderation, networks, pages, search_views, security, static_files)
 
     filters.init_app(app)
     security.init_app(app)
+    static_files.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(networks.bp)
@@ -20,4 +21,5 @@ def register_views(app: Flask) -> None:
     app.register_blueprint(exchange.bp)
     app.register_blueprint(search_views.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(health.bp)
     errors.init_app(app)

@@ -92,6 +92,9 @@ def search():
         hit["url"] = url_for("pages.practice_detail", slug=hit["slug"], _external=True)
     for item, hit in zip(data["limits"], results.limits):
         item["message"] = search_limit_message(hit)
+    # pending: changes this node's index has not applied yet (a backlog being
+    # applied in the background); updating: true while there are any
+    data["updating"] = results.pending > 0
     return jsonify(data)
 
 

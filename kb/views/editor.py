@@ -2,32 +2,31 @@
 
 from __future__ import annotations
 
+import pycountry
 from flask import (Blueprint, current_app, flash, jsonify, redirect, render_template, request,
                    url_for)
 from flask_babel import format_decimal, gettext as _
 from flask_login import login_required
 
-from kb.content import MAX_BODY_CHARS, ValidationFailed, parse_practice, render_markdown
-from kb.content.form import (TRANSLATION_KEYS, document_from_form, form_field_for,
-                             form_from_practice, outcome_rows, translation_duplicates,
-                             translation_rows)
+from kb.content import MAX_BODY_CHARS, ValidationFailed, render_markdown
+from kb.content.form import (TRANSLATION_KEYS, document_from_form, form_from_document,
+                             outcome_rows, translation_duplicates, translation_rows)
+from kb.content.document import parse_draft
 from kb.content.vocab import EVIDENCE, STAGES, THEMES
 from kb.services import editorial
 from kb.services.errors import Conflict
 from kb.services.practices import tag_suggestions
 from kb.services.search import practice_similar_to_document
+from kb.views.filters import country_name, language_name
 from kb.views.helpers import current_identity
+from kb.views.problems import errors_by_field
 
 bp = Blueprint("editor", __name__)
 
 
-def _errors_by_field(exc: ValidationFailed, form: dict | None = None) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    for problem in exc.errors:
-        key = form_field_for(problem.field, form)
-        message = problem.message if key != "form" else f"{problem.field}: {problem.message}"
-        errors[key] = f"{errors[key]} {message}" if key in errors else message
-    return errors
+def _errors_by_field(exc: ValidationFailed, form: dict | None = None,
+                    filename: str | None = None) -> dict[str, str]:
+    return errors_by_field(exc, filename, form)
 
 
 def _form_data() -> dict:
@@ -38,8 +37,9 @@ def _form_data() -> dict:
     return data
 
 
-def _document() -> str:
-    return document_from_form(request.form, getlist=request.form.getlist)
+def _document(base: str | None = None) -> str:
+    """The document the form describes: the opened one (`base`) edited by the request."""
+    return document_from_form(request.form, getlist=request.form.getlist, base=base)
 
 
 def _uploaded_document() -> tuple[str, str] | None:
@@ -76,8 +76,22 @@ def _render_form(form: dict, errors: dict, status: int = 200, **extra):
         "editor/form.html", form=form, errors=errors, outcome_count=rows,
         translation_count=translations,
         organizations=editorial.member_organizations(identity), themes=THEMES,
-        tag_suggestions=tag_suggestions(identity),
+        tag_suggestions=tag_suggestions(identity), country_choices=_countries(),
+        language_choices=_languages(),
         stages=STAGES, evidence_levels=EVIDENCE, **extra), status
+
+
+def _countries() -> list[tuple[str, str]]:
+    """Every country, by its name in the reader's language."""
+    names = ((c.alpha_2, country_name(c.alpha_2)) for c in pycountry.countries)
+    return sorted(names, key=lambda item: item[1].casefold())
+
+
+def _languages() -> list[tuple[str, str]]:
+    """Every language with a two-letter code, by its name in the reader's language."""
+    names = ((lang.alpha_2, language_name(lang.alpha_2)) for lang in pycountry.languages
+             if getattr(lang, "alpha_2", None))
+    return sorted(names, key=lambda item: item[1].casefold())
 
 
 def _form_with_rows(form: dict) -> dict:
@@ -114,14 +128,17 @@ def new():
                             extra_row=request.form.get("action") == "add_row")
     if _translation_errors(form):
         return _render_form(_form_with_rows(form), _translation_errors(form), 400)
+    upload = None
     try:
         upload = _uploaded_document()
         if upload:
             practice = editorial.practice_draft_create(identity, *upload)
         else:
-            practice = editorial.practice_draft_create(identity, _document())
+            # a draft keeps whatever is written so far; what is missing is asked on submit
+            practice = editorial.practice_draft_create(identity, _document(), incomplete=True)
     except ValidationFailed as exc:
-        return _render_form(_form_with_rows(form), _errors_by_field(exc, form), 400)
+        return _render_form(_form_with_rows(form),
+                            _errors_by_field(exc, form, upload[1] if upload else None), 400)
     flash(_("Draft saved. Check the possible duplicates below, then submit it for review."),
           "success")
     return redirect(url_for("editor.edit", slug=practice.slug))
@@ -134,15 +151,14 @@ def edit(slug: str):
     state = editorial.practice_edit_start(identity, slug)
     working = state.working
     if request.method == "GET":
-        result = parse_practice(state.document, f"{slug}.md")
-        if result.practice is None:  # stored documents were valid when stored
-            raise ValueError(f"stored document no longer parses: {result.errors}")
-        form = form_from_practice(result.practice)
+        form = form_from_document(state.document, slug)
+        # what the checker says of the document as stored (a half-written draft too)
+        warnings = parse_draft(state.document, f"{slug}.md").warnings
         form.update(base_revision_id=state.base_revision_id, base_hash=state.base_hash)
         similar = [h for h in practice_similar_to_document(identity, state.document, slug)
                    if h.slug != slug]
         return _render_form(form, {}, practice=state.practice, working=working,
-                            similar=similar, warnings=result.warnings)
+                            similar=similar, warnings=warnings)
     form = _form_data()
     action = request.form.get("action", "save")
     if action in ("add_row", "add_translation"):
@@ -151,11 +167,12 @@ def edit(slug: str):
     if _translation_errors(form):
         return _render_form(_form_with_rows(form), _translation_errors(form), 400,
                             practice=state.practice, working=working)
-    text = _document()
+    text = _document(base=state.document)
     try:
-        editorial.practice_save(identity, slug, text,
-                                int(request.form.get("base_revision_id") or 0),
-                                request.form.get("base_hash", ""), submit=action == "submit")
+        saved = editorial.practice_save(identity, slug, text,
+                                        int(request.form.get("base_revision_id") or 0),
+                                        request.form.get("base_hash", ""),
+                                        submit=action == "submit")
     except ValidationFailed as exc:
         return _render_form(_form_with_rows(form), _errors_by_field(exc, form), 400,
                             practice=state.practice, working=working)
@@ -168,6 +185,12 @@ def edit(slug: str):
     except Conflict as exc:
         return _render_form(_form_with_rows(form), {"form": str(exc)}, 409,
                             practice=state.practice, working=working)
+    if action == "submit" and not saved.submitted:
+        # saved as a draft; the checklist says what it needs before review
+        form = _form_with_rows(form)
+        form.update(base_revision_id=saved.revision.id, base_hash=saved.revision.content_hash)
+        return _render_form(form, errors_by_field(saved.problems, None, form), 200,
+                            practice=state.practice, working=saved.revision, incomplete=True)
     if action == "submit":
         flash(_("Submitted for review. You will be notified of the moderators' decision."),
               "success")

@@ -9,7 +9,7 @@ from flask_login import login_required
 
 from kb.extensions import limiter
 from kb.services import exchange
-from kb.services.errors import Conflict, InvalidInput, ServiceError
+from kb.services.errors import Conflict, InvalidInput
 from kb.views.helpers import current_identity, safe_next
 
 bp = Blueprint("exchange", __name__)
@@ -27,26 +27,6 @@ def _contact_limit() -> str:
 def _contact_key() -> str:
     identity = current_identity()
     return f"contact|{identity.user_id or request.remote_addr}"
-
-
-@bp.app_context_processor
-def _panels():
-    """The practice page and the home page include the exchange panels; these give
-    them their data, computed by the services for the current viewer."""
-
-    def practice_panel(slug: str):
-        try:
-            return exchange.practice_panel_get(current_identity(), slug)
-        except ServiceError:
-            return None
-
-    def home_panel(limit: int = 5):
-        identity = current_identity()
-        if identity.user_id is None:
-            return None
-        return exchange.cities_like_mine(identity, limit=limit)
-
-    return {"exchange_practice_panel": practice_panel, "exchange_home_panel": home_panel}
 
 
 # ------------------------------------------------------------------ adapting

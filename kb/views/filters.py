@@ -181,12 +181,30 @@ def search_limit_message(hit) -> str:
                            "prefix": hit.text}
 
 
+def partial_date(value: str | None) -> str:
+    """A document's date (YYYY, YYYY-MM or YYYY-MM-DD) as the reader's language writes it."""
+    if not value:
+        return ""
+    from babel.dates import format_skeleton
+
+    parts = str(value).split("-")
+    try:
+        if len(parts) == 1:
+            return str(int(parts[0]))
+        if len(parts) == 2:
+            return format_skeleton("yMMMM", dt.date(int(parts[0]), int(parts[1]), 1),
+                                   locale=get_locale())
+        return format_date(dt.date(int(parts[0]), int(parts[1]), int(parts[2])), "long")
+    except ValueError:
+        return str(value)
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         theme=theme_label, stage=stage_label, evidence=evidence_label, band=band_label,
         country=country_name, language=language_name, number=number, percent=percent,
         date=date, snippet=sanitize_snippet, state=state_label, markdown=render_markdown,
-        search_limit=search_limit_message, kind=kind_label,
+        search_limit=search_limit_message, partial_date=partial_date, kind=kind_label,
     )
 
     @app.context_processor

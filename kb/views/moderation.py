@@ -55,13 +55,6 @@ def when(value: dt.datetime | None) -> str:
     return format_datetime(value, format="medium")
 
 
-@bp.app_context_processor
-def _following_helper():
-    """Lets the _follow_form.html partial ask whether the reader follows a practice."""
-    return {"is_following": lambda practice_id: editorial.is_following(current_identity(),
-                                                                       practice_id)}
-
-
 def _int_arg(name: str) -> int | None:
     value = request.args.get(name, "").strip()
     if not value:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
 from kb.content.vocab import THEMES
+from kb.services import pages
 from kb.services import practices as svc
-from kb.services.errors import ServiceError
-from kb.services.search import practice_similar
 from kb.views.helpers import current_identity, list_args, page_arg
 
 bp = Blueprint("pages", __name__)
@@ -15,7 +14,8 @@ bp = Blueprint("pages", __name__)
 
 @bp.get("/")
 def home():
-    return render_template("home.html", home=svc.home_get(current_identity()))
+    page = pages.home_page_get(current_identity())
+    return render_template("home.html", home=page.home, like=page.like_mine)
 
 
 @bp.get("/practices")
@@ -30,13 +30,9 @@ def practice_list():
 
 @bp.get("/practices/<slug>")
 def practice_detail(slug: str):
-    identity = current_identity()
-    detail = svc.practice_get(identity, slug)
-    try:
-        similar = practice_similar(identity, slug, limit=5)
-    except ServiceError:
-        similar = []
-    return render_template("practices/detail.html", p=detail, similar=similar,
+    page = pages.practice_page_get(current_identity(), slug)
+    return render_template("practices/detail.html", p=page.detail, similar=page.similar,
+                           xp=page.panel, following=page.following,
                            show_original=request.args.get("original") == "1")
 
 

@@ -24,12 +24,32 @@ def search_page():
                               sort=sort if sort in SORTS else "relevance", page=page_arg(),
                               organization=request.args.get("like") or None,
                               expand=expand_arg())
-    shown = {f["value"] for f in results.facets.get("organization", [])}
+    facets = facets_to_show(results.facets, request.args.get("more"))
+    shown = {f["value"] for f in facets.get("organization", ([], 0))[0]}
     names = organization_names(current_identity(),
                                shown | set(filters.get("organization", [])))
     return render_template("search.html", q=q, sort=results.sort, filters=filters,
-                           results=results, sorts=SORTS, organization_names=names,
-                           expand=expand_arg())
+                           results=results, facets=facets, sorts=SORTS,
+                           organization_names=names, expand=expand_arg())
+
+
+FACET_TOP = 10  # values shown per facet; "More" (?more=<facet>) shows all of one facet
+
+
+def facets_to_show(facets: dict[str, list[dict]], more: str | None
+                   ) -> dict[str, tuple[list[dict], int]]:
+    """Per facet: the values to show (the most frequent and the selected ones) and
+    how many more there are."""
+    out = {}
+    for name, values in facets.items():
+        if not values:
+            continue
+        if name == more or len(values) <= FACET_TOP + 2:
+            out[name] = (values, 0)
+            continue
+        shown = values[:FACET_TOP] + [f for f in values[FACET_TOP:] if f["selected"]]
+        out[name] = (shown, len(values) - len(shown))
+    return out
 
 
 SUGGESTION_KINDS = {"title": lazy_gettext("Practice"), "tag": lazy_gettext("Tag"),

@@ -301,3 +301,42 @@ def test_an_unclosed_quote_is_reported_where_it_opens():
     problem = parse_practice(text, "abc.md").errors[0]
     assert text.split("\n")[problem.line - 1].startswith('summary: "')
     assert 'a quoted value is not closed: add the closing " on the same line' in problem.message
+
+
+def test_the_fast_yaml_loader_reads_every_bundled_document_as_the_careful_one_does():
+    """Valid metadata is read by libyaml (faster imports); the result must be the same."""
+    from pathlib import Path
+
+    import yaml
+
+    from kb.content import document
+
+    if not yaml.__with_libyaml__:
+        pytest.skip("PyYAML without libyaml")
+    root = Path(__file__).resolve().parents[2]
+    files = sorted((root / "practices").glob("*.md")) + sorted(
+        (root / "tests" / "data" / "practices").glob("*.md"))
+    assert len(files) > 20
+    for path in files:
+        meta = path.read_text(encoding="utf-8").split("\n---\n", 1)[0][4:]
+        fast = document._load_yaml_with_libyaml(meta, 2)
+        loader = document._PracticeLoader(meta)
+        try:
+            node = loader.get_single_node()
+            lines, duplicates = {}, []
+            document._walk(node, "", lines, duplicates, 2)
+            careful = (loader.construct_document(node), lines, duplicates)
+        finally:
+            loader.dispose()
+        assert fast == careful, path.name
+
+
+@pytest.mark.parametrize("meta", [
+    "a: &x [1]\nb: *x\n",                              # an alias
+    "a: " + "[" * 12 + "]" * 12 + "\n",                  # nested too deep
+    "a: b: c\n",                                       # a syntax error
+])
+def test_metadata_to_refuse_is_left_to_the_careful_loader(meta):
+    from kb.content import document
+
+    assert document._load_yaml_with_libyaml(meta, 0) is None

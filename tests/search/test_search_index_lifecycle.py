@@ -66,6 +66,28 @@ def test_a_late_writer_never_overwrites_newer_documents(index):
     assert [h.title for h in index.search("lanterns").hits] == ["Lanterns, third version"]
 
 
+def test_a_document_applied_ahead_is_kept_until_the_log_passes_it(index):
+    """The author's change (change 40) is applied ahead of a backlog (changes 9-39):
+    older batches leave its newer document alone, and the log position stays."""
+    assert index.last_change_id() == 8
+    index.apply([(20, make_doc(20, title="Lanterns, the author's version"))], 40, ahead=True)
+    assert index.last_change_id() == 8
+    assert [h.title for h in index.search("lanterns").hits] == ["Lanterns, the author's version"]
+    # the backlog, applied in order, read practice 20 before the author's change
+    index.apply([(20, make_doc(20, title="Lanterns, an older version")),
+                 (21, make_doc(21, title="Twenty-one"))], 30)
+    assert index.last_change_id() == 30
+    assert [h.title for h in index.search("lanterns").hits] == ["Lanterns, the author's version"]
+    assert 21 in index.doc_ids()
+    # an older document applied ahead never replaces a newer one applied ahead
+    assert index.apply([(20, make_doc(20, title="Lanterns, stale"))], 35, ahead=True) == []
+    assert [h.title for h in index.search("lanterns").hits] == ["Lanterns, the author's version"]
+    # once the log passes change 40, the practice follows the log again
+    index.apply([(20, make_doc(20, title="Lanterns, later"))], 41)
+    assert [h.title for h in index.search("lanterns").hits] == ["Lanterns, later"]
+    assert index.last_change_id() == 41
+
+
 def test_other_processes_commits_are_seen(index):
     other = SearchIndex(index.path)
     assert index.search("lanterns").total == 0

@@ -384,3 +384,18 @@ def test_an_address_taken_by_a_hidden_practice_is_answered_as_free(ctx, who):
     with pytest.raises(ValidationFailed) as taken:
         ed.practice_draft_create(who("colleague"), DOC.replace("{word}", "gamma"))
     assert "another practice already has the address" in taken.value.by_field()["slug"][0]
+
+
+def test_a_half_written_draft_is_kept_but_never_reaches_moderators(ctx, who):
+    half = "---\ntitle: Rain gardens\norganization: Riverton (fictional example town)\n---\n"
+    practice = ed.practice_draft_create(who("author"), half, incomplete=True)
+    assert practice.slug == "rain-gardens" and practice.status == "draft"
+    assert practice.current_revision.document == half.replace("---\n", "---\nslug: rain-gardens\n", 1)
+    with pytest.raises(ValidationFailed) as refused:
+        ed.practice_submit(who("author"), "rain-gardens")
+    assert {"summary", "language", "country", "themes", "stage", "evidence", "body"} <= set(
+        refused.value.by_field())
+    assert ed.moderation_queue(who("globalmod")) == []
+    # the strict path (file import, API) still refuses it outright
+    with pytest.raises(ValidationFailed):
+        ed.practice_draft_create(who("author"), half.replace("Rain", "Snow"))

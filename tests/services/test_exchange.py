@@ -397,12 +397,29 @@ def test_contact_the_owner_sends_mail_with_reply_to_and_no_address_shown(app, ma
 # ------------------------------------------------------------------ permission
 
 
+# computations for a practice that the calling service already loaded and checked
+_UNCHECKED_OF = {"lineage_of", "comparison_of", "replication_of", "visible_published",
+                 "family_pool", "first_organization"}
+
+
 def _service_functions():
-    for name, fn in inspect.getmembers(ex, inspect.isfunction):
-        if fn.__module__ == ex.__name__ and not name.startswith("_"):
-            params = list(inspect.signature(fn).parameters)
-            if params and params[0] == "identity":
-                yield name, fn
+    """The public functions of every module of the exchange package that take an identity."""
+    import importlib
+    import pkgutil
+
+    for info in pkgutil.iter_modules(ex.__path__):
+        module = importlib.import_module(f"{ex.__name__}.{info.name}")
+        for name, fn in inspect.getmembers(module, inspect.isfunction):
+            if (fn.__module__ == module.__name__ and not name.startswith("_")
+                    and name not in _UNCHECKED_OF):
+                params = list(inspect.signature(fn).parameters)
+                if params and params[0] == "identity":
+                    yield f"{info.name}.{name}", fn
+
+
+def test_the_exchange_services_are_found():
+    assert {"panel.practice_panel_get", "dashboards.dashboard_get",
+            "likeness.cities_like_mine"} <= {name for name, _fn in _service_functions()}
 
 
 @pytest.mark.parametrize("name,fn", list(_service_functions()))
@@ -450,3 +467,33 @@ def test_replicated_is_a_search_facet_and_sort(app):
         assert ranked.hits[0].slug == "orig"
         counts = {f["value"]: f["count"] for f in found.facets["replicated"]}
         assert counts == {"yes": 1}
+
+
+def test_cities_like_mine_ranks_in_the_database_as_the_score_says(app):
+    """The ranking done in SQL equals scoring every visible practice with `similarity`."""
+    import datetime as dt
+
+    from kb.content.vocab import population_band
+    from kb.services.exchange.common import visible_published
+
+    with app.app_context():
+        put("like-a", "Westbrook City (fictional example)", country="SE", population=30000)
+        put("like-b", "Northbrook City (fictional example)", country="DK", population=300000)
+        orgs = {p.organization for p in visible_published(ANONYMOUS)}
+        assert len(orgs) >= 4
+        for org in orgs:
+            mine = ex.likeness.context_of(org)
+            expected = []
+            for p in visible_published(ANONYMOUS):
+                if p.organization_id == org.id:
+                    continue
+                rev = p.published_revision
+                score, reasons = ex.similarity(mine, ex.Context(
+                    rev.country, rev.population_band or population_band(
+                        p.organization.population), p.organization.kind))
+                if score > 0:
+                    expected.append((score, p.published_at, p.slug, reasons))
+            expected.sort(key=lambda r: (-r[0], -(r[1] or dt.datetime.min).timestamp(), r[2]))
+            found = ex.cities_like_mine(ANONYMOUS, org.slug, limit=50)
+            assert [(r.score, r.card.slug, r.reasons) for r in found.results] == \
+                [(s, slug, reasons) for s, _when, slug, reasons in expected[:50]], org.slug

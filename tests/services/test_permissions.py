@@ -43,22 +43,61 @@ HELPERS = {
                                                  "caller's unit of work",
     "kb.services.practices.publish_revision": "the publication step shared by import and "
                                               "approval, inside their unit of work",
-    "kb.services.exchange.notify_adaptation_published": "notifications inside the approving "
-                                                        "service's unit of work",
+    "kb.services.exchange.following.notify_adaptation_published": "notifications inside the "
+                                                                  "approving service's unit "
+                                                                  "of work",
+    "kb.services.events.first_published": "runs the listeners inside the publishing "
+                                          "service's unit of work",
+    "kb.services.events.on_first_publish": "registers a listener at import time",
     # pure computations on objects a checked service already loaded
     "kb.services.editorial.diff_revisions": "pure: compares two revision documents",
     "kb.services.editorial.working_revision": "pure: picks a loaded practice's working "
                                               "revision",
     "kb.services.practices.is_stale": "pure: compares a loaded practice's dates",
-    "kb.services.exchange.adaptation_document": "pure: drafts the Markdown of an adaptation",
-    "kb.services.exchange.indicator_key": "pure: normalizes an indicator name",
-    "kb.services.exchange.like_mine_scores": "pure: scores organizations against mine",
-    "kb.services.exchange.similarity": "pure: compares two organizations' profiles",
-    "kb.services.exchange.replicated_for_index": "computes a loaded practice's replication "
-                                                 "for its search document",
-    "kb.services.exchange.lineage_check": "validation step of the import and approval "
-                                          "services: refuses a lineage cycle",
-    "kb.services.exchange.lineage_cycle": "validation step: finds a lineage cycle",
+    "kb.services.exchange.adapting.adaptation_document": "pure: drafts the Markdown of an "
+                                                         "adaptation",
+    "kb.services.exchange.common.indicator_key": "pure: normalizes an indicator name",
+    "kb.services.exchange.common.norm": "pure: normalizes an indicator name or unit",
+    "kb.services.exchange.common.outcomes_of": "pure: a loaded practice's outcome rows",
+    "kb.services.exchange.common.published_of": "pure: a loaded practice's published "
+                                                "revision, or unknown",
+    "kb.services.exchange.common.children_map": "pure: groups loaded practices by original",
+    "kb.services.exchange.common.descendants": "pure: walks a children map",
+    "kb.services.exchange.common.family": "pure: a loaded practice's lineage among the "
+                                          "practices a checked service loaded",
+    "kb.services.exchange.common.resolve_key": "pure: follows indicator mappings",
+    "kb.services.exchange.common.indicator_mappings": "reads the mappings of practices a "
+                                                      "checked service loaded",
+    "kb.services.exchange.common.practice_by_slug": "loads the practice a checked service "
+                                                    "then checks permission on",
+    "kb.services.exchange.common.visible_published": "the practices the identity may see "
+                                                     "(visible_to), for checked services",
+    "kb.services.exchange.lineage.lineage_of": "computes the lineage of a practice a "
+                                               "checked service loaded",
+    "kb.services.exchange.comparison.comparison_of": "computes the comparison of a practice "
+                                                     "a checked service loaded",
+    "kb.services.exchange.comparison.replication_of": "computes the replication of a "
+                                                      "practice a checked service loaded",
+    "kb.services.exchange.comparison.replications": "pure: replications among loaded "
+                                                    "practices",
+    "kb.services.exchange.likeness.context_of": "pure: a loaded organization's profile",
+    "kb.services.exchange.likeness.first_organization": "the identity's own first "
+                                                        "organization, for checked services",
+    "kb.services.exchange.likeness.like_mine_scores": "pure: scores organizations against "
+                                                      "mine",
+    "kb.services.exchange.likeness.similarity": "pure: compares two organizations' profiles",
+    "kb.services.exchange.comparison.replicated_for_index": "computes a loaded practice's "
+                                                            "replication for its search "
+                                                            "document",
+    "kb.services.lineage_rules.lineage_check": "validation step of the import and approval "
+                                               "services: refuses a lineage cycle",
+    "kb.services.lineage_rules.lineage_cycle": "validation step: finds a lineage cycle",
+    "kb.services.accounts.email_link": "pure: an absolute link for an e-mail",
+    "kb.services.practices.visible_practices": "the query of published practices filtered "
+                                               "by visible_to, for checked services",
+    "kb.services.practices.load_for_cards": "pure: adds eager loading to a query",
+    "kb.services.practices.parsed_document": "pure: parses a stored document (kept for the "
+                                             "most recently used ones)",
     "kb.services.search.search_doc": "pure: turns a loaded practice into a search document",
     # the derived search view, kept up to date from the change log
     "kb.services.search.get_index": "returns this node's index object",
@@ -68,11 +107,55 @@ HELPERS = {
                                        "an index built with another analysis; no user input",
     "kb.services.search.search_rebuild_unchecked": "the work of search_rebuild once "
                                                    "checked, and of first start",
+    "kb.services.search.search_pending": "counts the change-log entries the index lacks",
+    "kb.services.search.search_apply_batch": "one bounded batch of the background applier; "
+                                             "no user input",
+    "kb.services.search.search_refresh": "the bounded check a checked search makes first",
+    "kb.services.search.search_apply_own": "applies a committed unit of work's own changes "
+                                           "after commit; no user input",
+    # every derived view, and the background applier that follows the change log
+    "kb.services.derived.register_view": "adds a derived view at import of its module",
+    "kb.services.derived.views": "lists the registered derived views",
+    "kb.services.derived.pending": "counts each derived view's backlog on this node",
+    "kb.services.derived.apply_after_commit": "the after-commit effect of a checked service",
+    "kb.services.derived.catch_up_round": "one bounded batch per view; no user input",
+    "kb.services.derived.catch_up_all": "applies the backlog for the CLI and at start",
+    "kb.services.derived.start_applier": "starts this process's background applier thread",
+    "kb.services.derived.applier_running": "tells whether that thread runs",
+    "kb.services.effects.watch_changes": "the unit of work collects its change-log ids",
+    "kb.services.effects.forget_changes": "the unit of work rolled back: none committed",
+    # the read model, derived from the change log like the index
+    "kb.services.readmodel.catchup.read_model_catch_up": "applies committed changes to the "
+                                                         "read model; no user input",
+    "kb.services.readmodel.catchup.read_model_pending": "counts the change-log entries the "
+                                                        "read model lacks",
+    "kb.services.readmodel.catchup.read_model_refresh": "the bounded check a checked page "
+                                                        "service makes first",
+    "kb.services.readmodel.catchup.read_model_apply_own": "applies a committed unit of "
+                                                          "work's own changes after commit",
+    "kb.services.readmodel.catchup.read_model_rebuild_unchecked": "the work of "
+                                                                  "read_model_rebuild once "
+                                                                  "checked",
+    "kb.services.readmodel.lineage.lineage_rows": "pure: families from parent links",
+    "kb.services.readmodel.lineage.published_parents": "reads the parent links of the "
+                                                       "published practices for a catch-up",
+    "kb.services.readmodel.lineage.lineage_refresh": "the lineage part of a catch-up",
+    "kb.services.readmodel.lineage.family_members": "a family's practices filtered by "
+                                                    "visible_to, for checked services",
+    "kb.services.readmodel.similar.similar_refresh": "the similar part of a catch-up",
+    "kb.services.readmodel.similar.similar_cards": "stored similar practices filtered by "
+                                                   "visible_to, for checked services",
+    "kb.services.exchange.common.family_pool": "a family's visible practices, for checked "
+                                               "services",
     # more of the permission machinery: the one visibility rule, as SQL and as a predicate
     "kb.services.permissions.visible_to": "the SQL condition of who may see a practice",
     "kb.services.permissions.organization_known_to": "the SQL condition of which "
                                                      "organizations a viewer may know of",
     "kb.services.permissions.knows": "a predicate used by the rules",
+    "kb.services.permissions.curating_networks": "the networks whose moderators a rule "
+                                                 "lets review a practice",
+    "kb.services.permissions.curating_networks_of": "the same, for many practices at once",
+    "kb.services.permissions.reviews": "the rule of practice.review on known networks",
     "kb.services.permissions.network_only": "a predicate used by the rules",
     # the unit of work itself
     "kb.services.uow.unit_of_work": "the decorator that runs a service in its unit of work",
@@ -220,8 +303,10 @@ def test_the_walk_finds_modules_added_later(tmp_path):
 def test_the_guard_covers_every_service_module():
     with_services = {name.rsplit(".", 1)[0] for name, _ in service_functions()}
     assert with_services >= {f"kb.services.{module}" for module in (
-        "accounts", "editorial", "exchange", "notifications", "organizations", "practices",
-        "search")}
+        "accounts", "editorial", "exchange.adapting", "exchange.comparison",
+        "exchange.contact", "exchange.dashboards", "exchange.adaptation_map",
+        "exchange.following", "exchange.likeness", "exchange.lineage", "exchange.panel",
+        "notifications", "organizations", "practices", "search")}
 
 
 def test_every_helper_on_the_list_exists():

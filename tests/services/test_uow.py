@@ -37,7 +37,7 @@ def test_services_in_one_unit_of_work_commit_together_or_not_at_all(ctx, author)
     ed.practice_draft_create(author(), DOC.replace("{word}", "alpha"))
     start = ed.practice_edit_start(author(), "rain-gardens")
     revision = ed.practice_save(author(), "rain-gardens", DOC.replace("{word}", "beta"),
-                                start.base_revision_id, start.base_hash, submit=True)
+                                start.base_revision_id, start.base_hash, submit=True).revision
     assert revision.state == "submitted" and "beta" in revision.document
     queue = ed.moderation_queue(identity_for(session().scalar(
         select(User).where(User.email == "globalmod@kb.example"))))

@@ -60,17 +60,59 @@ def test_new_form_is_prefilled_with_my_organization(app, make_user):
     assert '<datalist id="tag-suggestions">' in html and '<option value="example">' in html
 
 
-def test_errors_appear_next_to_their_fields_and_nothing_typed_is_lost(app, make_user):
+def test_a_half_written_draft_is_saved_and_submit_lists_what_is_missing(app, make_user):
     client = signed_in(app, make_user)
     bad = {**FORM, "stage": "", "outcome-1-result": "four", "started": "April 2023"}
-    response = post(client, "/practices/new", bad)
-    assert response.status_code == 400
+    saved = post(client, "/practices/new", bad)
+    assert saved.status_code == 302  # a draft keeps whatever is written so far
+    url = saved.headers["Location"]
+    edit = client.get(url).get_data(as_text=True)
+    assert 'value="four"' in edit and 'value="April 2023"' in edit
+    assert 'value="Schools taking part"' in edit and "Sewers overflow in summer storms." in edit
+    response = post(client, url, {**bad, "action": "submit", "slug": url.split("/")[2],
+                                  "base_revision_id": _hidden(edit, "base_revision_id"),
+                                  "base_hash": _hidden(edit, "base_hash")})
+    assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert 'id="f-stage-error"' in html
-    assert 'id="f-outcome-1-result-error"' in html and "must be a number" in html
-    assert 'id="f-started-error"' in html
-    assert 'value="four"' in html and 'value="Schools taking part"' in html
-    assert "Sewers overflow in summer storms." in html
+    # a checklist, each item linking to its field, each field named by its label
+    assert "Your draft is saved. Before it can go to review, complete these:" in html
+    assert '<a href="#f-stage">Stage: this is still missing.</a>' in html
+    assert '<a href="#f-outcome-1-result">Outcome 2: Result: write a number' in html
+    assert '<a href="#f-started">Started: write a date as YYYY' in html
+    assert 'id="f-stage-error"' in html and 'id="f-outcome-1-result-error"' in html
+    assert "frontmatter" not in html.lower()
+    assert 'value="four"' in html and "Sewers overflow in summer storms." in html
+    work = client.get("/my-work").get_data(as_text=True)
+    assert "Waiting for review" not in work  # moderators never receive it
+    # the next save starts from the saved draft: not refused as stale
+    again = post(client, url, {**bad, "stage": "pilot", "outcome-1-result": "4",
+                               "started": "2023-04", "action": "submit",
+                               "slug": url.split("/")[2],
+                               "base_revision_id": _hidden(html, "base_revision_id"),
+                               "base_hash": _hidden(html, "base_hash")})
+    assert again.status_code == 302 and again.headers["Location"] == "/my-work"
+    assert "Waiting for review" in client.get("/my-work").get_data(as_text=True)
+
+
+def test_a_draft_saves_in_finnish_and_submit_answers_in_finnish(app, make_user):
+    client = signed_in(app, make_user)
+    client.set_cookie("lang", "fi")
+    saved = post(client, "/practices/new", {"title": "Sadepuutarhat", "action": "save",
+                                            "organization": FORM["organization"],
+                                            "language": "fi", "body": ""})
+    assert saved.status_code == 302
+    url = saved.headers["Location"]
+    edit = client.get(url).get_data(as_text=True)
+    response = post(client, url, {"title": "Sadepuutarhat", "action": "submit",
+                                  "organization": FORM["organization"], "language": "fi",
+                                  "slug": url.split("/")[2],
+                                  "base_revision_id": _hidden(edit, "base_revision_id"),
+                                  "base_hash": _hidden(edit, "base_hash")})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert '<a href="#f-summary">Tiivistelmä: tämä puuttuu vielä.</a>' in html
+    assert '<a href="#f-themes">Teemat: tämä puuttuu vielä.</a>' in html
+    assert "is required" not in html
 
 
 def test_save_edit_submit_and_see_it_in_my_work(app, make_user):

@@ -55,10 +55,16 @@ def test_translation_errors_appear_next_to_their_row(app, make_user):
     bad = {**FORM, **FI, "translation-0-summary": "",
            "translation-1-language": "en", "translation-1-title": "Same language",
            "translation-1-summary": "The document itself is in English."}
-    response = post(client, "/practices/new", bad)
-    assert response.status_code == 400
+    saved = post(client, "/practices/new", bad)
+    assert saved.status_code == 302  # a draft keeps whatever is written; submit checks it
+    edit = client.get(saved.headers["Location"]).get_data(as_text=True)
+    response = post(client, saved.headers["Location"], {
+        **bad, "action": "submit", "slug": SLUG,
+        "base_revision_id": _hidden(edit, "base_revision_id"),
+        "base_hash": _hidden(edit, "base_hash")})
     html = response.get_data(as_text=True)
-    assert '<p class="error" id="f-translation-0-summary-error">is required</p>' in html
+    assert ('<p class="error" id="f-translation-0-summary-error">'
+            'Translation 1: Summary: this is still missing.</p>') in html
     assert 'id="f-translation-1-language-error"' in html and "another language" in html
     assert 'value="Sadepuutarhat koulujen pihoilla"' in html  # nothing typed is lost
 

@@ -266,3 +266,51 @@ def test_bundled_lineage_compares_indicators_matched_across_languages(make_app):
     shared = comparison.split("Indicators reported by one practice", 1)[0]
     assert "1,800" in shared and "220" in shared and "140" in shared
     assert "<svg" in shared and "<table" in shared
+
+
+# ------------------------------------------------------- pages read prepared data
+
+
+@pytest.fixture
+def sql_while_rendering(bundled):
+    """The SQL statements run while templates render (after the page's service returned)."""
+    from flask import before_render_template, template_rendered
+    from sqlalchemy import event
+
+    engine = bundled.extensions["kb.db"].engine
+    state = {"rendering": 0, "statements": []}
+
+    def start(_app, **_kw):
+        state["rendering"] += 1
+
+    def stop(_app, **_kw):
+        state["rendering"] -= 1
+
+    def count(_conn, _cursor, statement, *_args):
+        if state["rendering"]:
+            state["statements"].append(statement)
+
+    before_render_template.connect(start, bundled)
+    template_rendered.connect(stop, bundled)
+    event.listen(engine, "before_cursor_execute", count)
+    yield state["statements"]
+    event.remove(engine, "before_cursor_execute", count)
+    before_render_template.disconnect(start, bundled)
+    template_rendered.disconnect(stop, bundled)
+
+
+def test_practice_and_home_templates_read_the_page_result_only(client, make_user,
+                                                                sql_while_rendering):
+    """The templates format the one result their page's service returned: rendering them
+    runs no query (no service called from a template, no lazy loading)."""
+    make_user("ana@esimerkkila.example",
+              orgs={"esimerkkila-kuvitteellinen-esimerkkikaupunki": "contributor"})
+    post(client, "/login", {"email": "ana@esimerkkila.example",
+                            "password": "correct horse battery"})
+    sql_while_rendering.clear()
+    page = client.get(f"/practices/{WATER[1]}").get_data(as_text=True)
+    assert "Lineage tree" in page and "Adapt this practice for Esimerkkilä" in page
+    assert "Follow this practice" in page
+    home = client.get("/").get_data(as_text=True)
+    assert "From cities like Esimerkkilä" in home
+    assert sql_while_rendering == []

@@ -155,3 +155,122 @@
     });
   }
 })();
+
+// The search filters fold behind their button on a narrow screen, so the results come first;
+// on a wide screen they stay open beside the results.
+(function () {
+  "use strict";
+  var panel = document.querySelector("[data-fold-narrow]");
+  if (!panel || !window.matchMedia) { return; }
+  var narrow = window.matchMedia("(max-width: 52rem)");
+  function fit() { panel.open = !narrow.matches; }
+  fit();
+  if (narrow.addEventListener) { narrow.addEventListener("change", fit); }
+})();
+
+// A table in a practice's text scrolls sideways in its own region, which the keyboard reaches.
+(function () {
+  "use strict";
+  function wrapTables(root) {
+    root.querySelectorAll("table").forEach(function (table) {
+      if (table.closest(".table-scroll")) { return; }
+      var region = document.createElement("div");
+      region.className = "table-scroll";
+      region.setAttribute("role", "region");
+      region.setAttribute("tabindex", "0");
+      region.setAttribute("aria-label", root.getAttribute("data-table-label") || "Table");
+      table.parentNode.insertBefore(region, table);
+      region.appendChild(table);
+    });
+  }
+  document.querySelectorAll("[data-table-label]").forEach(function (root) {
+    wrapTables(root);
+    if (window.MutationObserver) {  // the editor's live preview replaces its content
+      new MutationObserver(function () { wrapTables(root); }).observe(root, { childList: true });
+    }
+  });
+})();
+
+// The editor keeps a copy of the form in this browser while one writes, so a closed tab or
+// a lost connection loses nothing; the copy is offered back when the form opens without it.
+(function () {
+  "use strict";
+  var form = document.querySelector("form[data-autosave]");
+  if (!form || !window.localStorage) { return; }
+  var key = "kb-editor:" + form.getAttribute("data-autosave");
+  var status = form.querySelector("[data-autosave-status]");
+  var skip = { csrf_token: 1, base_revision_id: 1, base_hash: 1, action: 1, document: 1 };
+
+  function fields() {
+    var out = {};
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || skip[el.name] || el.type === "file" || el.type === "submit" ||
+          el.type === "button") { return; }
+      if ((el.type === "checkbox" || el.type === "radio") && !el.checked) { return; }
+      (out[el.name] = out[el.name] || []).push(el.value);
+    });
+    return out;
+  }
+  function same(a, b) { return JSON.stringify(a) === JSON.stringify(b); }
+  function clock(ms) {
+    return new Date(ms).toLocaleTimeString(document.documentElement.lang || undefined,
+                                           { hour: "2-digit", minute: "2-digit" });
+  }
+  function restore(saved) {
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || skip[el.name] || !(el.name in saved)) { return; }
+      if (el.type === "checkbox" || el.type === "radio") {
+        el.checked = saved[el.name].indexOf(el.value) !== -1;
+      } else {
+        var values = saved[el.name];
+        var peers = form.querySelectorAll("[name='" + el.name + "']");
+        var i = Array.prototype.indexOf.call(peers, el);
+        if (i < values.length) { el.value = values[i]; }
+      }
+    });
+  }
+
+  var stored = null;
+  try { stored = JSON.parse(localStorage.getItem(key) || "null"); } catch (e) { stored = null; }
+  var start = fields();
+  if (stored && stored.fields && !same(stored.fields, start)) {
+    var offer = form.querySelector("[data-autosave-offer]");
+    var text = offer.querySelector("[data-autosave-offer-text]");
+    text.textContent = text.getAttribute("data-text").replace("{time}", clock(stored.at));
+    offer.hidden = false;
+    offer.querySelector("[data-autosave-restore]").addEventListener("click", function () {
+      restore(stored.fields);
+      offer.hidden = true;
+      form.querySelector("input:not([type=hidden]), textarea, select").focus();
+    });
+    offer.querySelector("[data-autosave-discard]").addEventListener("click", function () {
+      localStorage.removeItem(key);
+      offer.hidden = true;
+    });
+  } else if (stored) {
+    localStorage.removeItem(key);  // the server has this text now
+  }
+
+  // a new practice's copy is done with once that practice has been saved and reopened
+  var fresh = "kb-editor:" + (form.getAttribute("data-autosave-new") || "");
+  if (fresh !== key && fresh !== "kb-editor:") {
+    try {
+      var first = JSON.parse(localStorage.getItem(fresh) || "null");
+      if (first && first.fields && same(first.fields.title, start.title)) {
+        localStorage.removeItem(fresh);
+      }
+    } catch (e) { localStorage.removeItem(fresh); }
+  }
+
+  var timer = null;
+  function save() {
+    var now = fields();
+    if (same(now, start) && !localStorage.getItem(key)) { return; }
+    try {
+      localStorage.setItem(key, JSON.stringify({ at: Date.now(), fields: now }));
+      status.textContent = form.getAttribute("data-autosave-saved").replace("{time}", clock(Date.now()));
+    } catch (e) { /* storage full or refused: the server save still works */ }
+  }
+  form.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(save, 800); });
+  form.addEventListener("change", function () { clearTimeout(timer); timer = setTimeout(save, 200); });
+})();

@@ -1,0 +1,177 @@
+"""Cities like mine: practices from organizations in a context like the reader's.
+
+docs/exchange.md explains the score to officials.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+from flask_babel import gettext as _
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
+
+from kb.content.vocab import POPULATION_BANDS, population_band
+from kb.db import session
+from kb.models import Membership, Organization, Practice, Revision
+from kb.services.errors import NotFound
+from kb.services.identity import Identity
+from kb.services.permissions import organization_known_to, require
+from kb.services.exchange.common import published_of
+from kb.services.practices import PracticeCard, load_for_cards, visible_practices
+
+# ------------------------------------------------------------ cities like mine
+
+# Neighbouring countries (land borders and short sea links with regular ferries or a
+# bridge) for the European countries in the knowledge base. Symmetric by construction.
+_NEIGHBOUR_PAIRS = """
+AT-CZ AT-DE AT-HU AT-IT AT-SI AT-SK AT-CH AT-LI BE-DE BE-FR BE-LU BE-NL CZ-DE CZ-PL CZ-SK
+DE-DK DE-FR DE-LU DE-NL DE-PL DE-CH DK-SE DK-NO EE-FI EE-LV EE-RU ES-FR ES-PT ES-AD FI-SE
+FI-NO FI-RU FR-IT FR-LU FR-CH FR-AD FR-MC GB-IE GB-FR IS-NO IS-GB IT-SI IT-CH IT-SM IT-VA
+NL-GB NO-SE PL-SK PL-LT PL-UA PL-BY SE-EE SI-HR SI-HU LV-LT HR-HU HU-SK SK-UA
+"""
+NEIGHBOURS: dict[str, frozenset[str]] = {}
+for _pair in _NEIGHBOUR_PAIRS.split():
+    _a, _b = _pair.split("-")
+    NEIGHBOURS[_a] = NEIGHBOURS.get(_a, frozenset()) | {_b}
+    NEIGHBOURS[_b] = NEIGHBOURS.get(_b, frozenset()) | {_a}
+
+SCORE_SAME_BAND = 3.0
+SCORE_NEIGHBOUR_BAND = 1.5
+SCORE_SAME_COUNTRY = 2.0
+SCORE_NEIGHBOUR_COUNTRY = 1.0
+SCORE_SAME_KIND = 1.0
+_BAND_ORDER = {key: i for i, (key, *_rest) in enumerate(POPULATION_BANDS)}
+
+
+@dataclass
+class Context:
+    country: str | None
+    band: str | None
+    kind: str | None
+
+
+@dataclass
+class LikeMine:
+    card: PracticeCard
+    score: float
+    reasons: list[str]
+
+
+@dataclass
+class CitiesLikeMine:
+    organization: Organization | None
+    context: Context | None
+    results: list[LikeMine]
+    organizations: list[Organization]  # to choose from
+
+
+def similarity(mine: Context, theirs: Context) -> tuple[float, list[str]]:
+    """The "cities like mine" score of one context against mine, with its reasons."""
+    score, reasons = 0.0, []
+    if mine.band and theirs.band:
+        gap = abs(_BAND_ORDER[mine.band] - _BAND_ORDER[theirs.band])
+        if gap == 0:
+            score += SCORE_SAME_BAND
+            reasons.append(_("same population band"))
+        elif gap == 1:
+            score += SCORE_NEIGHBOUR_BAND
+            reasons.append(_("neighbouring population band"))
+    if mine.country and theirs.country:
+        if mine.country == theirs.country:
+            score += SCORE_SAME_COUNTRY
+            reasons.append(_("same country"))
+        elif theirs.country in NEIGHBOURS.get(mine.country, ()):
+            score += SCORE_NEIGHBOUR_COUNTRY
+            reasons.append(_("neighbouring country"))
+    if mine.kind and theirs.kind and mine.kind == theirs.kind and mine.kind != "other":
+        score += SCORE_SAME_KIND
+        reasons.append(_("same kind of organization"))
+    return score, reasons
+
+
+def context_of(org: Organization) -> Context:
+    return Context((org.country or "").upper() or None, population_band(org.population),
+                   org.kind)
+
+
+def first_organization(identity: Identity) -> Organization | None:
+    if not identity.organizations or identity.user_id is None:
+        return None
+    return session().scalar(select(Organization).join(
+        Membership, Membership.organization_id == Organization.id).where(
+        Membership.user_id == identity.user_id).order_by(Membership.created_at, Membership.id)
+        .limit(1))
+
+
+def cities_like_mine(identity: Identity, organization: str | None = None,
+                     limit: int = 20) -> CitiesLikeMine:
+    """Published practices from organizations in a context like mine, best first."""
+    require(identity, "kb.read")
+    org = None
+    if organization:
+        org = session().scalar(select(Organization).where(Organization.slug == organization,
+                                                          organization_known_to(identity)))
+        if org is None:
+            raise NotFound(_("No such organization."))
+    else:
+        org = first_organization(identity)
+    with_practices = visible_practices(identity).with_only_columns(Practice.organization_id)
+    known = Organization.id.in_(with_practices)
+    choices = list(session().scalars(select(Organization).where(
+        or_(known, Organization.id == org.id) if org is not None else known).order_by(
+        Organization.name)))
+    if org is None:
+        return CitiesLikeMine(None, None, [], choices)
+    mine = context_of(org)
+    score = _score_sql(mine)
+    best = session().scalars(load_for_cards(visible_practices(identity).join(
+        Organization, Organization.id == Practice.organization_id).where(
+        Practice.organization_id != org.id, score > 0)).order_by(
+        score.desc(), Practice.published_at.desc(), Practice.slug).limit(limit)).unique()
+    ranked = []
+    for p in best:
+        rev = published_of(p)
+        theirs = Context(rev.country, rev.population_band or
+                         population_band(p.organization.population), p.organization.kind)
+        points, reasons = similarity(mine, theirs)  # the score the query ranked by
+        ranked.append(LikeMine(PracticeCard.of(p), points, reasons))
+    return CitiesLikeMine(org, mine, ranked, choices)
+
+
+def _band_sql():
+    """A practice's population band as `similarity` reads it: its document's, else its
+    organization's population's."""
+    return func.coalesce(Revision.population_band, case(*[
+        ((Organization.population >= low) if high is None else
+         and_(Organization.population >= low, Organization.population < high), key)
+        for key, _label, low, high in POPULATION_BANDS], else_=None))
+
+
+def _score_sql(mine: Context):
+    """`similarity(mine, theirs)`'s score as one SQL expression, to rank in the database."""
+    score: ColumnElement[float] = literal(0.0)
+    if mine.band:
+        band, near = _band_sql(), [k for k, i in _BAND_ORDER.items()
+                                   if abs(i - _BAND_ORDER[mine.band]) == 1]
+        score = score + case((band == mine.band, SCORE_SAME_BAND),
+                             (band.in_(near), SCORE_NEIGHBOUR_BAND), else_=0.0)
+    if mine.country:
+        score = score + case((Revision.country == mine.country, SCORE_SAME_COUNTRY),
+                             (Revision.country.in_(sorted(NEIGHBOURS.get(mine.country, ()))),
+                              SCORE_NEIGHBOUR_COUNTRY), else_=0.0)
+    if mine.kind and mine.kind != "other":
+        score = score + case((Organization.kind == mine.kind, SCORE_SAME_KIND), else_=0.0)
+    return score
+
+
+def like_mine_scores(organization: Organization,
+                     practices: Iterable[Practice]) -> dict[str, float]:
+    """Score of each practice against one organization (for a search sort)."""
+    mine = context_of(organization)
+    out = {}
+    for p in practices:
+        rev = published_of(p)
+        out[p.slug] = similarity(mine, Context(rev.country, rev.population_band,
+                                               p.organization.kind))[0]
+    return out
