@@ -257,6 +257,13 @@ class _View:
             if leaf.segment() is None or not leaf.doc_count_all():
                 continue   # an empty index
             key = (leaf.segment().segment_id(), leaf.doc_count_all())
+            # open the stored fields now, while the segment's files are all there:
+            # another process's commit may merge the segment and delete them later
+            # (a reader refreshed after a deletion is new, its facts come from the cache)
+            try:
+                leaf.stored_fields(0)
+            except TypeError as exc:  # Whoosh found no stored-fields file
+                raise FileNotFoundError(f"segment {key[0]}: stored fields removed") from exc
             data = segment_cache.get(key)
             if data is None:
                 data = _SegmentData(leaf)

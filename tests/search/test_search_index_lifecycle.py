@@ -265,3 +265,22 @@ def test_a_document_that_cannot_be_indexed_is_recorded_and_the_others_applied(in
     index.apply([(24, make_doc(24, adaptations_count="x"))], upto=15)
     index.apply([(24, None)], upto=16)
     assert index.failures() == []
+
+
+def test_a_refreshed_searcher_reads_stored_fields_removed_after_it_opened(index):
+    """Another process's commit may merge segments and delete their files while a
+    refreshed searcher still lists them: the refresh opened the stored fields."""
+    other = SearchIndex(index.path)
+    before = index.search("").total
+    # a deletion in another process: the refreshed searcher gets new segment readers
+    # for unchanged segments, whose facts this process already cached
+    other.apply([(1, None)], 9)
+    assert index.doc_ids()        # refreshed
+    gen = index._current_generation()
+    removed = [n for n in os.listdir(index._p(gen)) if n.endswith(".col")]
+    assert removed
+    for name in removed:          # what a merge in another process does
+        os.remove(index._p(gen, name))
+    assert index.search("").total == before - 1
+    assert all(h.title for h in index.search("").hits)
+    other.close()
