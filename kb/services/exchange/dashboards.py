@@ -148,6 +148,14 @@ def _most_adapted_chart(chart_id: str, practices: list[Practice], limit: int = 1
     return chart
 
 
+def _chart_by_id(charts: list[Chart], chart_id: str) -> Chart:
+    """One chart of a dashboard, for its CSV download."""
+    for c in charts:
+        if c.id == chart_id:
+            return c
+    raise NotFound(_("No such chart."))
+
+
 @dataclass
 class Dashboard:
     practices: int
@@ -160,10 +168,7 @@ class Dashboard:
     charts: list[Chart]
 
     def chart(self, chart_id: str) -> Chart:
-        for c in self.charts:
-            if c.id == chart_id:
-                return c
-        raise NotFound(_("No such chart."))
+        return _chart_by_id(self.charts, chart_id)
 
 
 def dashboard_get(identity: Identity) -> Dashboard:
@@ -229,10 +234,7 @@ class NetworkDashboard:
     charts: list[Chart]
 
     def chart(self, chart_id: str) -> Chart:
-        for c in self.charts:
-            if c.id == chart_id:
-                return c
-        raise NotFound(_("No such chart."))
+        return _chart_by_id(self.charts, chart_id)
 
 
 def network_dashboard_get(identity: Identity, slug: str) -> NetworkDashboard:
