@@ -12,12 +12,13 @@ from kb.content import MAX_BODY_CHARS, ValidationFailed, render_markdown
 from kb.content.form import (TRANSLATION_KEYS, document_from_form, form_from_document,
                              outcome_rows, translation_duplicates, translation_rows)
 from kb.content.document import parse_draft
+from kb.content.regions import regions
 from kb.content.vocab import EVIDENCE, STAGES, THEMES
 from kb.services import editorial
 from kb.services.errors import Conflict
 from kb.services.practices import tag_suggestions
 from kb.services.search import practice_similar_to_document
-from kb.views.filters import country_name, language_name
+from kb.views.filters import country_name, language_name, ui_language
 from kb.views.helpers import current_identity
 from kb.views.problems import errors_by_field
 
@@ -77,7 +78,7 @@ def _render_form(form: dict, errors: dict, status: int = 200, **extra):
         translation_count=translations,
         organizations=editorial.member_organizations(identity), themes=THEMES,
         tag_suggestions=tag_suggestions(identity), country_choices=_countries(),
-        language_choices=_languages(),
+        language_choices=_languages(), region_choices=_regions(form.get("country")),
         stages=STAGES, evidence_levels=EVIDENCE, **extra), status
 
 
@@ -92,6 +93,19 @@ def _languages() -> list[tuple[str, str]]:
     names = ((lang.alpha_2, language_name(lang.alpha_2)) for lang in pycountry.languages
              if getattr(lang, "alpha_2", None))
     return sorted(names, key=lambda item: item[1].casefold())
+
+
+def _regions(country: str | None):
+    """The regions of the chosen country, named in the reader's language."""
+    return regions(country, ui_language())
+
+
+@bp.get("/editor/regions")
+@login_required
+def region_choices():
+    """The region picker's choices for another country, chosen in the open form."""
+    return jsonify([{"value": r.value, "label": r.label}
+                    for r in _regions(request.args.get("country"))])
 
 
 def _form_with_rows(form: dict) -> dict:

@@ -6,10 +6,12 @@ import datetime as dt
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+import unicodedata
+
 from babel import Locale
-from flask import Flask, request, url_for
-from flask_babel import (format_date, format_decimal, format_percent, get_locale, gettext,
-                         lazy_gettext)
+from flask import Flask, current_app, request, url_for
+from flask_babel import (force_locale, format_date, format_decimal, format_percent, get_locale,
+                         gettext, lazy_gettext)
 
 from kb.content.render import render_markdown, sanitize_snippet
 from kb.views.helpers import current_identity
@@ -34,6 +36,11 @@ def state_label(value: str) -> str:
 
 def _locale() -> Locale:
     return get_locale() or Locale("en")
+
+
+def ui_language() -> str:
+    """The interface language's code (en, fi, sv)."""
+    return _locale().language
 
 
 def theme_label(value: str) -> str:
@@ -68,6 +75,29 @@ def language_name(code: str | None) -> str:
     if not code:
         return ""
     return _locale().languages.get(code, code)
+
+
+def _fold(text: str) -> str:
+    """Lower case without accents, as the filter boxes of long pickers compare."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+PICKER_LABELS = {"theme": theme_label, "country": country_name, "language": language_name}
+
+
+def picker_terms(kind: str, values) -> dict[str, str]:
+    """Per value of a long picker (themes, countries, languages), what its filter box
+    matches: the label in each interface language and the code, folded. A Swedish
+    reader finds "Air quality" by typing "luft", a Finnish one Sweden by "ruotsi"."""
+    label_of = PICKER_LABELS[kind]
+    values = list(values)
+    terms: dict[str, set[str]] = {v: {_fold(v.replace("-", " "))} for v in values}
+    for lang in current_app.config["LANGUAGES"]:
+        with force_locale(lang):
+            for value in values:
+                terms[value].add(_fold(str(label_of(value))))
+    return {v: " | ".join(sorted(t)) for v, t in terms.items()}
 
 
 @dataclass(frozen=True)
@@ -212,6 +242,7 @@ def init_app(app: Flask) -> None:
         return {
             "THEMES": THEMES, "STAGES": STAGES, "EVIDENCE": EVIDENCE, "BANDS": BANDS,
             "url_with": url_with, "url_toggle": url_toggle, "reader_text": reader_text,
+            "picker_terms": picker_terms,
             "current_locale": str(_locale()),
             "languages": app.config["LANGUAGES"],
             "site_name": app.config["SITE_NAME"],

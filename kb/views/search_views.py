@@ -30,16 +30,20 @@ def search_page():
                                shown | set(filters.get("organization", [])))
     return render_template("search.html", q=q, sort=results.sort, filters=filters,
                            results=results, facets=facets, sorts=SORTS,
-                           organization_names=names, expand=expand_arg())
+                           organization_names=names, expand=expand_arg(),
+                           filterable=FILTERABLE)
 
 
 FACET_TOP = 10  # values shown per facet; "More" (?more=<facet>) shows all of one facet
+# long facets whose other values are in the page too, hidden until their filter box finds them
+FILTERABLE = ("theme", "country")
 
 
 def facets_to_show(facets: dict[str, list[dict]], more: str | None
                    ) -> dict[str, tuple[list[dict], int]]:
     """Per facet: the values to show (the most frequent and the selected ones) and
-    how many more there are."""
+    how many more there are. A filterable facet lists its other values as well,
+    marked `overflow`: hidden, until the facet's filter box (with JavaScript) finds them."""
     out = {}
     for name, values in facets.items():
         if not values:
@@ -48,7 +52,10 @@ def facets_to_show(facets: dict[str, list[dict]], more: str | None
             out[name] = (values, 0)
             continue
         shown = values[:FACET_TOP] + [f for f in values[FACET_TOP:] if f["selected"]]
-        out[name] = (shown, len(values) - len(shown))
+        listed = shown
+        if name in FILTERABLE:
+            listed = [f if f in shown else dict(f, overflow=True) for f in values]
+        out[name] = (listed, len(values) - len(shown))
     return out
 
 

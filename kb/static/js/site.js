@@ -274,3 +274,90 @@
   form.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(save, 800); });
   form.addEventListener("change", function () { clearTimeout(timer); timer = setTimeout(save, 200); });
 })();
+
+// A long list of choices (themes, countries, languages, a long search facet) gets a box that
+// filters it as one types: by its name in any of the interface languages, or by its code.
+// Chosen items always stay in view; Enter moves to the list instead of sending the form.
+(function () {
+  "use strict";
+  function fold(text) {
+    return text.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+  }
+  document.querySelectorAll("[data-picker-filter]").forEach(function (box) {
+    var target = document.getElementById(box.getAttribute("data-picker-filter"));
+    if (!target) { return; }
+    var input = box.querySelector("input");
+    var count = box.querySelector("[data-text]");
+    var isSelect = target.tagName === "SELECT";
+    var items = Array.prototype.slice.call(target.querySelectorAll("[data-terms]"));
+    box.hidden = false;
+
+    function chosen(item) {
+      if (isSelect) { return item.selected; }
+      var check = item.querySelector("input");
+      return Boolean(check && check.checked);
+    }
+    function firstShown() {
+      if (isSelect) { return target; }
+      var item = items.filter(function (i) { return !i.hidden; })[0];
+      return item ? item.querySelector("input") : null;
+    }
+    function apply() {
+      var words = fold(input.value).split(/\s+/).filter(Boolean);
+      var matches = [];
+      items.forEach(function (item) {
+        var terms = item.getAttribute("data-terms");
+        var match = words.length > 0 && words.every(function (w) { return terms.indexOf(w) !== -1; });
+        if (match) { matches.push(item); }
+        var show = words.length ? match || chosen(item) : !item.hasAttribute("data-overflow") || chosen(item);
+        item.hidden = !show;
+        if (isSelect) { item.disabled = !show; }
+      });
+      if (!words.length) { count.textContent = ""; return; }
+      if (isSelect && matches.length === 1 && !matches[0].selected) {
+        matches[0].selected = true;
+        target.dispatchEvent(new Event("change", { bubbles: true }));
+        count.textContent = count.getAttribute("data-chosen").replace("{name}", matches[0].textContent);
+        return;
+      }
+      count.textContent = count.getAttribute("data-text")
+        .replace("{shown}", String(matches.length)).replace("{total}", String(items.length));
+    }
+    input.addEventListener("input", apply);
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") {
+        event.preventDefault();
+        var next = firstShown();
+        if (next) { next.focus(); }
+      } else if (event.key === "Escape" && input.value) {
+        event.preventDefault();
+        input.value = "";
+        apply();
+      }
+    });
+  });
+})();
+
+// The region picker offers the regions of the country chosen in the form.
+(function () {
+  "use strict";
+  var country = document.querySelector("select[data-regions-url]");
+  if (!country || !window.fetch) { return; }
+  var list = document.getElementById(country.getAttribute("data-regions-list"));
+  if (!list) { return; }
+  country.addEventListener("change", function () {
+    var url = country.getAttribute("data-regions-url") + "?country=" + encodeURIComponent(country.value);
+    fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : []; })
+      .then(function (regions) {
+        list.innerHTML = "";
+        regions.forEach(function (region) {
+          var option = document.createElement("option");
+          option.value = region.value;
+          if (region.label !== region.value) { option.label = region.label; }
+          list.appendChild(option);
+        });
+      })
+      .catch(function () { /* the region stays free text */ });
+  });
+})();
