@@ -12,7 +12,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass, field
 
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext
 from sqlalchemy import select
 
 from kb.db import session
@@ -38,6 +38,9 @@ from kb.services.practices import Page, organizations_with_practices, practice_l
 from kb.services.uow import UnitOfWork
 
 INVITATION_DAYS = 14
+# a member's role as the invitation e-mail names it, in the sender's language
+ROLE_LABELS = {MemberRole.CONTRIBUTOR: lazy_gettext("contributor"),
+               MemberRole.ADMIN: lazy_gettext("admin")}
 
 
 def _org(slug: str) -> Organization:
@@ -173,8 +176,8 @@ def org_invite(identity: Identity, slug: str, email: str,
             uow, email, _("Invitation to act for %(org)s", org=org.name),
             _("You are invited to join %(org)s on the practice exchange as %(role)s. Sign in or "
               "create an account with this e-mail address, then open this link (valid for "
-              "%(days)d days):\n\n%(link)s", org=org.name, role=role, days=INVITATION_DAYS,
-              link=link))
+              "%(days)d days):\n\n%(link)s", org=org.name, role=str(ROLE_LABELS[role]),
+              days=INVITATION_DAYS, link=link))
 
 
 def invitation_accept(identity: Identity, token: str) -> Organization:

@@ -230,7 +230,10 @@ def partial_date(value: str | None) -> str:
 
 
 def init_app(app: Flask) -> None:
+    from kb.views.problems import field_label, problem_message  # they use the labels above
+
     app.jinja_env.filters.update(
+        field_label=field_label, problem=problem_message,
         theme=theme_label, stage=stage_label, evidence=evidence_label, band=band_label,
         country=country_name, language=language_name, number=number, percent=percent,
         date=date, snippet=sanitize_snippet, state=state_label, markdown=render_markdown,

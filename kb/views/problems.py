@@ -14,6 +14,7 @@ from flask_babel import gettext as _, lazy_gettext
 
 from kb.content import ValidationFailed
 from kb.content.form import form_field_for
+from kb.views.filters import evidence_label
 
 # the form's labels, as templates/editor/form.html shows them
 LABELS = {
@@ -34,6 +35,12 @@ LABELS = {
     "networks": lazy_gettext("Networks (addresses, one per box)"), "links": lazy_gettext("Sources and links"),
     "license": lazy_gettext("License"), "body": lazy_gettext("Text (Markdown)"), "slug": lazy_gettext("Address"),
     "translations": lazy_gettext("Translations"),
+}
+# document fields the form shows as a group of inputs, named by the group's heading
+DOCUMENT_LABELS = {
+    "outcomes": lazy_gettext("Measured outcomes"), "cost": lazy_gettext("Cost"),
+    "contact": lazy_gettext("Contact and sharing"),
+    "transferability": lazy_gettext("Transferability"),
 }
 OUTCOME_LABELS = {
     "indicator": lazy_gettext("Indicator"), "unit": lazy_gettext("Unit"), "baseline": lazy_gettext("Baseline"),
@@ -106,6 +113,52 @@ _KINDS = (
     (r"^must be non-empty text",
      lambda f: _("%(field)s: an entry is empty.", field=f)),
 )
+
+
+def field_label(document_field: str) -> str:
+    """A document field (title, outcomes[0].unit, cost.amount ...) as the form names it;
+    a field the form does not show keeps its own name."""
+    field = form_field_for(document_field)
+    if field in LABELS or re.match(r"(translation|outcome)-\d+-", field):
+        return label(field)
+    base = re.sub(r"\[\d+\].*$", "", document_field).split(".")[0]
+    return str(DOCUMENT_LABELS.get(base) or LABELS.get(base) or document_field)
+
+
+# (what the validator's warning says, what the form says instead)
+_WARNINGS = (
+    (r"^claims '(\w+)' but no outcome has",
+     lambda f, level: _("%(field)s: “%(level)s” needs at least one measured outcome with a "
+                        "baseline, a result, the direction of improvement, a period and a "
+                        "source; until then the practice is shown as anecdotal.",
+                        field=f, level=evidence_label(level))),
+    (r"^unknown (?:field|key), kept as is",
+     lambda f: _("%(field)s: the form does not show this field; it is kept as it is.",
+                 field=f)),
+    (r"^unknown key in an? (?:outcome row|link); it is not stored",
+     lambda f: _("%(field)s: the form does not show this field, and it is not stored.",
+                 field=f)),
+    (r"is listed twice",
+     lambda f: _("%(field)s: the same choice is listed twice.", field=f)),
+    (r"is not in this knowledge base",
+     lambda f: _("%(field)s: the original practice is not in this knowledge base; the page "
+                 "will say so.", field=f)),
+)
+
+
+def problem_message(problem) -> str:
+    """A problem (error or warning) of a stored document, told in the reader's language and
+    naming the field as the form does, for the editor's warnings and the review page."""
+    name = field_label(problem.field)
+    kinds = _WARNINGS if problem.severity == "warning" else ()
+    for pattern, say in kinds:
+        m = re.search(pattern, problem.message)
+        if m:
+            return say(name, *m.groups())
+    form_field = form_field_for(problem.field)
+    if problem.severity != "warning" and form_field != "form":
+        return form_message(form_field, problem.message)
+    return _("%(field)s: %(message)s", field=name, message=problem.message)
 
 
 def form_message(form_field: str, message: str) -> str:
