@@ -208,7 +208,8 @@ def test_the_editor_warns_when_outcomes_do_not_support_the_evidence_claim(app, m
     edit = client.get(saved.headers["Location"]).get_data(as_text=True)
     warnings = edit[edit.index('class="notice warnings"'):]
     warnings = warnings[:warnings.index("</div>")]
-    assert "<code>evidence</code>" in warnings and "shown as anecdotal" in warnings
+    assert "<li>Evidence: “Monitored” needs at least one measured outcome" in warnings
+    assert "shown as anecdotal" in warnings
     complete = {**FORM, "title": "Rain gardens with sources", "outcome-0-period": "2023-2024",
                 "outcome-0-source": "https://example.org/rain-report"}
     saved = post(client, "/practices/new", complete)

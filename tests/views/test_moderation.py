@@ -359,7 +359,7 @@ def test_an_edit_shows_its_diff_against_the_live_revision(app, people):
         "/moderation/practices/riverton-flood-wardens"))
     assert "edit of a published practice" in page
     assert "Changes against the published version" in page
-    assert "<code>summary</code>" in page
+    assert '<th scope="row">Summary</th>' in page
     assert "Wardens knock on doors before the water comes." in page
     assert "<ins>" in page and "Wardens now also carry sandbags." in page
     assert 'class="visually-hidden" lang="en">added: </span>Wardens now also carry sandbags.' \
@@ -387,7 +387,7 @@ def test_history_lists_revisions_and_the_diff_page_compares_two(app, people):
     diff = moderator.get(f"/practices/{slug}/diff?a=1&b=2")
     assert diff.status_code == 200
     body = html(diff)
-    assert "<code>summary</code>" in body
+    assert '<th scope="row">Summary</th>' in body
     assert "Trained residents warn their streets" in body  # old value
     assert "Wardens knock on doors before the water comes." in body  # new value
     assert '<li class="diff-added">' in body and "Wardens now also carry sandbags." in body
