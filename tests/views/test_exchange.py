@@ -314,3 +314,15 @@ def test_practice_and_home_templates_read_the_page_result_only(client, make_user
     home = client.get("/").get_data(as_text=True)
     assert "From cities like Esimerkkilä" in home
     assert sql_while_rendering == []
+
+
+def test_a_person_in_two_organizations_chooses_one_by_a_whole_label(bundled, client,
+                                                                    make_user):
+    make_user("two@kb.example", orgs={"esimerkkila-kuvitteellinen-esimerkkikaupunki":
+                                      "contributor", "helsingin-kaupunki": "contributor"})
+    post(client, "/login", {"email": "two@kb.example", "password": "correct horse battery"})
+    client.set_cookie("lang", "sv")
+    page = client.get(f"/practices/{WATER[0]}").get_data(as_text=True)
+    # a label of its own, not half a sentence that the drop-down finishes
+    assert '<label for="adapt-organization">Organisation som anpassar arbetssättet</label>' \
+        in page
