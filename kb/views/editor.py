@@ -18,7 +18,7 @@ from kb.services import editorial
 from kb.services.errors import Conflict
 from kb.services.practices import tag_suggestions
 from kb.services.search import practice_similar_to_document
-from kb.views.filters import country_name, language_name, ui_language
+from kb.views.filters import country_name, currency_name, language_name, ui_language
 from kb.views.helpers import current_identity
 from kb.views.problems import errors_by_field
 
@@ -79,6 +79,7 @@ def _render_form(form: dict, errors: dict, status: int = 200, **extra):
         organizations=editorial.member_organizations(identity), themes=THEMES,
         tag_suggestions=tag_suggestions(identity), country_choices=_countries(),
         language_choices=_languages(), region_choices=_regions(form.get("country")),
+        currency_choices=_currencies(),
         stages=STAGES, evidence_levels=EVIDENCE, **extra), status
 
 
@@ -92,6 +93,12 @@ def _languages() -> list[tuple[str, str]]:
     """Every language with a two-letter code, by its name in the reader's language."""
     names = ((lang.alpha_2, language_name(lang.alpha_2)) for lang in pycountry.languages
              if getattr(lang, "alpha_2", None))
+    return sorted(names, key=lambda item: item[1].casefold())
+
+
+def _currencies() -> list[tuple[str, str]]:
+    """Every ISO 4217 currency, by its name in the reader's language."""
+    names = ((c.alpha_3, currency_name(c.alpha_3)) for c in pycountry.currencies)
     return sorted(names, key=lambda item: item[1].casefold())
 
 

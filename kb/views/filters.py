@@ -71,6 +71,12 @@ def country_name(code: str | None) -> str:
     return _locale().territories.get(code, code)
 
 
+def currency_name(code: str | None) -> str:
+    if not code:
+        return ""
+    return _locale().currencies.get(code, code)
+
+
 def language_name(code: str | None) -> str:
     if not code:
         return ""

@@ -106,3 +106,14 @@ def test_the_regions_are_named_cleanly():
     assert "Catalunya" in spain and "Comunidad Foral de Navarra" in spain
     assert {r.label for r in regions("FI", "fi")} >= {"Uusimaa", "Pirkanmaa"}
     assert regions(None) == () and regions("ZZ") == ()
+
+
+def test_the_currency_is_chosen_by_its_name(app, make_user):
+    client = signed_in(app, make_user)
+    client.set_cookie("lang", "fi")
+    saved = post(client, "/practices/new", dict(FORM, cost_amount="1000", cost_currency="SEK"))
+    assert saved.status_code == 302
+    currencies = _select(client.get(saved.headers["Location"]).get_data(as_text=True),
+                         "cost_currency")
+    assert '<option value="SEK" selected>Ruotsin kruunu (SEK)</option>' in currencies
+    assert '<option value="EUR" >euro (EUR)</option>' in currencies
