@@ -30,6 +30,18 @@ STATES = {
 }
 
 
+# the comments the portal itself writes on a revision (kb.services.practices import)
+REVISION_COMMENTS = {
+    "imported": lazy_gettext("Imported from a file"),
+    "re-imported": lazy_gettext("Imported again from a changed file"),
+}
+
+
+def revision_comment(value: str | None) -> str:
+    """A revision's comment: a person's words as written, the portal's own translated."""
+    return str(REVISION_COMMENTS.get(value or "", value or ""))
+
+
 def state_label(value: str) -> str:
     return str(STATES.get(value, value))
 
@@ -244,6 +256,7 @@ def init_app(app: Flask) -> None:
         country=country_name, language=language_name, number=number, percent=percent,
         date=date, snippet=sanitize_snippet, state=state_label, markdown=render_markdown,
         search_limit=search_limit_message, partial_date=partial_date, kind=kind_label,
+        revision_comment=revision_comment,
     )
 
     @app.context_processor

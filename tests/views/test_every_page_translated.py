@@ -30,6 +30,7 @@ KNOWN_ENGLISH = [
     r"\bis not an? \w+",
     # an English text in the editor, not marked as such
     r"^## Challenge\b", r"^(?:Challenge|Solution|Results)$",
+    r"^(?:re-)?imported$",  # the comment an import writes on a revision
 ]
 # codes shown as if they were words (the audit log shows what it recorded, codes included,
 # so that an admin can filter by them)
