@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from urllib.parse import urlencode
-
-import unicodedata
 
 from babel import Locale
 from flask import Flask, current_app, request, url_for
@@ -14,6 +13,7 @@ from flask_babel import (force_locale, format_date, format_decimal, format_perce
                          gettext, lazy_gettext)
 
 from kb.content.render import render_markdown, sanitize_snippet
+from kb.geonames import fold
 from kb.views.helpers import current_identity
 from kb.content.vocab import (EVIDENCE, ORGANIZATION_KIND_LABELS, POPULATION_BANDS, STAGES,
                               THEMES)
@@ -95,26 +95,26 @@ def language_name(code: str | None) -> str:
     return _locale().languages.get(code, code)
 
 
-def _fold(text: str) -> str:
-    """Lower case without accents, as the filter boxes of long pickers compare."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-
-
 PICKER_LABELS = {"theme": theme_label, "country": country_name, "language": language_name}
 
 
 def picker_terms(kind: str, values) -> dict[str, str]:
     """Per value of a long picker (themes, countries, languages), what its filter box
     matches: the label in each interface language and the code, folded. A Swedish
-    reader finds "Air quality" by typing "luft", a Finnish one Sweden by "ruotsi"."""
+    reader finds "Air quality" by typing "luft", a Finnish one Sweden by "ruotsi".
+    The same for every reader, so it is computed once per list."""
+    return _picker_terms(kind, tuple(values), tuple(current_app.config["LANGUAGES"]))
+
+
+@functools.lru_cache(maxsize=64)
+def _picker_terms(kind: str, values: tuple[str, ...], languages: tuple[str, ...]
+                  ) -> dict[str, str]:
     label_of = PICKER_LABELS[kind]
-    values = list(values)
-    terms: dict[str, set[str]] = {v: {_fold(v.replace("-", " "))} for v in values}
-    for lang in current_app.config["LANGUAGES"]:
+    terms: dict[str, set[str]] = {v: {fold(v.replace("-", " "))} for v in values}
+    for lang in languages:
         with force_locale(lang):
             for value in values:
-                terms[value].add(_fold(str(label_of(value))))
+                terms[value].add(fold(str(label_of(value))))
     return {v: " | ".join(sorted(t)) for v, t in terms.items()}
 
 
