@@ -230,7 +230,8 @@ def _slugs_in_knowledge_base(slugs: set[str]) -> set[str]:
 @main.command("export")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--include-network", is_flag=True,
-              help="Also write network-only practices (a full backup).")
+              help="Also write network-only practices (their documents only: for the "
+                   "whole installation use `kb backup`).")
 @with_appcontext
 def export_command(directory: Path, include_network: bool):
     """Make DIRECTORY hold every published public practice as <slug>.md, exactly as stored.
@@ -247,6 +248,51 @@ def export_command(directory: Path, include_network: bool):
                                   include_network=include_network)
     click.echo(f"{len(result.exported)} practices in {directory} ({len(result.written)} "
                f"written, {len(result.removed)} removed)")
+
+
+@main.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(file: Path):
+    """Write the whole installation to FILE (.tar.gz): every table and the mail outbox.
+
+    Accounts, organizations, networks, practices with every revision, the change log,
+    the audit log, reports, notifications and outgoing mail, read in one consistent
+    snapshot while the portal keeps serving. The search index and the read model are
+    left out: `kb restore` rebuilds them. The file restores into SQLite or PostgreSQL.
+    """
+    from kb.services.backup import instance_backup
+    from kb.services.identity import SYSTEM
+
+    _require_database()
+    with _Progress(f"Backing up to {file}") as bar:
+        report = _report(lambda: instance_backup(SYSTEM, file, on_total=bar.start,
+                                                 progress=bar.reach))
+    m = report.manifest
+    click.echo(f"Backed up {m.rows} rows of {len(m.tables)} tables and {len(m.files)} files "
+               f"to {file} (schema {m.schema_fingerprint})")
+
+
+@main.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def restore_command(file: Path):
+    """Restore a backup made by `kb backup` into a new, empty installation.
+
+    Refused when the database already holds data. Every table is written in one
+    transaction (all or nothing), then the search index and the read model are rebuilt.
+    """
+    from kb.services.backup import instance_restore
+    from kb.services.identity import SYSTEM
+
+    with _Progress(f"Restoring {file}") as bar:
+        report = _report(lambda: instance_restore(SYSTEM, file, on_total=bar.start,
+                                                  progress=bar.reach))
+    m = report.manifest
+    click.echo(f"Restored {m.rows} rows of {len(m.tables)} tables and {len(m.files)} files "
+               f"(backup of {m.created_at}, version {m.product_version})")
+    count = _rebuild_with_progress()
+    click.echo(f"Indexed {count} practices into {current_app.config['INDEX_DIR']}")
 
 
 @main.command("reindex")
