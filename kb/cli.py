@@ -723,14 +723,19 @@ def mail_send_command(mail_id):
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
+@click.option("--production", is_flag=True,
+              help="Serve with gunicorn and the settings of kb/serving.py (workers from "
+                   "WEB_CONCURRENCY, default 2) instead of the development server.")
 @with_appcontext
-def serve_command(host: str, port: int):
+def serve_command(host: str, port: int, production: bool):
     """Run the development server, initializing an empty installation first."""
     from werkzeug.serving import run_simple
 
     from kb.bootstrap import ensure_ready
 
     _require_free_port(host, port)
+    if production:
+        _exec_gunicorn(host, port)
     with _Progress("First start: importing practices") as bar:
         ensure_ready(on_total=bar.start, on_file=bar.step)
     click.echo(f"Serving the practice exchange at http://{host}:{port}/")
@@ -738,6 +743,25 @@ def serve_command(host: str, port: int):
     run_simple(host, port, current_app._get_current_object(),  # type: ignore[attr-defined]
                threaded=True,
                use_reloader=False)
+
+
+def _exec_gunicorn(host: str, port: int) -> None:
+    """Replace this process by gunicorn serving the portal (signals then reach gunicorn)."""
+    import importlib.util
+    import os
+
+    if importlib.util.find_spec("gunicorn") is None:
+        click.echo("Error: gunicorn is not installed: pip install 'practice-exchange[server]'",
+                   err=True)
+        sys.exit(1)
+    current_app.extensions["kb.db"].dispose()
+    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    args = [sys.executable, "-m", "gunicorn", "--config", "python:kb.serving",
+            "--bind", bind, "kb:create_app()"]
+    click.echo(f"Serving the practice exchange with gunicorn at http://{bind}/")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, args)
 
 
 def _require_free_port(host: str, port: int) -> None:

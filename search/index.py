@@ -987,6 +987,14 @@ class SearchIndex:
         with self._lock:
             self._close_view()
 
+    def after_fork(self) -> None:
+        """In a process forked from one that used this index: drop the inherited readers
+        and lock (another thread may have held it at the fork); the next read opens anew."""
+        self._lock = threading.RLock()
+        self._close_view()
+        self._segment_cache = {}
+        self._state_cache = None
+
     def doc_ids(self) -> set[int]:
         def run(view: _View):
             return {int(view.ids[d]) for d in view.alive}
