@@ -55,6 +55,12 @@ HELPERS = {
     "kb.services.backup.schema_fingerprint": "pure: a hash of those columns",
     "kb.services.backup.backup_manifest": "reads a file the operator names; touches no "
                                           "database",
+    # keeping this node's search index usable: no user operation, nothing a user sees
+    "kb.services.search.search_repair": "rebuilds this node's derived index from the "
+                                        "database when it is missing or damaged",
+    "kb.services.search.search_repair_soon": "asks the background applier to check the "
+                                             "node's index after a search found it damaged",
+    "kb.services.search.search_repair_requested": "reads whether such a check was asked for",
     # pure computations on objects a checked service already loaded
     "kb.services.editorial.diff_revisions": "pure: compares two revision documents",
     "kb.services.editorial.working_revision": "pure: picks a loaded practice's working "
