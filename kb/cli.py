@@ -282,9 +282,12 @@ def restore_command(file: Path):
     Refused when the database already holds data. Every table is written in one
     transaction (all or nothing), then the search index and the read model are rebuilt.
     """
-    from kb.services.backup import instance_restore
+    from kb.bootstrap import init_database
+    from kb.services.backup import backup_manifest, instance_restore
     from kb.services.identity import SYSTEM
 
+    _report(lambda: backup_manifest(file))  # a file that is no backup creates nothing
+    init_database(seed=False)  # the schema, as `kb init` makes it; no practices
     with _Progress(f"Restoring {file}") as bar:
         report = _report(lambda: instance_restore(SYSTEM, file, on_total=bar.start,
                                                   progress=bar.reach))

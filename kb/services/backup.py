@@ -288,7 +288,7 @@ def instance_restore(identity: Identity, path: Path, on_total: Progress | None =
                      progress: Progress | None = None) -> RestoreReport:
     """Restore a backup into this installation, whose database must be empty.
 
-    Every table is written in one transaction (all or nothing); the files of the
+    The schema must exist (the caller creates it as `kb init` does). Every table is written in one transaction (all or nothing); the files of the
     instance folder are put in place after the commit. The caller then rebuilds the
     derived views (the search index and the read model).
     """
@@ -297,7 +297,6 @@ def instance_restore(identity: Identity, path: Path, on_total: Progress | None =
     manifest = backup_manifest(path)
     _check_schema(manifest, path)
     db = get_db()
-    db.create_all()
     db.session.remove()
     staged = Path(tempfile.mkdtemp(dir=current_app.instance_path, prefix=".restore-"))
     try:
