@@ -75,6 +75,12 @@ def test_a_first_production_start_imports_once_in_the_master_and_serves(producti
     # ... and before any worker was forked, so no worker's timeout covers it
     assert log.index("first start: importing") < log.index("Booting worker"), log
     assert "WORKER TIMEOUT" not in log
+    # gunicorn's lines and the portal's share one format: time, level, logger, request id
+    from tests.test_logs import TEXT_LINE
+
+    for needle in ("first start: importing", "Booting worker", "kb.request"):
+        line = next(line for line in log.splitlines() if needle in line)
+        assert TEXT_LINE.match(line), line
 
 
 def test_the_gunicorn_settings_are_those_documented():

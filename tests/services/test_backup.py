@@ -239,3 +239,10 @@ def test_only_site_admins_back_up(make_app, tmp_path):
         with pytest.raises(PermissionDenied):
             instance_backup(ANONYMOUS, tmp_path / "b.tar.gz")
     assert not (tmp_path / "b.tar.gz").exists()
+
+
+def test_kb_export_no_longer_calls_itself_a_backup(make_app):
+    app = make_app(AUTO_INIT=False)
+    shown = app.test_cli_runner().invoke(main, ["export", "--help"]).output
+    assert "full backup" not in shown
+    assert "kb backup" in " ".join(shown.split())
