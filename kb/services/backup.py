@@ -199,8 +199,8 @@ def instance_backup(identity: Identity, path: Path, on_total: Progress | None = 
                             if progress and not done % CHUNK:
                                 progress(done)
                         _add(archive, f"tables/{table.name}.jsonl", rows)
-                for name, source in files:
-                    archive.add(source, arcname=f"files/{name}", recursive=False)
+                for name, data in files:
+                    _add_bytes(archive, f"files/{name}", data)
                     done += 1
             os.replace(tmp, path)
         finally:
@@ -229,15 +229,21 @@ def _rows(connection: Connection, table: Table) -> Iterator[dict[str, Any]]:
         yield dict(row)
 
 
-def _instance_files() -> list[tuple[str, Path]]:
-    """(name in the archive, file) of the files the instance folder keeps as data."""
+def _instance_files() -> list[tuple[str, bytes]]:
+    """(name in the archive, contents) of the files the instance folder keeps as data,
+    read at once (small messages), so the manifest lists exactly what the archive holds."""
     instance = Path(current_app.instance_path)
     out = []
     for folder in INSTANCE_FOLDERS:
         root = instance / folder
-        if root.is_dir():
-            out += [(str(p.relative_to(instance)), p) for p in sorted(root.rglob("*"))
-                    if p.is_file()]
+        if not root.is_dir():
+            continue
+        for path in sorted(root.rglob("*")):
+            try:
+                if path.is_file():
+                    out.append((str(path.relative_to(instance)), path.read_bytes()))
+            except FileNotFoundError:  # removed while listed
+                continue
     return out
 
 
