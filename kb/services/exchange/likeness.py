@@ -11,6 +11,7 @@ from typing import Iterable
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
 
+from kb import world
 from kb.content.vocab import POPULATION_BANDS, population_band
 from kb.db import session
 from kb.models import Membership, Organization, Practice, Revision
@@ -22,19 +23,9 @@ from kb.services.practices import PracticeCard, load_for_cards, visible_practice
 
 # ------------------------------------------------------------ cities like mine
 
-# Neighbouring countries (land borders and short sea links with regular ferries or a
-# bridge) for the European countries in the knowledge base. Symmetric by construction.
-_NEIGHBOUR_PAIRS = """
-AT-CZ AT-DE AT-HU AT-IT AT-SI AT-SK AT-CH AT-LI BE-DE BE-FR BE-LU BE-NL CZ-DE CZ-PL CZ-SK
-DE-DK DE-FR DE-LU DE-NL DE-PL DE-CH DK-SE DK-NO EE-FI EE-LV EE-RU ES-FR ES-PT ES-AD FI-SE
-FI-NO FI-RU FR-IT FR-LU FR-CH FR-AD FR-MC GB-IE GB-FR IS-NO IS-GB IT-SI IT-CH IT-SM IT-VA
-NL-GB NO-SE PL-SK PL-LT PL-UA PL-BY SE-EE SI-HR SI-HU LV-LT HR-HU HU-SK SK-UA
-"""
-NEIGHBOURS: dict[str, frozenset[str]] = {}
-for _pair in _NEIGHBOUR_PAIRS.split():
-    _a, _b = _pair.split("-")
-    NEIGHBOURS[_a] = NEIGHBOURS.get(_a, frozenset()) | {_b}
-    NEIGHBOURS[_b] = NEIGHBOURS.get(_b, frozenset()) | {_a}
+# Neighbouring countries: land borders of Natural Earth's countries, plus short sea links
+# with a bridge, a tunnel or regular ferries (kb.world, built by scripts/world_atlas.py).
+NEIGHBOURS = world.NEIGHBOURS
 
 SCORE_SAME_BAND = 3.0
 SCORE_NEIGHBOUR_BAND = 1.5
