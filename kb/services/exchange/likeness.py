@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
 from kb import world
 from kb.content.vocab import POPULATION_BANDS, population_band
 from kb.db import session
-from kb.models import Membership, Organization, Practice, Revision
+from kb.models import Membership, Organization, OrganizationPlace, Practice, Revision
 from kb.services.errors import NotFound
 from kb.services.identity import Identity
 from kb.services.permissions import organization_known_to, require
@@ -47,6 +47,7 @@ class LikeMine:
     card: PracticeCard
     score: float
     reasons: list[str]
+    kind: str | None = None  # of the practice's organization
 
 
 @dataclass
@@ -95,6 +96,17 @@ def first_organization(identity: Identity) -> Organization | None:
         .limit(1))
 
 
+def elsewhere(org: Organization) -> ColumnElement[bool]:
+    """Not the organization itself, nor another at its confirmed GeoNames place (the
+    city's other bodies): their practices are the reader's own city's, not a city like it."""
+    place = org.place.geonames_id if org.place is not None else None
+    other = Practice.organization_id != org.id
+    if place is None:
+        return other
+    return and_(other, Practice.organization_id.not_in(select(
+        OrganizationPlace.organization_id).where(OrganizationPlace.geonames_id == place)))
+
+
 def cities_like_mine(identity: Identity, organization: str | None = None,
                      limit: int = 20) -> CitiesLikeMine:
     """Published practices from organizations in a context like mine, best first."""
@@ -118,7 +130,7 @@ def cities_like_mine(identity: Identity, organization: str | None = None,
     score = _score_sql(mine)
     best = session().scalars(load_for_cards(visible_practices(identity).join(
         Organization, Organization.id == Practice.organization_id).where(
-        Practice.organization_id != org.id, score > 0)).order_by(
+        elsewhere(org), score > 0)).order_by(
         score.desc(), Practice.published_at.desc(), Practice.slug).limit(limit)).unique()
     ranked = []
     for p in best:
@@ -126,7 +138,7 @@ def cities_like_mine(identity: Identity, organization: str | None = None,
         theirs = Context(rev.country, rev.population_band or
                          population_band(p.organization.population), p.organization.kind)
         points, reasons = similarity(mine, theirs)  # the score the query ranked by
-        ranked.append(LikeMine(PracticeCard.of(p), points, reasons))
+        ranked.append(LikeMine(PracticeCard.of(p), points, reasons, p.organization.kind))
     return CitiesLikeMine(org, mine, ranked, choices)
 
 
