@@ -96,7 +96,7 @@ def first_organization(identity: Identity) -> Organization | None:
         .limit(1))
 
 
-def elsewhere(org: Organization) -> ColumnElement[bool]:
+def _elsewhere(org: Organization) -> ColumnElement[bool]:
     """Not the organization itself, nor another at its confirmed GeoNames place (the
     city's other bodies): their practices are the reader's own city's, not a city like it."""
     place = org.place.geonames_id if org.place is not None else None
@@ -130,7 +130,7 @@ def cities_like_mine(identity: Identity, organization: str | None = None,
     score = _score_sql(mine)
     best = session().scalars(load_for_cards(visible_practices(identity).join(
         Organization, Organization.id == Practice.organization_id).where(
-        elsewhere(org), score > 0)).order_by(
+        _elsewhere(org), score > 0)).order_by(
         score.desc(), Practice.published_at.desc(), Practice.slug).limit(limit)).unique()
     ranked = []
     for p in best:
