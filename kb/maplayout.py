@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 LABEL_FONT = 15  # wide screens: a 960-wide map is drawn about 830 px wide
 NARROW_FONT = 30  # phones: a 960-wide map is drawn about 360 px wide
 NODE_RADIUS = 6
+MAX_LABELS = 200  # names tried on one map; the list beside the map names every dot
 
 
 @dataclass
@@ -96,7 +97,7 @@ def _candidates(node: MapNode, size: int, width: int, height: int):
     r = NODE_RADIUS + 3
     for anchor, x, y in (("start", node.x + r, node.y + size * 0.35),
                          ("end", node.x - r, node.y + size * 0.35),
-                         ("middle", node.x, node.y - r - 2),
+                         ("middle", node.x, node.y - r - size * 0.25),
                          ("middle", node.x, node.y + r + size * 0.8)):
         left = x if anchor == "start" else x - text_w if anchor == "end" else x - text_w / 2
         box = (left, y - size * 0.85, left + text_w, y + size * 0.25)
@@ -105,20 +106,45 @@ def _candidates(node: MapNode, size: int, width: int, height: int):
         yield MapLabel(round(x, 1), round(y, 1), anchor, size), box, outside
 
 
+class _Grid:
+    """Boxes bucketed in square cells, so that a label is checked against its
+    neighbourhood only, not against every dot and label of a large map."""
+
+    def __init__(self, cell: float):
+        self.cell = cell
+        self.cells: dict[tuple[int, int], list[Box]] = {}
+
+    def _keys(self, box: Box):
+        c = self.cell
+        for i in range(int(box[0] // c), int(box[2] // c) + 1):
+            for j in range(int(box[1] // c), int(box[3] // c) + 1):
+                yield i, j
+
+    def add(self, box: Box) -> None:
+        for key in self._keys(box):
+            self.cells.setdefault(key, []).append(box)
+
+    def overlap(self, box: Box) -> float:
+        near = {id(b): b for key in self._keys(box) for b in self.cells.get(key, ())}
+        return sum(_overlap(box, b) for b in near.values())
+
+
 def place_labels(nodes: list[MapNode], size: int, width: int, height: int,
-                 narrow: bool = False) -> None:
+                 narrow: bool = False, most: int = MAX_LABELS) -> None:
     """Label the dots greedily, the most connected first: a label goes where it overlaps
     no dot and no label placed before it. A dot that takes part in adaptations gets a
     label even where every position overlaps (the least overlapping one); other dots go
-    unlabelled then (the list beside the map names them)."""
-    dots = [(n.x - NODE_RADIUS, n.y - NODE_RADIUS, n.x + NODE_RADIUS, n.y + NODE_RADIUS)
-            for n in nodes]
-    placed: list[Box] = []
-    for node in sorted(nodes, key=lambda n: (-n.adaptations, -n.practices, n.name)):
+    unlabelled then (the list beside the map names them), and so do all dots after the
+    ``most`` first."""
+    obstacles = _Grid(size * 4)
+    for n in nodes:
+        obstacles.add((n.x - NODE_RADIUS, n.y - NODE_RADIUS, n.x + NODE_RADIUS,
+                       n.y + NODE_RADIUS))
+    order = sorted(nodes, key=lambda n: (-n.adaptations, -n.practices, n.name))
+    for node in order[:most]:
         best = None
         for label, box, outside in _candidates(node, size, width, height):
-            cost = sum(_overlap(box, o) for o in placed) + sum(_overlap(box, d) for d in dots) \
-                + outside * size * 4
+            cost = obstacles.overlap(box) + outside * size * 4
             if best is None or cost < best[0]:
                 best = (cost, label, box)
             if cost == 0:
@@ -126,7 +152,7 @@ def place_labels(nodes: list[MapNode], size: int, width: int, height: int,
         assert best is not None
         if best[0] > 0 and not node.adaptations:
             continue
-        placed.append(best[2])
+        obstacles.add(best[2])
         if narrow:
             node.narrow_label = best[1]
         else:

@@ -157,3 +157,29 @@ def test_short_names():
     assert short_name("Lakeside (fictional example town)") == "Lakeside"
     assert short_name("City of Copenhagen with Greater Copenhagen Utility") == \
         "City of Copenhagen with…"
+
+
+def test_labelling_a_large_map_checks_each_name_against_its_neighbourhood_only(monkeypatch):
+    """2,000 dots: at most MAX_LABELS names are tried, each against nearby boxes only."""
+    import random
+
+    from kb import maplayout
+
+    checks = [0]
+    real = maplayout._overlap
+
+    def counted(a, b):
+        checks[0] += 1
+        return real(a, b)
+
+    monkeypatch.setattr(maplayout, "_overlap", counted)
+    rng = random.Random(7)
+    nodes = [MapNode(f"Town {i}", "FI", True, rng.uniform(0, 960), rng.uniform(0, 800),
+                     [MapOrganization(f"t{i}", f"Town {i}", "FI", 1, int(i < 10))])
+             for i in range(2000)]
+    place_labels(nodes, 15, 960, 800)
+    labelled = sum(n.label is not None for n in nodes)
+    assert all(n.label is not None for n in nodes[:10])  # the adapting towns
+    assert labelled <= maplayout.MAX_LABELS
+    # every dot and label against every other would be 200 x 4 x 2,000 = 1.6 million
+    assert checks[0] < 100_000, checks[0]
