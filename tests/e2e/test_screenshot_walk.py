@@ -95,9 +95,9 @@ def test_the_walk(browser, bundled_server, shots, language, width):
                 page.locator("figure.adaptation-map").screenshot(
                     path=str(shots / f"map-figure-{language}-{width}.png"))
             if label == "cities-like-mine":
-                rows = page.locator("table tbody tr").count()
+                rows = page.locator("ol.like-mine > li").count()
                 reason = {"en": "same country", "fi": "sama maa"}[language]
-                if rows < 3 or reason not in page.locator("table").inner_text():
+                if rows < 3 or reason not in page.locator("ol.like-mine").inner_text():
                     problems.append(f"cities like mine: {rows} rows, no '{reason}'")
     finally:
         context.close()
