@@ -19,13 +19,15 @@ LAKESIDE = "lakeside-fictional-example-town"
 HILLFORD = "hillford-fictional-example-town"
 
 
-def put(slug, organization, country="GB", adapted_from=None):
+def put(slug, organization, country="GB", adapted_from=None, network=None):
     lines = ["---", f"slug: {slug}", f"title: Practice {slug}",
              "summary: A constructed practice for the map tests.", "language: en",
              f"organization: {organization}", f"country: {country}",
              "themes: [water]", "stage: pilot", "evidence: anecdotal"]
     if adapted_from:
         lines.append(f"adapted_from: {adapted_from}")
+    if network:
+        lines += ["visibility: network", f"networks: [{network}]"]
     practice_import(SYSTEM, "\n".join(lines + ["---", "## Challenge", "", "Text.", ""]))
 
 
@@ -183,3 +185,21 @@ def test_labelling_a_large_map_checks_each_name_against_its_neighbourhood_only(m
     assert labelled <= maplayout.MAX_LABELS
     # every dot and label against every other would be 200 x 4 x 2,000 = 1.6 million
     assert checks[0] < 100_000, checks[0]
+
+
+def test_an_adaptation_of_a_network_only_original_shows_to_its_members_only(app):
+    from dataclasses import replace
+
+    from kb.services.organizations import network_create
+
+    with app.app_context():
+        network_create(SYSTEM, "Closed towns", "closed-towns")
+        put("closed-original", "Shutby (fictional example)", network="closed-towns")
+        put("open-copy", "Openby (fictional example)", adapted_from="closed-original")
+        member = replace(ANONYMOUS, networks=frozenset({"closed-towns"}))
+        for who, sees in ((ANONYMOUS, False), (member, True)):
+            graph = ex.adaptation_map_get(who)
+            assert ("open-copy" in {e.practice for e in graph.edges}) is sees
+            arcs = {(a.source, a.target) for a in graph.arcs}
+            assert (("shutby-fictional-example", "openby-fictional-example") in arcs) is sees
+            assert ("open-copy" in ex.adaptation_map_csv(who)) is sees

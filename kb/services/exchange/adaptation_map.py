@@ -16,8 +16,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.util import ClauseAdapter
 
 from kb import geonames, world
 from kb.maplayout import (LABEL_FONT, NARROW_FONT, NODE_RADIUS, MapLabel, MapNode,
@@ -26,10 +27,10 @@ from kb.maplayout import (LABEL_FONT, NARROW_FONT, NODE_RADIUS, MapLabel, MapNod
 __all__ = ["AdaptationMap", "MapArc", "MapEdge", "MapLabel", "MapNode", "MapOrganization",
            "adaptation_map_get", "adaptation_map_csv"]
 from kb.db import session
-from kb.models import Organization, OrganizationPlace, Practice, Revision
+from kb.models import Organization, OrganizationPlace, Practice, PracticeStatus, Revision
 from kb.services.csvfile import csv_text
 from kb.services.identity import Identity
-from kb.services.permissions import require
+from kb.services.permissions import require, visible_to
 from kb.services.practices import visible_practices
 
 WIDTH = 960
@@ -102,14 +103,18 @@ def _organizations(identity: Identity):
 
 
 def _adaptations(identity: Identity):
-    """Visible published adaptations of visible published originals, as a select of
-    (adaptation slug, title, adapter organization, original slug, original organization,
-    published at)."""
+    """Visible published adaptations of visible published originals, as a select to pick
+    columns from, and the original's alias. The original's visibility is the one rule
+    (visible_to) applied to the alias: a join, not a subquery, so that the database
+    reads each adaptation once."""
     original = aliased(Practice)
-    visible_ids = visible_practices(identity).with_only_columns(Practice.id)
+    original_visible = ClauseAdapter(inspect(original).selectable).traverse(
+        visible_to(identity))
     return visible_practices(identity).join(
         original, original.slug == Practice.adapted_from_slug).where(
-        original.id.in_(visible_ids), Practice.slug != original.slug), original
+        original.status == PracticeStatus.PUBLISHED,
+        original.published_revision_id.is_not(None), original_visible,
+        Practice.slug != original.slug), original
 
 
 def _pairs(identity: Identity) -> list[tuple[int, int, int]]:
