@@ -124,9 +124,19 @@ class _Grid:
         for key in self._keys(box):
             self.cells.setdefault(key, []).append(box)
 
-    def overlap(self, box: Box) -> float:
-        near = {id(b): b for key in self._keys(box) for b in self.cells.get(key, ())}
-        return sum(_overlap(box, b) for b in near.values())
+    def overlap(self, box: Box, any_at_all: bool = False) -> float:
+        """The area the box shares with those near it; with ``any_at_all``, stop at the
+        first box it touches (enough to know a position is taken)."""
+        total, seen = 0.0, set()
+        for key in self._keys(box):
+            for b in self.cells.get(key, ()):
+                if id(b) in seen:
+                    continue
+                seen.add(id(b))
+                total += _overlap(box, b)
+                if total and any_at_all:
+                    return total
+        return total
 
 
 def place_labels(nodes: list[MapNode], size: int, width: int, height: int,
@@ -136,7 +146,7 @@ def place_labels(nodes: list[MapNode], size: int, width: int, height: int,
     label even where every position overlaps (the least overlapping one); other dots go
     unlabelled then (the list beside the map names them), and so do all dots after the
     ``most`` first."""
-    obstacles = _Grid(size * 4)
+    obstacles = _Grid(size * 2)
     for n in nodes:
         obstacles.add((n.x - NODE_RADIUS, n.y - NODE_RADIUS, n.x + NODE_RADIUS,
                        n.y + NODE_RADIUS))
@@ -144,7 +154,7 @@ def place_labels(nodes: list[MapNode], size: int, width: int, height: int,
     for node in order[:most]:
         best = None
         for label, box, outside in _candidates(node, size, width, height):
-            cost = obstacles.overlap(box) + outside * size * 4
+            cost = outside * size * 4 or obstacles.overlap(box, not node.adaptations)
             if best is None or cost < best[0]:
                 best = (cost, label, box)
             if cost == 0:
