@@ -166,11 +166,11 @@ def adaptation_map_get(identity: Identity, width: int = WIDTH,
     # where each organization goes, in degrees; None: not on the map
     where: dict[int, tuple[float, float, bool] | None] = {}
     for r in rows:
+        country = world.country(r.country)
         if r.latitude is not None and r.longitude is not None:
             where[r.id] = (r.longitude, r.latitude, True)
-        elif world.country(r.country) is not None:
-            lon, lat = world.country(r.country).point  # type: ignore[union-attr]
-            where[r.id] = (lon, lat, False)
+        elif country is not None:
+            where[r.id] = (country.point[0], country.point[1], False)
         else:
             where[r.id] = None
     projection = world.Projection.fit(*_box([w[:2] for w in where.values() if w]), width)
