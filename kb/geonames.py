@@ -108,3 +108,14 @@ def match(name: str, country: str | None) -> list[Place]:
         if any(w in names for w in wanted):
             found[place.geonames_id] = place
     return sorted(found.values(), key=lambda p: -p.population)[:3]
+
+
+@functools.lru_cache(maxsize=1)
+def _by_id() -> dict[int, dict]:
+    return {int(c["geonameid"]): c for cities in _cities_by_country().values() for c in cities}
+
+
+def place_name(geonames_id: int | None) -> str | None:
+    """The GeoNames name of a place by its id ("Helsinki"), None when unknown."""
+    city = _by_id().get(geonames_id) if geonames_id is not None else None
+    return city["name"] if city else None

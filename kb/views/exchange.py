@@ -130,7 +130,7 @@ def adaptation_map():
 
 @bp.get("/dashboard/map.csv")
 def adaptation_map_csv():
-    return _csv(exchange.adaptation_map_get(current_identity()).csv(), "adaptations")
+    return _csv(exchange.adaptation_map_csv(current_identity()), "adaptations")
 
 
 @bp.get("/networks/<slug>/dashboard")

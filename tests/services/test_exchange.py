@@ -347,7 +347,7 @@ def test_adaptation_map_has_organizations_and_arrows(app):
         assert {(e.source, e.target) for e in graph.edges} == {
             (RIVERTON, "lakeside-fictional-example-town"),
             ("lakeside-fictional-example-town", "hillford-fictional-example-town")}
-        assert all(0 <= n.x <= graph.size and 0 <= n.y <= graph.size for n in graph.nodes)
+        assert all(0 <= n.x <= graph.width and 0 <= n.y <= graph.height for n in graph.nodes)
         assert "bergdorf-fiktive-beispielgemeinde" not in {n.slug for n in graph.nodes}
 
 

@@ -27,6 +27,7 @@ READERS = {
     "kb.services.practices.organization_names",
     "kb.services.practices.organizations_with_practices",
     "kb.services.practices.tag_suggestions",
+    "kb.services.exchange.adaptation_map.adaptation_map_csv",
     "kb.services.exchange.adaptation_map.adaptation_map_get",
     "kb.services.exchange.comparison.comparison_csv",
     "kb.services.exchange.comparison.comparison_get",

@@ -17,8 +17,8 @@ docs/exchange.md explains the rules for officials: the "replicated" mark and the
 "cities like mine" score.
 """
 
-from kb.services.exchange.adaptation_map import (AdaptationMap, CountryLabel, MapEdge, MapNode,
-                                                 adaptation_map_get)
+from kb.services.exchange.adaptation_map import (AdaptationMap, MapArc, MapEdge, MapNode,
+                                                 adaptation_map_csv, adaptation_map_get)
 from kb.services.exchange.adapting import (adapt_organizations, adaptation_document,
                                            practice_adapt)
 from kb.services.exchange.common import MAX_DEPTH, indicator_key
@@ -42,7 +42,7 @@ from kb.services.exchange.lineage import (Lineage, LineageNode, lineage_check, l
 from kb.services.exchange.panel import PracticePanel, practice_panel_get
 
 __all__ = [
-    "AdaptationMap", "CountryLabel", "MapEdge", "MapNode", "adaptation_map_get",
+    "AdaptationMap", "MapArc", "MapEdge", "MapNode", "adaptation_map_csv", "adaptation_map_get",
     "adapt_organizations", "adaptation_document", "practice_adapt", "MAX_DEPTH",
     "indicator_key", "REPLICATED_MIN_CITIES", "Comparison", "ComparisonGroup", "ComparisonRow",
     "MappingChoice", "Replication", "comparison_csv", "comparison_get",

@@ -11,9 +11,10 @@ from typing import Iterable
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
 
+from kb import world
 from kb.content.vocab import POPULATION_BANDS, population_band
 from kb.db import session
-from kb.models import Membership, Organization, Practice, Revision
+from kb.models import Membership, Organization, OrganizationPlace, Practice, Revision
 from kb.services.errors import NotFound
 from kb.services.identity import Identity
 from kb.services.permissions import organization_known_to, require
@@ -22,19 +23,9 @@ from kb.services.practices import PracticeCard, load_for_cards, visible_practice
 
 # ------------------------------------------------------------ cities like mine
 
-# Neighbouring countries (land borders and short sea links with regular ferries or a
-# bridge) for the European countries in the knowledge base. Symmetric by construction.
-_NEIGHBOUR_PAIRS = """
-AT-CZ AT-DE AT-HU AT-IT AT-SI AT-SK AT-CH AT-LI BE-DE BE-FR BE-LU BE-NL CZ-DE CZ-PL CZ-SK
-DE-DK DE-FR DE-LU DE-NL DE-PL DE-CH DK-SE DK-NO EE-FI EE-LV EE-RU ES-FR ES-PT ES-AD FI-SE
-FI-NO FI-RU FR-IT FR-LU FR-CH FR-AD FR-MC GB-IE GB-FR IS-NO IS-GB IT-SI IT-CH IT-SM IT-VA
-NL-GB NO-SE PL-SK PL-LT PL-UA PL-BY SE-EE SI-HR SI-HU LV-LT HR-HU HU-SK SK-UA
-"""
-NEIGHBOURS: dict[str, frozenset[str]] = {}
-for _pair in _NEIGHBOUR_PAIRS.split():
-    _a, _b = _pair.split("-")
-    NEIGHBOURS[_a] = NEIGHBOURS.get(_a, frozenset()) | {_b}
-    NEIGHBOURS[_b] = NEIGHBOURS.get(_b, frozenset()) | {_a}
+# Neighbouring countries: land borders of Natural Earth's countries, plus short sea links
+# with a bridge, a tunnel or regular ferries (kb.world, built by scripts/world_atlas.py).
+NEIGHBOURS = world.NEIGHBOURS
 
 SCORE_SAME_BAND = 3.0
 SCORE_NEIGHBOUR_BAND = 1.5
@@ -56,6 +47,7 @@ class LikeMine:
     card: PracticeCard
     score: float
     reasons: list[str]
+    kind: str | None = None  # of the practice's organization
 
 
 @dataclass
@@ -104,6 +96,17 @@ def first_organization(identity: Identity) -> Organization | None:
         .limit(1))
 
 
+def _elsewhere(org: Organization) -> ColumnElement[bool]:
+    """Not the organization itself, nor another at its confirmed GeoNames place (the
+    city's other bodies): their practices are the reader's own city's, not a city like it."""
+    place = org.place.geonames_id if org.place is not None else None
+    other = Practice.organization_id != org.id
+    if place is None:
+        return other
+    return and_(other, Practice.organization_id.not_in(select(
+        OrganizationPlace.organization_id).where(OrganizationPlace.geonames_id == place)))
+
+
 def cities_like_mine(identity: Identity, organization: str | None = None,
                      limit: int = 20) -> CitiesLikeMine:
     """Published practices from organizations in a context like mine, best first."""
@@ -127,7 +130,7 @@ def cities_like_mine(identity: Identity, organization: str | None = None,
     score = _score_sql(mine)
     best = session().scalars(load_for_cards(visible_practices(identity).join(
         Organization, Organization.id == Practice.organization_id).where(
-        Practice.organization_id != org.id, score > 0)).order_by(
+        _elsewhere(org), score > 0)).order_by(
         score.desc(), Practice.published_at.desc(), Practice.slug).limit(limit)).unique()
     ranked = []
     for p in best:
@@ -135,7 +138,7 @@ def cities_like_mine(identity: Identity, organization: str | None = None,
         theirs = Context(rev.country, rev.population_band or
                          population_band(p.organization.population), p.organization.kind)
         points, reasons = similarity(mine, theirs)  # the score the query ranked by
-        ranked.append(LikeMine(PracticeCard.of(p), points, reasons))
+        ranked.append(LikeMine(PracticeCard.of(p), points, reasons, p.organization.kind))
     return CitiesLikeMine(org, mine, ranked, choices)
 
 
