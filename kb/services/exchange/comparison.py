@@ -14,13 +14,14 @@ from kb.services import effects
 from kb.services.accounts import audit
 from kb.services.csvfile import csv_text
 from kb.services.errors import Conflict, InvalidInput
-from kb.services.exchange.common import (MAX_DEPTH, children_map, descendants, family,
+from kb.services.exchange.common import (MAX_DEPTH, family,
                                          family_pool,
                                          indicator_key, indicator_mappings, outcomes_of,
                                          practice_by_slug, resolve_key, visible_published)
 from kb.services.identity import Identity
 from kb.services.permissions import can, require
 from kb.services.practices import PracticeCard, load_for_cards
+from kb.services.replication_rules import REPLICATED_MIN_CITIES, replications
 from kb.services.uow import UnitOfWork
 
 # ------------------------------------------------------------- comparison
@@ -203,40 +204,6 @@ def _blank(value):
 
 
 # ------------------------------------------------------------- replicated
-
-REPLICATED_MIN_CITIES = 2
-
-
-def replications(practices: list[Practice]) -> dict[str, list[str]]:
-    """For each practice, the organizations (other than its own) whose published
-    adaptations, at any depth, report an improvement on an indicator that matches
-    one of the practice's own (by name and unit, or through a stored mapping)."""
-    children = children_map(practices)
-    mappings = indicator_mappings(p.id for p in practices)
-    owners: dict[str, set[int]] = defaultdict(set)
-    for p in practices:
-        for o in outcomes_of(p):
-            owners[indicator_key(o.indicator, o.unit)].add(p.id)
-    result: dict[str, list[str]] = {}
-    for p in practices:
-        below = descendants(p, children)
-        if not below:
-            continue
-        own = {resolve_key(p.id, indicator_key(o.indicator, o.unit), mappings, owners)
-               for o in outcomes_of(p)}
-        cities: dict[int, str] = {}
-        for child in below:
-            if child.organization_id == p.organization_id:
-                continue
-            for o in outcomes_of(child):
-                key = resolve_key(child.id, indicator_key(o.indicator, o.unit), mappings, owners)
-                if o.improved is True and key in own:
-                    cities[child.organization_id] = child.organization.name
-                    break
-        if cities:
-            result[p.slug] = sorted(cities.values())
-    return result
-
 
 @dataclass
 class Replication:
