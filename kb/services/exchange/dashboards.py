@@ -23,7 +23,7 @@ from sqlalchemy.orm import aliased
 
 from kb.content.vocab import EVIDENCE, STAGES
 from kb.db import session
-from kb.models import (Network, Organization, OutcomeFact, Practice, PracticeFact,
+from kb.models import (Network, NetworkMember, Organization, OutcomeFact, Practice, PracticeFact,
                        PracticeNetwork, PracticeStatus, PracticeTheme, ReplicationEntry,
                        ReplicationLink, Revision)
 from kb.services.csvfile import csv_text
@@ -40,7 +40,7 @@ MIN_MONTHS = 3        # months with activity behind the activity chart
 MIN_ADAPTATIONS = 2   # adaptations a practice needs to be listed as "most adapted"
 MIN_OUTCOMES = 5      # outcome rows behind the reported-outcomes chart
 MOST_ADAPTED = 10     # practices in the "most adapted" chart
-LISTED = 50           # practices and adaptations listed on a network dashboard (newest)
+LISTED = 20           # practices and adaptations listed on a network dashboard (newest)
 IMPROVEMENTS = 20     # improvements in a network's outcome summary (largest change first)
 
 
@@ -198,15 +198,22 @@ class KeyFigures:
 
 def _key_figures(scope: _Scope, adaptations: int) -> tuple[KeyFigures, tuple[int, int, int]]:
     s = session()
-    n, orgs, countries, improved, worsened, unknown = s.execute(scope.real(
-        func.count(PracticeFact.practice_id), func.count(distinct(PracticeFact.organization_id)),
-        func.count(distinct(PracticeFact.country)),
-        func.coalesce(func.sum(PracticeFact.outcomes_improved), 0),
-        func.coalesce(func.sum(PracticeFact.outcomes_worsened), 0),
-        func.coalesce(func.sum(PracticeFact.outcomes_unknown), 0))).one()
-    examples = s.scalar(select(func.count(PracticeFact.practice_id)).select_from(
-        PracticeFact).join(scope.visible, scope.visible.c.id == PracticeFact.practice_id)
-        .where(PracticeFact.example.is_(True), scope.ours(PracticeFact))) or 0
+    real = PracticeFact.example.is_(False)
+
+    def among_real(column):
+        return case((real, column), else_=None)
+
+    n, orgs, countries, improved, worsened, unknown, examples = s.execute(
+        select(func.count(among_real(PracticeFact.practice_id)),
+               func.count(distinct(among_real(PracticeFact.organization_id))),
+               func.count(distinct(among_real(PracticeFact.country))),
+               func.coalesce(func.sum(among_real(PracticeFact.outcomes_improved)), 0),
+               func.coalesce(func.sum(among_real(PracticeFact.outcomes_worsened)), 0),
+               func.coalesce(func.sum(among_real(PracticeFact.outcomes_unknown)), 0),
+               func.count(case((PracticeFact.example.is_(True), 1), else_=None)))
+        .select_from(PracticeFact).join(scope.visible,
+                                        scope.visible.c.id == PracticeFact.practice_id)
+        .where(scope.ours(PracticeFact))).one()
     days = s.execute(scope.real(PracticeFact.days_to_publish, func.count()).where(
         PracticeFact.days_to_publish.is_not(None)).group_by(
         PracticeFact.days_to_publish)).all()
@@ -434,7 +441,9 @@ def network_dashboard_get(identity: Identity, slug: str) -> NetworkDashboard:
     network = s.scalar(select(Network).where(Network.slug == slug))
     if network is None:
         raise NotFound(_("No such network."))
-    members = sorted((m.organization for m in network.members), key=lambda o: o.name)
+    members = sorted(s.scalars(select(Organization).join(
+        NetworkMember, NetworkMember.organization_id == Organization.id).where(
+        NetworkMember.network_id == network.id)), key=lambda o: o.name)
     member_ids = {o.id for o in members}
     scope = _Scope(identity, member_ids, slug)
     edges, parent = scope.adaptations()
