@@ -323,3 +323,33 @@ def test_practice_and_home_templates_read_the_page_result_only(client, make_user
     home = client.get("/").get_data(as_text=True)
     assert "From cities like Esimerkkilä" in home
     assert sql_while_rendering == []
+
+
+def test_the_comparison_chart_names_every_city_in_full_and_charts_relative_change(make_app):
+    from kb.services.identity import SYSTEM
+    from kb.services.practices import practice_import
+    from tests.services.test_exchange import doc
+
+    app = make_app()
+    long_name = "Municipality of Very-Long-Named Lakeside Settlement upon the River Thames"
+    with app.app_context():
+        practice_import(SYSTEM, doc("cmp-origin", "City of Bigport", population=600000,
+                                    outcomes=[("Flooded basements", "count", 1200, 300,
+                                               "lower")]))
+        practice_import(SYSTEM, doc("cmp-copy", long_name, population=20000,
+                                    adapted_from="cmp-origin",
+                                    outcomes=[("Flooded basements", "count", 60, 70,
+                                               "lower")]))
+    client = app.test_client()
+    html = client.get("/practices/cmp-copy").get_data(as_text=True)
+    svg = re.search(r'<svg class="bar-chart comparison-chart".*?</svg>', html, re.S).group(0)
+    text = " ".join(re.sub(r"<[^>]+>", " ", svg).split())
+    assert long_name.split()[0] in text and "Thames" in text and "…" not in text
+    for panel in ("Baseline and result", "Relative change", "Per 1,000 inhabitants"):
+        assert panel in text
+    assert "−75%" in text or "-75%" in text
+    api = client.get("/api/v1/practices/cmp-copy/comparison").get_json()
+    rows = api["indicators"][0]["rows"]
+    assert [r["relative_change"] for r in rows] == [-0.75, pytest.approx(1 / 6)]
+    assert [r["result_per_1000"] for r in rows] == [0.5, 3.5]
+    assert client.get("/api/v1/practices/nope/comparison").status_code == 404
