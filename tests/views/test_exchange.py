@@ -353,3 +353,12 @@ def test_the_comparison_chart_names_every_city_in_full_and_charts_relative_chang
     assert [r["relative_change"] for r in rows] == [-0.75, pytest.approx(1 / 6)]
     assert [r["result_per_1000"] for r in rows] == [0.5, 3.5]
     assert client.get("/api/v1/practices/nope/comparison").status_code == 404
+
+
+def test_fictional_examples_are_labelled_in_the_lineage_and_the_comparison(client):
+    html = client.get("/practices/rotterdam-water-square-benthemplein").get_data(as_text=True)
+    tree = html.split('<ul class="tree">', 1)[1].split("</ul>", 1)[0]
+    musterstadt = next(li for li in tree.split("<li>") if "Musterstadt" in li)
+    assert "Fictional example" in musterstadt
+    svg = re.search(r'<svg class="bar-chart comparison-chart".*?</svg>', html, re.S).group(0)
+    assert "Musterstadt (fiktive Beispielstadt) · Fictional example" in svg

@@ -48,6 +48,7 @@ class ComparisonRow:
     # the values per 1,000 inhabitants, for counts and volumes where the population is known
     baseline_per_1000: float | None = None
     result_per_1000: float | None = None
+    example: bool = False  # a fictional example: illustrative figures
 
 
 # Units of counts and volumes (before any "/year" or "per year"), for which a value per
@@ -169,7 +170,8 @@ def _compare(practice: Practice, members: list[Practice], root: Practice,
                 original=p.id == root.id, current=p.id == practice.id, mapped=key != own,
                 population=population,
                 baseline_per_1000=per_1000(o.baseline, population) if counted else None,
-                result_per_1000=per_1000(o.result, population) if counted else None))
+                result_per_1000=per_1000(o.result, population) if counted else None,
+                example=card.example))
     return list(groups.values())
 
 
