@@ -236,7 +236,6 @@ def main() -> None:
     from kb.services.identity import SYSTEM
     from kb.db import session
     from kb.models import Practice
-    from kb.services.readmodel.facts import facts_rebuild
     from kb.services.readmodel.lineage import lineage_refresh
     from kb.services.readmodel.similar import similar_refresh
     from kb.services.search import get_index, search_rebuild_unchecked
