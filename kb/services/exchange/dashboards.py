@@ -494,7 +494,8 @@ def network_dashboard_get(identity: Identity, slug: str) -> NetworkDashboard:
             "Adaptations between the network's own practices, and between the network and "
             "practices from outside it."),
             [_("Inside the network"), _("With other networks and cities")],
-            [(_("Adaptations"), [totals["inside"], totals["across"]])]),
+            [(_("Adaptations"), [totals["inside"], totals["across"]])],
+            enough=totals["inside"] + totals["across"] >= MIN_ADAPTATIONS),
         _outcome_chart(improved, worsened, unknown),
         _activity_chart(_(
             "Per month: revisions submitted by member organizations, the network's practices "
