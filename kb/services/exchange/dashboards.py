@@ -144,15 +144,19 @@ def _chart_by_id(charts: list[Chart], chart_id: str) -> Chart:
 # ------------------------------------------------------------------ counting in SQL
 
 
+def _visible_ids(identity: Identity):
+    """The ids of the published practices the identity may see (the one rule), as a
+    subquery the dashboards join their facts with."""
+    return select(Practice.id).where(
+        Practice.status == PracticeStatus.PUBLISHED, visible_to(identity)).subquery()
+
+
 class _Scope:
     """The published practices a reader may see, as facts, optionally narrowed to a
     network's (its members' practices and those shared with it)."""
 
-    def __init__(self, identity: Identity, members: set[int] | None = None,
-                 network: str | None = None):
-        self.identity = identity
-        self.visible = select(Practice.id).where(
-            Practice.status == PracticeStatus.PUBLISHED, visible_to(identity)).subquery()
+    def __init__(self, visible, members: set[int] | None = None, network: str | None = None):
+        self.visible = visible  # _visible_ids(identity)
         self.members, self.network = members, network
 
     def ours(self, fact) -> object:
@@ -330,7 +334,7 @@ def dashboard_get(identity: Identity) -> Dashboard:
     require(identity, "kb.read")
     read_model_refresh()
     s = session()
-    scope = _Scope(identity)
+    scope = _Scope(_visible_ids(identity))
     adapted, parent = scope.adaptations()
     adaptation_months = dict(s.execute(adapted.add_columns(
         PracticeFact.published_month, func.count()).group_by(PracticeFact.published_month)
@@ -445,7 +449,7 @@ def network_dashboard_get(identity: Identity, slug: str) -> NetworkDashboard:
         NetworkMember, NetworkMember.organization_id == Organization.id).where(
         NetworkMember.network_id == network.id)), key=lambda o: o.name)
     member_ids = {o.id for o in members}
-    scope = _Scope(identity, member_ids, slug)
+    scope = _Scope(_visible_ids(identity), member_ids, slug)
     edges, parent = scope.adaptations()
     child_ours, parent_ours = scope.ours(PracticeFact), scope.ours(parent)
     inside_case = case((and_(child_ours, parent_ours), 1), else_=0)
