@@ -117,6 +117,12 @@ def assert_pages_equal_the_full_computation():
             assert as_data(comparison.replication_get(reader, slug)) == as_data(
                 comparison.replication_of(reader, practice, everything)), (reader, slug)
         assert read_dashboard(reader) == scratch_dashboard(reader), reader
+        shared = [p for p in everything if "alpha" in (p.published_revision.networks or [])
+                  and not is_example(p.published_revision.tags)]
+        network = dashboards.network_dashboard_get(reader, "alpha")
+        assert (network.practices_total, network.figures.improvements) == (
+            len(shared), sum(1 for p in shared for o in comparison.outcomes_of(p)
+                             if o.improved is True)), reader
 
 
 # every kind of change happens at least once, whatever the seed
