@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Any, Iterable
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, Text, and_, case, cast, distinct, func, or_, select, true
+from sqlalchemy import (ColumnElement, Select, Text, and_, case, cast, distinct, func, or_,
+                        select, true)
 from sqlalchemy.orm import aliased
 
 from kb.content.vocab import EVIDENCE, STAGES
@@ -159,7 +160,7 @@ class _Scope:
         self.visible = visible  # _visible_ids(identity)
         self.members, self.network = members, network
 
-    def ours(self, fact) -> object:
+    def ours(self, fact) -> ColumnElement[bool]:
         """The condition "a practice of the network" on a facts alias (True for the KB)."""
         if self.network is None:
             return true()
@@ -174,7 +175,7 @@ class _Scope:
             self.visible, self.visible.c.id == PracticeFact.practice_id).where(
             PracticeFact.example.is_(False), self.ours(PracticeFact))
 
-    def adaptations(self, *columns) -> tuple[Select, object]:
+    def adaptations(self, *columns) -> tuple[Select, Any]:
         """Visible real adaptations of visible real practices (child: PracticeFact,
         parent: the returned alias); narrowed to the network by the caller."""
         parent = aliased(PracticeFact)
@@ -222,7 +223,8 @@ def _key_figures(scope: _Scope, adaptations: int) -> tuple[KeyFigures, tuple[int
         PracticeFact.days_to_publish.is_not(None)).group_by(
         PracticeFact.days_to_publish)).all()
     figures = KeyFigures(int(n), int(orgs), int(countries), adaptations, int(improved),
-                         int(improved + worsened + unknown), _median(days),
+                         int(improved + worsened + unknown),
+                         _median([(int(v), int(k)) for v, k in days]),
                          _replicated(scope), int(examples))
     return figures, (int(improved), int(worsened), int(unknown))
 
@@ -336,7 +338,7 @@ def dashboard_get(identity: Identity) -> Dashboard:
     s = session()
     scope = _Scope(_visible_ids(identity))
     adapted, parent = scope.adaptations()
-    adaptation_months = dict(s.execute(adapted.add_columns(
+    adaptation_months: dict[str, int] = dict(s.execute(adapted.add_columns(
         PracticeFact.published_month, func.count()).group_by(PracticeFact.published_month)
     ).all())
     figures, (improved, worsened, unknown) = _key_figures(
