@@ -10,7 +10,8 @@ the worker's peak RSS.
 The practices are inserted in bulk through the ORM (the same rows and parsed columns
 an import writes, one valid document each) rather than through `kb import`, which does
 one search-index commit per document; the search index is then built with the
-product's own rebuild and the read model's lineage rows with its own refresh. Stored
+product's own rebuild and the read model's lineage rows, dashboard facts and
+replication entries with its own refresh. Stored
 similar lists are computed for the visited practice only: each costs one
 more-like-this search (about 0.2 s at 2,000 practices), which a full rebuild pays once
 per published practice.
@@ -90,6 +91,7 @@ def build(n: int, seed: int = 7, organizations: int | None = None,
     from kb.db import session
     from kb.models import (Network, NetworkMember, Organization, Practice, PracticeNetwork,
                            PracticeStatus, PracticeTheme, Revision)
+    from kb.services.readmodel.facts import facts_rebuild
     from kb.services.readmodel.lineage import lineage_refresh
     from kb.services.uow import UnitOfWork
 
@@ -195,6 +197,8 @@ def build(n: int, seed: int = 7, organizations: int | None = None,
                    PracticeStatus.SUBMITTED)
     with UnitOfWork():
         lineage_refresh()
+    with UnitOfWork():
+        facts_rebuild()  # the dashboards' facts and replication entries
     deep = [sl for sl in slugs if depth[sl] >= 2]
     practice = deep[0] if deep else slugs[0]
     return {"practice": practice, "organization": "bench-org-1",

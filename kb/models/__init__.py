@@ -306,6 +306,74 @@ class SimilarEntry(Base):
     similar_id: Mapped[int] = mapped_column(Integer)
 
 
+class PracticeFact(Base):
+    """What the dashboards count of one published practice, from its published revision.
+
+    Dashboards aggregate these rows in SQL, joined with the reader's visibility
+    (kb.services.permissions.visible_to), instead of loading every practice.
+    `example`: a fictional example (tag "example"), left out of every total.
+    """
+
+    __tablename__ = "read_practice_facts"
+
+    practice_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), index=True)
+    parent_slug: Mapped[str | None] = mapped_column(String(80), index=True)
+    organization_id: Mapped[int] = mapped_column(Integer, index=True)
+    country: Mapped[str] = mapped_column(String(2))
+    stage: Mapped[str] = mapped_column(String(20))
+    evidence: Mapped[str] = mapped_column(String(20))
+    example: Mapped[bool] = mapped_column(Boolean, default=False)
+    published_month: Mapped[str | None] = mapped_column(String(7))
+    # whole days from the first submission to the first publication (None: not submitted)
+    days_to_publish: Mapped[int | None] = mapped_column(Integer)
+    outcomes_improved: Mapped[int] = mapped_column(Integer, default=0)
+    outcomes_worsened: Mapped[int] = mapped_column(Integer, default=0)
+    outcomes_unknown: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class OutcomeFact(Base):
+    """One outcome row of a published practice with its relative change and verdict."""
+
+    __tablename__ = "read_outcomes"
+
+    practice_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    indicator: Mapped[str] = mapped_column(String(300))
+    unit: Mapped[str] = mapped_column(String(100))
+    baseline: Mapped[float | None] = mapped_column(Float)
+    result: Mapped[float] = mapped_column(Float)
+    relative_change: Mapped[float | None] = mapped_column(Float)
+    improved: Mapped[bool | None] = mapped_column(Boolean)
+    period: Mapped[str | None] = mapped_column(String(100))
+    source: Mapped[str | None] = mapped_column(String(1000))
+
+
+class ReplicationEntry(Base):
+    """A published adaptation (`via`, at any depth below the practice, of another
+    organization) that reports an improvement on one of the practice's own indicators.
+    A reader counts it only when the practice and every link of the chain down to `via`
+    (read_replication_links) are visible to them; the "replicated" mark needs two
+    organizations (kb.services.replication_rules)."""
+
+    __tablename__ = "read_replication"
+
+    practice_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    via_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(Integer)
+    organization: Mapped[str] = mapped_column(String(200))
+
+
+class ReplicationLink(Base):
+    """The practices an entry of read_replication passes through (via included)."""
+
+    __tablename__ = "read_replication_links"
+
+    practice_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    via_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    link_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
 # ------------------------------------------------------------------ accounts
 
 

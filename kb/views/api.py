@@ -7,6 +7,7 @@ import dataclasses
 from flask import Blueprint, current_app, jsonify, request, url_for
 
 from kb.content.metrics import outcome_figures
+from kb.services import exchange
 from kb.services import practices as svc
 from kb.services.errors import NotFound, PermissionDenied
 from kb.services.search import SORTS, practice_search, search_autocomplete
@@ -78,6 +79,19 @@ def practice(slug: str):
         adapted_from=_card(detail.adapted_from) if detail.adapted_from else None,
         adapted_by=[_card(c) for c in detail.adapted_by],
     )
+
+
+@bp.get("/practices/<slug>/comparison")
+def practice_comparison(slug: str):
+    """The outcomes of a practice's lineage matched indicator by indicator, with relative
+    change and, for counts and volumes where the population is known, per 1,000."""
+    comparison = exchange.comparison_get(current_identity(), slug)
+    return jsonify(slug=comparison.slug, original=comparison.root_slug,
+                   practices=comparison.practices,
+                   indicators=[{"key": g.key, "indicator": g.indicator, "unit": g.unit,
+                                "cities": g.cities, "per_1000": g.per_1000,
+                                "rows": [dataclasses.asdict(r) for r in g.rows]}
+                               for g in comparison.groups])
 
 
 @bp.get("/search")

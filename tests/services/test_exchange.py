@@ -16,8 +16,7 @@ from kb.services import editorial as ed
 from kb.services import exchange as ex
 from kb.services.accounts import identity_for
 from kb.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from kb.services.identity import ANONYMOUS, SYSTEM, Identity
-from kb.services.organizations import network_add_member, network_create
+from kb.services.identity import ANONYMOUS, SYSTEM
 from kb.services.practices import practice_import
 from kb.services.uow import UnitOfWork
 
@@ -304,41 +303,7 @@ def test_cities_like_mine_uses_my_first_organization(app, contributor):
 # ------------------------------------------------------------------ dashboards
 
 
-def test_dashboard_counts_network_only_practices_only_for_their_networks(app):
-    member = Identity(user_id=99, networks=frozenset({"alpine-towns"}))
-    with app.app_context():
-        network_create(SYSTEM, "Alpine towns", "alpine-towns")
-        network_add_member(SYSTEM, "alpine-towns", "bergdorf-fiktive-beispielgemeinde")
-        public = ex.dashboard_get(ANONYMOUS)
-        inside = ex.dashboard_get(member)
-        assert inside.practices == public.practices + 1
-        assert public.practices == session().query(Practice).filter_by(
-            visibility="public", status="published").count()
-        assert public.adaptations == 2  # lakeside <- riverton, hillford <- lakeside
-        themes = dict(zip(public.chart("themes").labels, public.chart("themes").series[0][1]))
-        assert themes["flood-preparedness"] == 3
-        assert "netzwerk-intern" not in public.chart("most-adapted").csv()
-        assert set(public.chart("most-adapted").labels) == {"Volunteer flood wardens",
-                                                            "Flood wardens for a lake town"}
-        # outcome rows: riverton 2 (both improved), lakeside 1, hillford ...
-        assert public.improved_rows >= 3
-        net_public = ex.network_dashboard_get(ANONYMOUS, "alpine-towns")
-        net_member = ex.network_dashboard_get(member, "alpine-towns")
-        assert len(net_public.practices) == 0 and len(net_member.practices) == 1
-        assert [o.slug for o in net_public.members] == ["bergdorf-fiktive-beispielgemeinde"]
-
-
-def test_network_dashboard_separates_adaptations_inside_and_across(app):
-    with app.app_context():
-        network_create(SYSTEM, "Flood towns", "flood-towns")
-        network_add_member(SYSTEM, "flood-towns", "lakeside-fictional-example-town")
-        network_add_member(SYSTEM, "flood-towns", "hillford-fictional-example-town")
-        dash = ex.network_dashboard_get(ANONYMOUS, "flood-towns")
-        assert [(e.source.slug, e.target.slug) for e in dash.inside] == \
-            [("lakeside-flood-wardens", "hillford-flood-wardens")]
-        assert [(e.source.slug, e.target.slug) for e in dash.across] == \
-            [("riverton-flood-wardens", "lakeside-flood-wardens")]
-        assert "Inside the network,1" in dash.chart("adaptations").csv()
+# tests/services/test_dashboards.py: the dashboards
 
 
 def test_adaptation_map_has_organizations_and_arrows(app):

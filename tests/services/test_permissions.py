@@ -68,17 +68,17 @@ HELPERS = {
     "kb.services.practices.is_stale": "pure: compares a loaded practice's dates",
     "kb.services.exchange.adapting.adaptation_document": "pure: drafts the Markdown of an "
                                                          "adaptation",
-    "kb.services.exchange.common.indicator_key": "pure: normalizes an indicator name",
-    "kb.services.exchange.common.norm": "pure: normalizes an indicator name or unit",
+    "kb.services.replication_rules.indicator_key": "pure: normalizes an indicator name",
+    "kb.services.replication_rules.norm": "pure: normalizes an indicator name or unit",
     "kb.services.exchange.common.outcomes_of": "pure: a loaded practice's outcome rows",
     "kb.services.exchange.common.published_of": "pure: a loaded practice's published "
                                                 "revision, or unknown",
-    "kb.services.exchange.common.children_map": "pure: groups loaded practices by original",
-    "kb.services.exchange.common.descendants": "pure: walks a children map",
+    "kb.services.replication_rules.children_map": "pure: groups loaded practices by original",
+    "kb.services.replication_rules.descendants": "pure: walks a children map",
     "kb.services.exchange.common.family": "pure: a loaded practice's lineage among the "
                                           "practices a checked service loaded",
-    "kb.services.exchange.common.resolve_key": "pure: follows indicator mappings",
-    "kb.services.exchange.common.indicator_mappings": "reads the mappings of practices a "
+    "kb.services.replication_rules.resolve_key": "pure: follows indicator mappings",
+    "kb.services.replication_rules.indicator_mappings": "reads the mappings of practices a "
                                                       "checked service loaded",
     "kb.services.exchange.common.practice_by_slug": "loads the practice a checked service "
                                                     "then checks permission on",
@@ -90,7 +90,7 @@ HELPERS = {
                                                      "a checked service loaded",
     "kb.services.exchange.comparison.replication_of": "computes the replication of a "
                                                       "practice a checked service loaded",
-    "kb.services.exchange.comparison.replications": "pure: replications among loaded "
+    "kb.services.replication_rules.replications": "pure: replications among loaded "
                                                     "practices",
     "kb.services.exchange.likeness.context_of": "pure: a loaded organization's profile",
     "kb.services.exchange.likeness.first_organization": "the identity's own first "
@@ -154,6 +154,18 @@ HELPERS = {
     "kb.services.readmodel.lineage.lineage_refresh": "the lineage part of a catch-up",
     "kb.services.readmodel.lineage.family_members": "a family's practices filtered by "
                                                     "visible_to, for checked services",
+    "kb.services.replication_rules.descendant_chains": "pure: walks a children map",
+    "kb.services.replication_rules.published_outcomes": "pure: a loaded practice's outcome "
+                                                         "rows",
+    "kb.services.replication_rules.practice_is_example": "pure: a loaded practice's tag",
+    "kb.services.replication_rules.replication_entries": "pure: improving adaptations among "
+                                                          "loaded practices",
+    "kb.services.exchange.comparison.per_1000_applies": "pure: whether a unit counts things "
+                                                        "or measures a volume",
+    "kb.services.exchange.comparison.per_1000": "pure: a value per 1,000 inhabitants",
+    "kb.services.readmodel.facts.facts_refresh": "the dashboard-facts part of a catch-up",
+    "kb.services.readmodel.facts.replication_refresh": "the replication part of a catch-up",
+    "kb.services.readmodel.facts.facts_rebuild": "the facts part of the read model's rebuild",
     "kb.services.readmodel.similar.similar_refresh": "the similar part of a catch-up",
     "kb.services.readmodel.similar.similar_cards": "stored similar practices filtered by "
                                                    "visible_to, for checked services",

@@ -17,10 +17,12 @@ from sqlalchemy import select
 
 from kb.content import ValidationFailed
 from kb.db import session
-from kb.models import LineageEntry, Practice, PracticeStatus, SimilarEntry
+from kb.content.metrics import is_example
+from kb.models import (LineageEntry, OutcomeFact, Practice, PracticeFact, PracticeStatus,
+                       ReplicationEntry, ReplicationLink, SimilarEntry)
 from kb.services import editorial as ed
 from kb.services.errors import ServiceError
-from kb.services.exchange import comparison, lineage
+from kb.services.exchange import comparison, dashboards, lineage
 from kb.services.exchange.common import practice_by_slug, visible_published
 from kb.services.identity import ANONYMOUS, SYSTEM, Identity
 from kb.services.organizations import network_create
@@ -28,6 +30,7 @@ from kb.services.practices import practice_import
 from kb.services.readmodel import lineage_rows, read_model_catch_up
 from kb.services.readmodel.catchup import read_model_rebuild_unchecked
 from kb.services.readmodel.lineage import published_parents
+from kb.services.replication_rules import replications
 from tests.services.test_exchange import doc
 
 ORGS = ["Northbrook City (fictional example)", "Westbrook City (fictional example)",
@@ -47,6 +50,46 @@ def stored_similar() -> list:
     """Similar lists are stored per published revision: a rebuild refreshes them all."""
     return sorted(session().execute(select(SimilarEntry.practice_id, SimilarEntry.position,
                                            SimilarEntry.similar_id)).all())
+
+
+def stored_facts() -> list:
+    """Every dashboard fact and replication entry, comparable across a rebuild."""
+    return [sorted(tuple(getattr(row, c.key) for c in model.__table__.columns)
+                   for row in session().scalars(select(model)))
+            for model in (PracticeFact, OutcomeFact, ReplicationEntry, ReplicationLink)]
+
+
+def scratch_dashboard(reader) -> dict:
+    """The dashboard's figures computed over every visible practice, as before the read
+    model (fictional examples left out)."""
+    visible = visible_published(reader)
+    real = [p for p in visible if not is_example(p.published_revision.tags)]
+    slugs = {p.slug for p in real}
+    outcomes = [o for p in real for o in comparison.outcomes_of(p)]
+    parents: dict = {}
+    for p in real:
+        if p.adapted_from_slug in slugs and p.adapted_from_slug != p.slug:
+            parents[p.adapted_from_slug] = parents.get(p.adapted_from_slug, 0) + 1
+    return {
+        "practices": len(real), "cities": len({p.organization_id for p in real}),
+        "countries": len({p.published_revision.country for p in real}),
+        "adaptations": sum(parents.values()),
+        "improvements": sum(1 for o in outcomes if o.improved is True),
+        "outcome_rows": len(outcomes),
+        "replicated": sum(1 for cities in replications(visible).values()
+                          if len(cities) >= 2),
+        "most adapted": sorted(n for n in parents.values()
+                               if n >= dashboards.MIN_ADAPTATIONS)[::-1][:10],
+    }
+
+
+def read_dashboard(reader) -> dict:
+    dash = dashboards.dashboard_get(reader)
+    f = dash.figures
+    return {"practices": f.practices, "cities": f.cities, "countries": f.countries,
+            "adaptations": f.adaptations, "improvements": f.improvements,
+            "outcome_rows": f.outcome_rows, "replicated": f.replicated,
+            "most adapted": dash.chart("most-adapted").series[0][1]}
 
 
 def scratch_rows() -> dict:
@@ -73,6 +116,17 @@ def assert_pages_equal_the_full_computation():
                 comparison.comparison_of(reader, practice, everything)), (reader, slug)
             assert as_data(comparison.replication_get(reader, slug)) == as_data(
                 comparison.replication_of(reader, practice, everything)), (reader, slug)
+        assert read_dashboard(reader) == scratch_dashboard(reader), reader
+        shared = [p for p in everything if "alpha" in (p.published_revision.networks or [])
+                  and not is_example(p.published_revision.tags)]
+        network = dashboards.network_dashboard_get(reader, "alpha")
+        assert (network.practices_total, network.figures.improvements) == (
+            len(shared), sum(1 for p in shared for o in comparison.outcomes_of(p)
+                             if o.improved is True)), reader
+
+
+# every kind of change happens at least once, whatever the seed
+FORCED = {8: "archive", 11: "adapt", 13: "example", 15: "reparent", 17: "adapt", 19: "share"}
 
 
 class World:
@@ -81,15 +135,16 @@ class World:
 
     def write(self, slug, **fields):
         spec = {"organization": self.rng.choice(ORGS), "adapted_from": None,
-                "outcomes": (), "visibility": "public", "networks": ()}
+                "outcomes": (), "visibility": "public", "networks": (), "example": False}
         spec.update(self.docs.get(slug, {}))
         spec.update(fields)
+        text = doc(slug, spec["organization"], adapted_from=spec["adapted_from"],
+                   outcomes=spec["outcomes"], visibility=spec["visibility"],
+                   networks=spec["networks"])
+        if spec["example"]:
+            text = text.replace("stage: pilot", "tags: [example]\nstage: pilot")
         try:
-            practice_import(SYSTEM, doc(slug, spec["organization"],
-                                        adapted_from=spec["adapted_from"],
-                                        outcomes=spec["outcomes"],
-                                        visibility=spec["visibility"],
-                                        networks=spec["networks"]))
+            practice_import(SYSTEM, text)
         except ValidationFailed:
             return  # refused (a loop, or an archived practice): nothing changed
         self.docs[slug] = spec
@@ -98,24 +153,31 @@ class World:
 
     def outcomes(self):
         return [(name, unit, self.rng.randint(10, 50), self.rng.randint(1, 60),
-                 self.rng.choice(["lower", "higher", None]))
-                for name, unit in self.rng.sample(INDICATORS, self.rng.randint(0, 2))]
+                 self.rng.choice(["lower", "lower", "higher", None]))
+                for name, unit in self.rng.sample(INDICATORS, self.rng.choice([0, 1, 2, 2]))]
 
     def step(self, n: int) -> str:
         rng = self.rng
         ops = ["publish"] if not self.slugs else ["publish", "adapt"] if len(self.slugs) < 3 else [
-            "publish", "adapt", "adapt", "edit", "reparent", "share", "archive", "restore"]
-        op = rng.choice(ops)
+            "publish", "adapt", "adapt", "edit", "reparent", "share", "archive", "restore",
+            "example"]
+        op = FORCED.get(n, rng.choice(ops))
         if op == "publish":
             self.write(f"rm-practice-{n}", outcomes=self.outcomes())
-        elif op == "adapt":
-            self.write(f"rm-practice-{n}", adapted_from=rng.choice(self.slugs),
-                       outcomes=self.outcomes())
+        elif op == "adapt":  # often reporting the original's indicators, improved
+            source = rng.choice(self.slugs)
+            copied = [(name, unit, b, b - 5 if better == "lower" else b + 5, better)
+                      for name, unit, b, _r, better in self.docs[source]["outcomes"]]
+            self.write(f"rm-practice-{n}", adapted_from=source,
+                       outcomes=copied if copied and rng.random() < 0.7 else self.outcomes())
         elif op == "edit":
             self.write(rng.choice(self.slugs), outcomes=self.outcomes())
         elif op == "reparent":
             slug = rng.choice(self.slugs)
             self.write(slug, adapted_from=rng.choice([None] + self.slugs))
+        elif op == "example":  # a practice becomes a fictional example, or stops being one
+            slug = rng.choice(self.slugs)
+            self.write(slug, example=not self.docs.get(slug, {}).get("example", False))
         elif op == "share":
             slug = rng.choice(self.slugs)
             private = rng.random() < 0.6
@@ -135,21 +197,24 @@ def test_incremental_read_model_equals_rebuild_and_the_full_computation(app, see
     with app.app_context():
         network_create(SYSTEM, "Alpha", "alpha")
         network_create(SYSTEM, "Beta", "beta")
-        world, done = World(random.Random(seed)), []
-        for n in range(22):
+        world, done, replicated = World(random.Random(seed)), [], 0
+        for n in range(26):
             done.append(world.step(n))
             read_model_catch_up()
             assert stored_rows() == scratch_rows(), done
             assert_pages_equal_the_full_computation()
-        assert {"adapt", "reparent", "share", "archive"} <= set(done)
+            replicated += len(stored_facts()[2])
+        assert {"adapt", "reparent", "share", "archive", "example"} <= set(done)
         assert any(r[2] >= 2 for r in stored_rows().values())  # chains, not only pairs
-        kept = stored_rows()
+        assert replicated, "some improving adaptation is kept along the way"
+        kept, facts = stored_rows(), stored_facts()
         read_model_rebuild_unchecked()
         assert stored_rows() == kept
+        assert stored_facts() == facts
         similar = stored_similar()
         assert similar
         read_model_rebuild_unchecked()  # idempotent
-        assert (stored_rows(), stored_similar()) == (kept, similar)
+        assert (stored_rows(), stored_similar(), stored_facts()) == (kept, similar, facts)
 
 
 def test_a_network_only_practice_stays_out_of_the_family_others_read(app):

@@ -58,6 +58,9 @@ def hostile(app, make_user):
                                      EVIL_ORG))
         practice_import(SYSTEM, _doc("calm-adaptation", "A calm adaptation", "-Other Town",
                                      "adapted_from: evil-original\n"))
+        # a second adaptation: "most adapted" lists practices adapted at least twice
+        practice_import(SYSTEM, _doc("calm-adaptation-2", "Another calm adaptation",
+                                     "Third Town", "adapted_from: evil-original\n"))
         network_create(SYSTEM, "Hostile names", "hostile-names")
         network_add_member(SYSTEM, "hostile-names", "hyperlink-http-evil-example-click")
     return app

@@ -108,13 +108,20 @@ def test_dashboard_renders_real_numbers_with_tables_and_csv(client):
         re.findall(r"<svg.*?</svg>", html, re.S)))  # nothing fetched from elsewhere
     countries = rows(client.get("/dashboard/countries.csv"))
     counts = {r[0]: int(r[1]) for r in countries[1:]}
-    assert counts["FI"] >= 10 and counts["SE"] >= 6
+    assert counts["FI"] >= 8 and counts["SE"] >= 4  # real practices only
     themes = rows(client.get("/dashboard/themes.csv"))
     assert themes[0] == ["theme", "Practices"] and len(themes) > 5
-    adapted = rows(client.get("/dashboard/most-adapted.csv"))
-    assert len(adapted) - 1 == 6  # six bundled originals have one adaptation each
+    # every bundled adaptation involves a fictional example: none is counted
+    assert rows(client.get("/dashboard/most-adapted.csv")) == [["text", "Adaptations"]]
     outcomes = rows(client.get("/dashboard/outcomes.csv"))
     assert int(outcomes[1][1]) > 10  # outcome rows that improved
+    # key figures first, examples named as left out, tables folded under the charts
+    assert html.index('class="stats key-figures"') < html.index('<figure class="chart"')
+    assert re.search(r"\d+ fictional examples are not counted", html)
+    assert html.count("<details") == html.count("<table")
+    # everything was published this month: no lonely month is drawn
+    activity = re.search(r'<figure class="chart" id="chart-activity">.*?</figure>', html, re.S)
+    assert "<svg" not in activity.group(0) and "Not enough data yet" in activity.group(0)
     assert client.get("/dashboard/nope.csv").status_code == 404
 
 
@@ -152,8 +159,10 @@ def test_network_dashboard_with_bundled_members(bundled, client):
     assert "Practices contributed" in html and "Municipality of Rotterdam" in html
     charts_have_tables(html)
     adaptations = rows(client.get("/networks/water-squares/dashboard/adaptations.csv"))
-    assert adaptations[1:] == [["Inside the network", "1"],
-                               ["With other networks and cities", "1"]]
+    # both adaptations of Rotterdam's square are fictional examples: not counted
+    assert adaptations[1:] == [["Inside the network", "0"],
+                               ["With other networks and cities", "0"]]
+    assert "Improvements reported by the network" in html
     assert client.get("/networks/nope/dashboard").status_code == 404
 
 
@@ -238,20 +247,20 @@ themes: [water]
 stage: pilot
 evidence: monitored
 outcomes:
-  - {{indicator: Combined storage of the four pocket basins, unit: m3, baseline: 0, result: {100 + n}, better: higher}}
-adapted_from: lakeside-street-water-squares
+  - {{indicator: Stormwater storage capacity of the three basins, unit: m3, baseline: 0, result: {100 + n}, better: higher}}
+adapted_from: rotterdam-water-square-benthemplein
 ---
 Text.
 """)
     html = client.get("/search?replicated=yes").get_data(as_text=True)
     assert "1 practice found" in html
-    assert "Pocket water squares in residential streets" in html
+    assert "Water square Benthemplein" in html
     assert "Improved in two or more adapting cities" in html
     html = client.get("/search?sort=replicated").get_data(as_text=True)
     assert 'value="replicated" selected' in html
     first = re.search(r'<ol class="hits".*?<a href="/practices/([^"]+)"', html, re.S).group(1)
-    assert first == "lakeside-street-water-squares"
-    page = client.get("/practices/lakeside-street-water-squares").get_data(as_text=True)
+    assert first == "rotterdam-water-square-benthemplein"
+    page = client.get("/practices/rotterdam-water-square-benthemplein").get_data(as_text=True)
     assert 'class="badge replicated"' in page
 
 
@@ -326,3 +335,42 @@ def test_a_person_in_two_organizations_chooses_one_by_a_whole_label(bundled, cli
     # a label of its own, not half a sentence that the drop-down finishes
     assert '<label for="adapt-organization">Organisation som anpassar arbetssättet</label>' \
         in page
+
+
+def test_the_comparison_chart_names_every_city_in_full_and_charts_relative_change(make_app):
+    from kb.services.identity import SYSTEM
+    from kb.services.practices import practice_import
+    from tests.services.test_exchange import doc
+
+    app = make_app()
+    long_name = "Municipality of Very-Long-Named Lakeside Settlement upon the River Thames"
+    with app.app_context():
+        practice_import(SYSTEM, doc("cmp-origin", "City of Bigport", population=600000,
+                                    outcomes=[("Flooded basements", "count", 1200, 300,
+                                               "lower")]))
+        practice_import(SYSTEM, doc("cmp-copy", long_name, population=20000,
+                                    adapted_from="cmp-origin",
+                                    outcomes=[("Flooded basements", "count", 60, 70,
+                                               "lower")]))
+    client = app.test_client()
+    html = client.get("/practices/cmp-copy").get_data(as_text=True)
+    svg = re.search(r'<svg class="bar-chart comparison-chart".*?</svg>', html, re.S).group(0)
+    text = " ".join(re.sub(r"<[^>]+>", " ", svg).split())
+    assert long_name.split()[0] in text and "Thames" in text and "…" not in text
+    for panel in ("Baseline and result", "Relative change", "Per 1,000 inhabitants"):
+        assert panel in text
+    assert "−75%" in text or "-75%" in text
+    api = client.get("/api/v1/practices/cmp-copy/comparison").get_json()
+    rows = api["indicators"][0]["rows"]
+    assert [r["relative_change"] for r in rows] == [-0.75, pytest.approx(1 / 6)]
+    assert [r["result_per_1000"] for r in rows] == [0.5, 3.5]
+    assert client.get("/api/v1/practices/nope/comparison").status_code == 404
+
+
+def test_fictional_examples_are_labelled_in_the_lineage_and_the_comparison(client):
+    html = client.get("/practices/rotterdam-water-square-benthemplein").get_data(as_text=True)
+    tree = html.split('<ul class="tree">', 1)[1].split("</ul>", 1)[0]
+    musterstadt = next(li for li in tree.split("<li>") if "Musterstadt" in li)
+    assert "Fictional example" in musterstadt
+    svg = re.search(r'<svg class="bar-chart comparison-chart".*?</svg>', html, re.S).group(0)
+    assert "Musterstadt (fiktive Beispielstadt) · Fictional example" in svg

@@ -14,13 +14,14 @@ from kb.services import effects
 from kb.services.accounts import audit
 from kb.services.csvfile import csv_text
 from kb.services.errors import Conflict, InvalidInput
-from kb.services.exchange.common import (MAX_DEPTH, children_map, descendants, family,
+from kb.services.exchange.common import (MAX_DEPTH, family, norm,
                                          family_pool,
                                          indicator_key, indicator_mappings, outcomes_of,
                                          practice_by_slug, resolve_key, visible_published)
 from kb.services.identity import Identity
 from kb.services.permissions import can, require
 from kb.services.practices import PracticeCard, load_for_cards
+from kb.services.replication_rules import REPLICATED_MIN_CITIES, replications
 from kb.services.uow import UnitOfWork
 
 # ------------------------------------------------------------- comparison
@@ -42,6 +43,38 @@ class ComparisonRow:
     original: bool
     current: bool
     mapped: bool
+    # inhabitants, where known (never for a fictional example's illustrative town)
+    population: int | None = None
+    # the values per 1,000 inhabitants, for counts and volumes where the population is known
+    baseline_per_1000: float | None = None
+    result_per_1000: float | None = None
+    example: bool = False  # a fictional example: illustrative figures
+
+
+# Units of counts and volumes (before any "/year" or "per year"), for which a value per
+# 1,000 inhabitants compares places of different size. Rates, shares, times and money
+# are compared as they are. Documented in docs/exchange.md.
+COUNT_UNITS = {"count", "number", "cases", "people", "persons", "households", "inhabitants",
+               "residents", "visits", "trips", "passengers", "vehicles", "cars", "dwellings",
+               "homes", "apartments", "reports", "calls", "incidents",
+               "kpl", "henkilöä", "asukasta", "käyntiä", "matkaa", "matkustajaa",
+               "ilmoitusta", "st", "stycken", "personer", "lägenheter", "bilar", "anzahl",
+               "personen", "nombre", "personnes"}
+VOLUME_UNITS = {"m3", "m³", "cubic metres", "cubic meters", "l", "litres", "liters",
+                "megalitres", "megaliters", "ml", "kuutiometriä", "litraa", "kubikmeter",
+                "liter"}
+
+
+def per_1000_applies(unit: str) -> bool:
+    """Whether values in this unit are counts or volumes (so per 1,000 inhabitants)."""
+    base = norm(unit).split("/")[0].split(" per ")[0].strip()
+    return base in COUNT_UNITS or base in VOLUME_UNITS
+
+
+def per_1000(value, population: int | None) -> float | None:
+    if value is None or not population or population <= 0:
+        return None
+    return value * 1000 / population
 
 
 @dataclass
@@ -58,6 +91,31 @@ class ComparisonGroup:
     @property
     def scale(self) -> float:
         values = [abs(v) for r in self.rows for v in (r.baseline, r.result) if v is not None]
+        return max(values) if values and max(values) > 0 else 1.0
+
+    @property
+    def has_baseline(self) -> bool:
+        return any(r.baseline is not None for r in self.rows)
+
+    @property
+    def change_scale(self) -> float:
+        """The largest relative change (in absolute value), for the change chart."""
+        values = [abs(r.relative_change) for r in self.rows if r.relative_change is not None]
+        return max(values) if values and max(values) > 0 else 1.0
+
+    @property
+    def has_change(self) -> bool:
+        return any(r.relative_change is not None for r in self.rows)
+
+    @property
+    def per_1000(self) -> bool:
+        """Values per 1,000 inhabitants are charted when two or more rows have them."""
+        return sum(1 for r in self.rows if r.result_per_1000 is not None) >= 2
+
+    @property
+    def per_1000_scale(self) -> float:
+        values = [abs(v) for r in self.rows for v in (r.baseline_per_1000, r.result_per_1000)
+                  if v is not None]
         return max(values) if values and max(values) > 0 else 1.0
 
 
@@ -101,12 +159,19 @@ def _compare(practice: Practice, members: list[Practice], root: Practice,
             group = groups.get(key)
             if group is None:
                 group = groups[key] = ComparisonGroup(key, o.indicator, o.unit, [])
+            population = None if card.example else (
+                p.organization.population or card.population)
+            counted = per_1000_applies(o.unit)
             group.rows.append(ComparisonRow(
                 slug=p.slug, title=card.title, organization=card.organization,
                 country=card.country, indicator=o.indicator, unit=o.unit,
                 baseline=o.baseline, result=o.result, relative_change=o.relative_change,
                 improved=o.improved, period=None if o.period is None else str(o.period),
-                original=p.id == root.id, current=p.id == practice.id, mapped=key != own))
+                original=p.id == root.id, current=p.id == practice.id, mapped=key != own,
+                population=population,
+                baseline_per_1000=per_1000(o.baseline, population) if counted else None,
+                result_per_1000=per_1000(o.result, population) if counted else None,
+                example=card.example))
     return list(groups.values())
 
 
@@ -190,53 +255,24 @@ def comparison_csv(identity: Identity, slug: str) -> str:
     comparison = comparison_get(identity, slug)
     return csv_text(
         ["indicator", "unit", "practice", "organization", "country", "reported_indicator",
-         "baseline", "result", "relative_change", "improved", "period", "original"],
+         "baseline", "result", "relative_change", "improved", "period", "original",
+         "population", "baseline_per_1000", "result_per_1000"],
         ([g.indicator, g.unit, r.slug, r.organization, r.country, r.indicator,
-          _blank(r.baseline), r.result,
-          "" if r.relative_change is None else round(r.relative_change, 4),
+          _blank(r.baseline), r.result, _rounded(r.relative_change),
           "" if r.improved is None else str(r.improved).lower(), r.period or "",
-          str(r.original).lower()] for g in comparison.groups for r in g.rows))
+          str(r.original).lower(), _blank(r.population), _rounded(r.baseline_per_1000),
+          _rounded(r.result_per_1000)] for g in comparison.groups for r in g.rows))
 
 
 def _blank(value):
     return "" if value is None else value
 
 
+def _rounded(value):
+    return "" if value is None else round(value, 4)
+
+
 # ------------------------------------------------------------- replicated
-
-REPLICATED_MIN_CITIES = 2
-
-
-def replications(practices: list[Practice]) -> dict[str, list[str]]:
-    """For each practice, the organizations (other than its own) whose published
-    adaptations, at any depth, report an improvement on an indicator that matches
-    one of the practice's own (by name and unit, or through a stored mapping)."""
-    children = children_map(practices)
-    mappings = indicator_mappings(p.id for p in practices)
-    owners: dict[str, set[int]] = defaultdict(set)
-    for p in practices:
-        for o in outcomes_of(p):
-            owners[indicator_key(o.indicator, o.unit)].add(p.id)
-    result: dict[str, list[str]] = {}
-    for p in practices:
-        below = descendants(p, children)
-        if not below:
-            continue
-        own = {resolve_key(p.id, indicator_key(o.indicator, o.unit), mappings, owners)
-               for o in outcomes_of(p)}
-        cities: dict[int, str] = {}
-        for child in below:
-            if child.organization_id == p.organization_id:
-                continue
-            for o in outcomes_of(child):
-                key = resolve_key(child.id, indicator_key(o.indicator, o.unit), mappings, owners)
-                if o.improved is True and key in own:
-                    cities[child.organization_id] = child.organization.name
-                    break
-        if cities:
-            result[p.slug] = sorted(cities.values())
-    return result
-
 
 @dataclass
 class Replication:

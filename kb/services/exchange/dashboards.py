@@ -1,27 +1,48 @@
-"""Dashboards: the whole knowledge base's and each network's, as charts and tables."""
+"""Dashboards: the whole knowledge base's and each network's, as key figures and charts.
+
+Everything here is counted in SQL over the read model's facts (kb.services.readmodel:
+one row per published practice, one per outcome, the replication entries), joined
+with the one visibility rule (kb.services.permissions.visible_to), so a page runs a
+fixed number of queries whatever the size of the knowledge base, and a network-only
+practice is never counted for someone outside its networks.
+
+Fictional examples (tag ``example``) are left out of every total, chart and list here;
+the dashboards say how many were left out. A chart with too little data says so
+instead of drawing it (the thresholds below, documented in docs/exchange.md).
+"""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Any, Iterable
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import (ColumnElement, Select, Text, and_, case, cast, distinct, func, or_,
+                        select, true)
+from sqlalchemy.orm import aliased
 
 from kb.content.vocab import EVIDENCE, STAGES
 from kb.db import session
-from kb.models import Network, Organization, Practice, Revision
+from kb.models import (Network, NetworkMember, Organization, OutcomeFact, Practice, PracticeFact,
+                       PracticeNetwork, PracticeStatus, PracticeTheme, ReplicationEntry,
+                       ReplicationLink, Revision)
 from kb.services.csvfile import csv_text
 from kb.services.errors import NotFound
-from kb.services.exchange.common import (children_map, outcomes_of, published_of,
-                                         visible_published)
-from kb.services.exchange.comparison import REPLICATED_MIN_CITIES, replications
 from kb.services.identity import Identity
-from kb.services.permissions import require, sees_network
-from kb.services.practices import PracticeCard
+from kb.services.permissions import require, visible_to
+from kb.services.practices import PracticeCard, load_for_cards
+from kb.services.readmodel import read_model_refresh
+from kb.services.replication_rules import REPLICATED_MIN_CITIES
 
+# Below these a chart says "not enough data yet" instead of drawing a misleading picture.
+MIN_PRACTICES = 5     # practices behind a breakdown (theme, country, stage, evidence, members)
+MIN_MONTHS = 3        # months with activity behind the activity chart
+MIN_ADAPTATIONS = 2   # adaptations a practice needs to be listed as "most adapted"
+MIN_OUTCOMES = 5      # outcome rows behind the reported-outcomes chart
+MOST_ADAPTED = 10     # practices in the "most adapted" chart
+LISTED = 20           # practices and adaptations listed on a network dashboard (newest)
+IMPROVEMENTS = 20     # improvements in a network's outcome summary (largest change first)
 
 
 @dataclass
@@ -35,6 +56,8 @@ class Chart:
     series: list[tuple[str, list[float]]]  # (name, one value per label)
     label_kind: str = "text"  # theme | country | stage | evidence | month | text
     links: list[str | None] = field(default_factory=list)
+    # False: too little data to draw honestly; the page says so (the table and CSV stay)
+    enough: bool = True
 
     @property
     def maximum(self) -> float:
@@ -59,20 +82,17 @@ def _num(value):
     return int(value) if float(value).is_integer() else round(value, 4)
 
 
-def _counted(counter: Counter, label_kind: str, chart_id: str, title: str, description: str,
-             series: str, order: list[str] | None = None, limit: int | None = None) -> Chart:
+def _counted(pairs: Iterable[tuple[str, int]], label_kind: str, chart_id: str, title: str,
+             description: str, series: str, order: list[str] | None = None,
+             minimum: int = MIN_PRACTICES, practices: int | None = None) -> Chart:
+    counter = Counter(dict(pairs))
     if order is not None:
-        pairs = [(k, counter.get(k, 0)) for k in order if counter.get(k, 0)]
+        items = [(k, counter.get(k, 0)) for k in order if counter.get(k, 0)]
     else:
-        pairs = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
-    if limit:
-        pairs = pairs[:limit]
-    return Chart(chart_id, title, description, [k for k, _v in pairs],
-                 [(series, [v for _k, v in pairs])], label_kind)
-
-
-def _month(value: dt.datetime | None) -> str | None:
-    return value.strftime("%Y-%m") if value else None
+        items = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
+    counted = sum(counter.values()) if practices is None else practices
+    return Chart(chart_id, title, description, [k for k, _v in items],
+                 [(series, [v for _k, v in items])], label_kind, enough=counted >= minimum)
 
 
 def _months_between(months: Iterable[str]) -> list[str]:
@@ -93,59 +113,25 @@ def _months_between(months: Iterable[str]) -> list[str]:
     return out
 
 
-def _activity_chart(chart_id: str, title: str, description: str,
-                    submissions: list[dt.datetime | None],
-                    publications: list[dt.datetime | None],
-                    adaptations: list[dt.datetime | None]) -> Chart:
-    counts = [Counter(_month(t) for t in ts if t) for ts in (submissions, publications,
-                                                               adaptations)]
-    months = _months_between(m for c in counts for m in c if m)
-    return Chart(chart_id, title, description, months, [
+def _activity_chart(description: str, submissions: dict[str, int],
+                    publications: dict[str, int], adaptations: dict[str, int]) -> Chart:
+    counts = [submissions, publications, adaptations]
+    active = {m for c in counts for m, n in c.items() if m and n}
+    months = _months_between(active)
+    return Chart("activity", _("Activity over time"), description, months, [
         (_("Submissions"), [counts[0].get(m, 0) for m in months]),
         (_("Publications"), [counts[1].get(m, 0) for m in months]),
         (_("Adaptations published"), [counts[2].get(m, 0) for m in months]),
-    ], "month")
+    ], "month", enough=len(active) >= MIN_MONTHS)
 
 
-def _submission_times(identity: Identity, organization_ids: set[int] | None = None
-                      ) -> list[dt.datetime | None]:
-    """When revisions were submitted, counted only where the viewer may see the
-    practice's declared audience (a network-only submission only for its networks)."""
-    query = select(Revision.submitted_at, Revision.visibility, Revision.networks).where(
-        Revision.submitted_at.is_not(None))
-    if organization_ids is not None:
-        query = query.join(Practice, Practice.id == Revision.practice_id).where(
-            Practice.organization_id.in_(organization_ids or {-1}))
-    return [t for t, visibility, networks in session().execute(query)
-            if visibility == "public" or sees_network(identity, networks or [])]
-
-
-def _outcome_chart(chart_id: str, practices: list[Practice]) -> Chart:
-    counts: Counter[str] = Counter()
-    for p in practices:
-        for o in outcomes_of(p):
-            counts["improved" if o.improved else "worsened" if o.improved is False
-                   else "unknown"] += 1
-    labels = ["improved", "worsened", "unknown"]
-    names = {"improved": _("Improved"), "worsened": _("Worsened"),
-             "unknown": _("No baseline or direction")}
-    return Chart(chart_id, _("Reported outcomes"), _(
+def _outcome_chart(improved: int, worsened: int, unknown: int) -> Chart:
+    return Chart("outcomes", _("Reported outcomes"), _(
         "Outcome rows reported by the practices: improved (the result moved the way the "
         "practice says is better), worsened, or not comparable (no baseline or direction)."),
-        [names[k] for k in labels], [(_("Outcome rows"), [counts[k] for k in labels])])
-
-
-def _most_adapted_chart(chart_id: str, practices: list[Practice], limit: int = 10) -> Chart:
-    children = children_map(practices)
-    by_slug = {p.slug: p for p in practices}
-    counts = Counter({slug: len(kids) for slug, kids in children.items() if slug in by_slug})
-    pairs = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
-    chart = Chart(chart_id, _("Most adapted practices"), _(
-        "Published practices with the most published adaptations (direct adaptations)."),
-        [PracticeCard.of(by_slug[s]).title for s, _n in pairs],
-        [(_("Adaptations"), [n for _s, n in pairs])])
-    chart.links = [s for s, _n in pairs]
-    return chart
+        [_("Improved"), _("Worsened"), _("No baseline or direction")],
+        [(_("Outcome rows"), [improved, worsened, unknown])],
+        enough=improved + worsened + unknown >= MIN_OUTCOMES)
 
 
 def _chart_by_id(charts: list[Chart], chart_id: str) -> Chart:
@@ -156,64 +142,255 @@ def _chart_by_id(charts: list[Chart], chart_id: str) -> Chart:
     raise NotFound(_("No such chart."))
 
 
+# ------------------------------------------------------------------ counting in SQL
+
+
+def _visible_ids(identity: Identity):
+    """The ids of the published practices the identity may see (the one rule), as a
+    subquery the dashboards join their facts with."""
+    return select(Practice.id).where(
+        Practice.status == PracticeStatus.PUBLISHED, visible_to(identity)).subquery()
+
+
+class _Scope:
+    """The published practices a reader may see, as facts, optionally narrowed to a
+    network's (its members' practices and those shared with it)."""
+
+    def __init__(self, visible, members: set[int] | None = None, network: str | None = None):
+        self.visible = visible  # _visible_ids(identity)
+        self.members, self.network = members, network
+
+    def ours(self, fact) -> ColumnElement[bool]:
+        """The condition "a practice of the network" on a facts alias (True for the KB)."""
+        if self.network is None:
+            return true()
+        shared = select(PracticeNetwork.practice_id).where(
+            PracticeNetwork.network == self.network)
+        return or_(fact.organization_id.in_(self.members or {-1}),
+                   fact.practice_id.in_(shared))
+
+    def real(self, *columns) -> Select:
+        """Facts of the visible, real (not example) practices in scope."""
+        return select(*columns).select_from(PracticeFact).join(
+            self.visible, self.visible.c.id == PracticeFact.practice_id).where(
+            PracticeFact.example.is_(False), self.ours(PracticeFact))
+
+    def adaptations(self, *columns) -> tuple[Select, Any]:
+        """Visible real adaptations of visible real practices (child: PracticeFact,
+        parent: the returned alias); narrowed to the network by the caller."""
+        parent = aliased(PracticeFact)
+        seen = aliased(self.visible)
+        query = select(*columns).select_from(PracticeFact).join(
+            self.visible, self.visible.c.id == PracticeFact.practice_id).join(
+            parent, parent.slug == PracticeFact.parent_slug).join(
+            seen, seen.c.id == parent.practice_id).where(
+            PracticeFact.example.is_(False), parent.example.is_(False))
+        return query, parent
+
+
 @dataclass
-class Dashboard:
+class KeyFigures:
     practices: int
-    organizations: int
+    cities: int  # organizations with a practice counted
     countries: int
     adaptations: int
+    improvements: int  # outcome rows that moved the way their practice calls better
     outcome_rows: int
-    improved_rows: int
+    median_days_to_publish: float | None  # from first submission to first publication
     replicated: int
+    examples: int  # fictional examples left out of every figure
+
+
+def _key_figures(scope: _Scope, adaptations: int) -> tuple[KeyFigures, tuple[int, int, int]]:
+    s = session()
+    real = PracticeFact.example.is_(False)
+
+    def among_real(column):
+        return case((real, column), else_=None)
+
+    n, orgs, countries, improved, worsened, unknown, examples = s.execute(
+        select(func.count(among_real(PracticeFact.practice_id)),
+               func.count(distinct(among_real(PracticeFact.organization_id))),
+               func.count(distinct(among_real(PracticeFact.country))),
+               func.coalesce(func.sum(among_real(PracticeFact.outcomes_improved)), 0),
+               func.coalesce(func.sum(among_real(PracticeFact.outcomes_worsened)), 0),
+               func.coalesce(func.sum(among_real(PracticeFact.outcomes_unknown)), 0),
+               func.count(case((PracticeFact.example.is_(True), 1), else_=None)))
+        .select_from(PracticeFact).join(scope.visible,
+                                        scope.visible.c.id == PracticeFact.practice_id)
+        .where(scope.ours(PracticeFact))).one()
+    days = s.execute(scope.real(PracticeFact.days_to_publish, func.count()).where(
+        PracticeFact.days_to_publish.is_not(None)).group_by(
+        PracticeFact.days_to_publish)).all()
+    figures = KeyFigures(int(n), int(orgs), int(countries), adaptations, int(improved),
+                         int(improved + worsened + unknown),
+                         _median([(int(v), int(k)) for v, k in days]),
+                         _replicated(scope), int(examples))
+    return figures, (int(improved), int(worsened), int(unknown))
+
+
+def _median(histogram: list[tuple[int, int]]) -> float | None:
+    """The median of values given as (value, how many), None without any."""
+    total = sum(n for _v, n in histogram)
+    if not total:
+        return None
+    ordered = sorted(histogram)
+
+    def nth(k: int) -> int:
+        seen = 0
+        for value, n in ordered:
+            seen += n
+            if k < seen:
+                return value
+        return ordered[-1][0]
+
+    return (nth((total - 1) // 2) + nth(total // 2)) / 2
+
+
+def _replicated(scope: _Scope) -> int:
+    """Practices in scope whose improving adaptations the reader may see come from at
+    least REPLICATED_MIN_CITIES other organizations."""
+    hidden_link = select(ReplicationLink.link_id).where(
+        ReplicationLink.practice_id == ReplicationEntry.practice_id,
+        ReplicationLink.via_id == ReplicationEntry.via_id,
+        ReplicationLink.link_id.not_in(select(scope.visible.c.id))).exists()
+    replicated = select(ReplicationEntry.practice_id).join(
+        PracticeFact, PracticeFact.practice_id == ReplicationEntry.practice_id).join(
+        scope.visible, scope.visible.c.id == ReplicationEntry.practice_id).where(
+        ~hidden_link, scope.ours(PracticeFact)).group_by(ReplicationEntry.practice_id).having(
+        func.count(distinct(ReplicationEntry.organization_id)) >= REPLICATED_MIN_CITIES)
+    return session().scalar(select(func.count()).select_from(replicated.subquery())) or 0
+
+
+def _submissions(identity: Identity, organization_ids: set[int] | None = None
+                 ) -> dict[str, int]:
+    """Revisions submitted per month, counted only where the reader may see the
+    audience the revision declares (a network-only one only for its networks), and
+    never for fictional examples."""
+    month = func.substr(cast(Revision.submitted_at, Text), 1, 7)
+    query = select(month, func.count()).where(
+        Revision.submitted_at.is_not(None),
+        ~func.lower(cast(Revision.tags, Text)).like('%"example"%'))
+    if not identity.is_site_admin:
+        audience = [Revision.visibility == "public"] + [
+            cast(Revision.networks, Text).like(f'%"{n}"%')
+            for n in sorted(identity.networks)]
+        query = query.where(or_(*audience))
+    if organization_ids is not None:
+        query = query.join(Practice, Practice.id == Revision.practice_id).where(
+            Practice.organization_id.in_(organization_ids or {-1}))
+    return {m: n for m, n in session().execute(query.group_by(month)).all() if m}
+
+
+def _cards(ids: Iterable[int]) -> dict[int, PracticeCard]:
+    ids = set(ids)
+    if not ids:
+        return {}
+    return {p.id: PracticeCard.of(p) for p in session().scalars(load_for_cards(
+        select(Practice).where(Practice.id.in_(ids)))).unique()}
+
+
+# ------------------------------------------------------------------ the exchange's
+
+
+@dataclass
+class Dashboard:
+    figures: KeyFigures
     charts: list[Chart]
 
     def chart(self, chart_id: str) -> Chart:
         return _chart_by_id(self.charts, chart_id)
 
+    # the figures under their former names (the API and older templates read these)
+    @property
+    def practices(self) -> int:
+        return self.figures.practices
+
+    @property
+    def organizations(self) -> int:
+        return self.figures.cities
+
+    @property
+    def countries(self) -> int:
+        return self.figures.countries
+
+    @property
+    def adaptations(self) -> int:
+        return self.figures.adaptations
+
+    @property
+    def outcome_rows(self) -> int:
+        return self.figures.outcome_rows
+
+    @property
+    def improved_rows(self) -> int:
+        return self.figures.improvements
+
+    @property
+    def replicated(self) -> int:
+        return self.figures.replicated
+
 
 def dashboard_get(identity: Identity) -> Dashboard:
     """The public dashboard of the whole knowledge base, as the viewer may see it."""
     require(identity, "kb.read")
-    visible = visible_published(identity)
-    slugs = {p.slug for p in visible}
-    adaptations = [p for p in visible if p.adapted_from_slug in slugs]
-    themes: Counter[str] = Counter()
+    read_model_refresh()
+    s = session()
+    scope = _Scope(_visible_ids(identity))
+    adapted, parent = scope.adaptations()
+    adaptation_months: dict[str, int] = dict(s.execute(adapted.add_columns(
+        PracticeFact.published_month, func.count()).group_by(PracticeFact.published_month)
+    ).all())
+    figures, (improved, worsened, unknown) = _key_figures(
+        scope, sum(adaptation_months.values()))
+    themes = s.execute(scope.real(PracticeTheme.theme, func.count()).join(
+        PracticeTheme, PracticeTheme.practice_id == PracticeFact.practice_id).group_by(
+        PracticeTheme.theme)).all()
     countries: Counter[str] = Counter()
     stages: Counter[str] = Counter()
     evidence: Counter[str] = Counter()
-    for p in visible:
-        rev = published_of(p)
-        themes.update(rev.themes or [])
-        countries[rev.country] += 1
-        stages[rev.stage] += 1
-        evidence[rev.evidence] += 1
-    outcome = _outcome_chart("outcomes", visible)
+    for country, stage, level, n in s.execute(scope.real(
+            PracticeFact.country, PracticeFact.stage, PracticeFact.evidence, func.count())
+            .group_by(PracticeFact.country, PracticeFact.stage, PracticeFact.evidence)):
+        countries[country] += n
+        stages[stage] += n
+        evidence[level] += n
+    published = dict(s.execute(scope.real(PracticeFact.published_month, func.count())
+                               .group_by(PracticeFact.published_month)).all())
+    most = s.execute(adapted.add_columns(parent.practice_id, func.count()).group_by(
+        parent.practice_id).having(
+        func.count() >= MIN_ADAPTATIONS).order_by(func.count().desc(), parent.slug)
+        .limit(MOST_ADAPTED)).all()
+    cards = _cards(pid for pid, _n in most)
+    most_adapted = Chart("most-adapted", _("Most adapted practices"), _(
+        "Published practices with at least %(n)d published adaptations (direct "
+        "adaptations), the most adapted first.", n=MIN_ADAPTATIONS),
+        [cards[pid].title for pid, _n in most], [(_("Adaptations"), [n for _p, n in most])],
+        enough=bool(most))
+    most_adapted.links = [cards[pid].slug for pid, _n in most]
+    practices_label = _("Practices")
     charts = [
         _counted(themes, "theme", "themes", _("Practices by theme"),
                  _("Number of published practices per theme; a practice can have several "
-                   "themes."), _("Practices")),
-        _counted(countries, "country", "countries", _("Practices by country"),
-                 _("Number of published practices per country."), _("Practices")),
-        _counted(stages, "stage", "stages", _("Practices by stage"),
+                   "themes."), practices_label, practices=figures.practices),
+        _counted(countries.items(), "country", "countries", _("Practices by country"),
+                 _("Number of published practices per country."), practices_label),
+        _counted(stages.items(), "stage", "stages", _("Practices by stage"),
                  _("Number of published practices per stage, from idea to scaled."),
-                 _("Practices"), order=list(STAGES)),
-        _counted(evidence, "evidence", "evidence", _("Practices by evidence"),
-                 _("Number of published practices per level of evidence."), _("Practices"),
+                 practices_label, order=list(STAGES)),
+        _counted(evidence.items(), "evidence", "evidence", _("Practices by evidence"),
+                 _("Number of published practices per level of evidence."), practices_label,
                  order=list(EVIDENCE)),
-        _activity_chart("activity", _("Activity over time"), _(
-            "Per month: revisions submitted for review, practices first published, and "
-            "adaptations first published."), _submission_times(identity),
-            [p.published_at for p in visible], [p.published_at for p in adaptations]),
-        _most_adapted_chart("most-adapted", visible),
-        outcome,
+        _activity_chart(_("Per month: revisions submitted for review, practices first "
+                          "published, and adaptations first published."),
+                        _submissions(identity), published, adaptation_months),
+        most_adapted,
+        _outcome_chart(improved, worsened, unknown),
     ]
-    return Dashboard(
-        practices=len(visible), organizations=len({p.organization_id for p in visible}),
-        countries=len(countries), adaptations=len(adaptations),
-        outcome_rows=int(sum(outcome.series[0][1])), improved_rows=int(outcome.series[0][1][0]),
-        replicated=len([1 for c in replications(visible).values()
-                        if len(c) >= REPLICATED_MIN_CITIES]),
-        charts=charts)
+    return Dashboard(figures, charts)
+
+
+# ------------------------------------------------------------------ a network's
 
 
 @dataclass
@@ -223,66 +400,117 @@ class Edge:
 
 
 @dataclass
+class Improvement:
+    """An improvement a member reported, with its source."""
+
+    practice: PracticeCard
+    indicator: str
+    unit: str
+    baseline: float | None
+    result: float
+    relative_change: float | None
+    period: str | None
+    source: str | None
+
+
+@dataclass
 class NetworkDashboard:
     network: Network
     members: list[Organization]
-    practices: list[PracticeCard]
-    inside: list[Edge]  # adaptations between practices of the network
+    figures: KeyFigures
+    practices: list[PracticeCard]  # the newest, at most LISTED
+    practices_total: int
+    inside: list[Edge]  # adaptations between practices of the network (newest first)
     across: list[Edge]  # adaptations between the network and practices outside it
-    outcome_rows: int
-    improved_rows: int
+    inside_total: int
+    across_total: int
+    improvements: list[Improvement]  # the largest reported improvements, with sources
     charts: list[Chart]
 
     def chart(self, chart_id: str) -> Chart:
         return _chart_by_id(self.charts, chart_id)
 
+    @property
+    def outcome_rows(self) -> int:
+        return self.figures.outcome_rows
+
+    @property
+    def improved_rows(self) -> int:
+        return self.figures.improvements
+
 
 def network_dashboard_get(identity: Identity, slug: str) -> NetworkDashboard:
     """What a network's exchange produced, counted over what the viewer may see."""
     require(identity, "kb.read")
-    network = session().scalar(select(Network).where(Network.slug == slug))
+    read_model_refresh()
+    s = session()
+    network = s.scalar(select(Network).where(Network.slug == slug))
     if network is None:
         raise NotFound(_("No such network."))
-    members = sorted((m.organization for m in network.members), key=lambda o: o.name)
+    members = sorted(s.scalars(select(Organization).join(
+        NetworkMember, NetworkMember.organization_id == Organization.id).where(
+        NetworkMember.network_id == network.id)), key=lambda o: o.name)
     member_ids = {o.id for o in members}
-    visible = visible_published(identity)
-    by_slug = {p.slug: p for p in visible}
-    ours = [p for p in visible if p.organization_id in member_ids
-            or slug in (published_of(p).networks or [])]
-    our_slugs = {p.slug for p in ours}
-    inside, across = [], []
-    for p in visible:
-        parent = by_slug.get(p.adapted_from_slug or "")
-        if parent is None:
-            continue
-        edge = Edge(PracticeCard.of(parent), PracticeCard.of(p))
-        if p.slug in our_slugs and parent.slug in our_slugs:
-            inside.append(edge)
-        elif p.slug in our_slugs or parent.slug in our_slugs:
-            across.append(edge)
-    per_member: Counter[str] = Counter()
+    scope = _Scope(_visible_ids(identity), member_ids, slug)
+    edges, parent = scope.adaptations()
+    child_ours, parent_ours = scope.ours(PracticeFact), scope.ours(parent)
+    inside_case = case((and_(child_ours, parent_ours), 1), else_=0)
+    edges = edges.where(or_(child_ours, parent_ours))
+    totals = dict(inside=0, across=0)
+    adaptation_months: Counter[str] = Counter()
+    for inside, month, ours_child, n in s.execute(edges.add_columns(
+            inside_case, PracticeFact.published_month, case((child_ours, 1), else_=0),
+            func.count()).group_by(inside_case, PracticeFact.published_month,
+                                   case((child_ours, 1), else_=0))):
+        totals["inside" if inside else "across"] += n
+        if ours_child:
+            adaptation_months[month] += n
+    newest = {flag: s.execute(edges.where(inside_case == flag).add_columns(
+        PracticeFact.practice_id, parent.practice_id).order_by(
+        PracticeFact.published_month.desc(), PracticeFact.practice_id.desc()).limit(
+        LISTED)).all() for flag in (1, 0)}
+    figures, (improved, worsened, unknown) = _key_figures(
+        scope, totals["inside"] + totals["across"])
+    per_org = s.execute(scope.real(PracticeFact.organization_id, func.count()).group_by(
+        PracticeFact.organization_id)).all()
     names = {o.id: o.name for o in members}
-    for p in ours:
-        per_member[names.get(p.organization_id, p.organization.name)] += 1
-    outcome = _outcome_chart("outcomes", ours)
-    adaptation_times = [by_slug[e.target.slug].published_at for e in inside + across
-                        if e.target.slug in our_slugs]
+    missing = {oid for oid, _n in per_org if oid not in names}
+    if missing:
+        names.update(s.execute(select(Organization.id, Organization.name).where(
+            Organization.id.in_(missing))).all())
+    listed = [pid for (pid,) in s.execute(scope.real(PracticeFact.practice_id).order_by(
+        PracticeFact.published_month.desc(), PracticeFact.practice_id.desc()).limit(LISTED))]
+    rows = s.execute(scope.real(OutcomeFact).join(
+        OutcomeFact, OutcomeFact.practice_id == PracticeFact.practice_id).where(
+        OutcomeFact.improved.is_(True)).order_by(
+        func.abs(func.coalesce(OutcomeFact.relative_change, 0)).desc(),
+        OutcomeFact.practice_id, OutcomeFact.position).limit(IMPROVEMENTS)).scalars().all()
+    cards = _cards(set(listed) | {i for pairs in newest.values() for pair in pairs for i in pair}
+                   | {r.practice_id for r in rows})
+    inside_edges, across_edges = ([Edge(cards[p], cards[c]) for c, p in newest[flag]]
+                                  for flag in (1, 0))
+    published = dict(s.execute(scope.real(PracticeFact.published_month, func.count())
+                               .group_by(PracticeFact.published_month)).all())
     charts = [
-        _counted(per_member, "text", "contributions", _("Practices contributed"), _(
-            "Published practices per organization: from the network's members, or shared "
-            "with the network."), _("Practices")),
+        _counted(((names.get(oid, "?"), n) for oid, n in per_org), "text", "contributions",
+                 _("Practices contributed"), _(
+                     "Published practices per organization: from the network's members, or "
+                     "shared with the network."), _("Practices")),
         Chart("adaptations", _("Adaptations"), _(
             "Adaptations between the network's own practices, and between the network and "
             "practices from outside it."),
             [_("Inside the network"), _("With other networks and cities")],
-            [(_("Adaptations"), [len(inside), len(across)])]),
-        outcome,
-        _activity_chart("activity", _("Activity over time"), _(
+            [(_("Adaptations"), [totals["inside"], totals["across"]])],
+            enough=totals["inside"] + totals["across"] >= MIN_ADAPTATIONS),
+        _outcome_chart(improved, worsened, unknown),
+        _activity_chart(_(
             "Per month: revisions submitted by member organizations, the network's practices "
             "first published, and its adaptations first published."),
-            _submission_times(identity, member_ids), [p.published_at for p in ours],
-            adaptation_times),
+            _submissions(identity, member_ids), published, adaptation_months),
     ]
-    return NetworkDashboard(network, members, [PracticeCard.of(p) for p in ours], inside,
-                            across, int(sum(outcome.series[0][1])),
-                            int(outcome.series[0][1][0]), charts)
+    improvements = [Improvement(cards[r.practice_id], r.indicator, r.unit, r.baseline,
+                                r.result, r.relative_change, r.period, r.source)
+                    for r in rows]
+    return NetworkDashboard(network, members, figures, [cards[p] for p in listed],
+                            figures.practices, inside_edges, across_edges, totals["inside"],
+                            totals["across"], improvements, charts)

@@ -9,7 +9,10 @@ catch-up. Visibility is applied when a page reads it, with the one SQL condition
 - lineage: each published practice's family (root), parent and depth; a page reads one
   family in one query instead of every practice;
 - similar: the practices most like each published revision, found by the search index
-  once, when the revision is published, never at page-view time.
+  once, when the revision is published, never at page-view time;
+- facts: what the dashboards count of each published practice and each outcome row, and
+  the improving adaptations below each practice ("replicated"), with the chain leading
+  to each, so the dashboards aggregate in SQL over what the reader may see.
 """
 
 from kb.services.derived import DerivedView, register_view

@@ -15,6 +15,7 @@ from kb.db import session
 from kb.models import ChangeLog, Practice, PracticeStatus, ReadModelState, SimilarEntry
 from kb.services.identity import Identity
 from kb.services.permissions import require
+from kb.services.readmodel.facts import facts_rebuild, facts_refresh, replication_refresh
 from kb.services.readmodel.lineage import lineage_refresh
 from kb.services.readmodel.similar import similar_refresh
 from kb.services.uow import UnitOfWork
@@ -22,7 +23,7 @@ from search import IndexBusy, IndexUnavailable
 
 log = logging.getLogger(__name__)
 
-LINEAGE, SIMILAR = "lineage", "similar"
+LINEAGE, SIMILAR, FACTS = "lineage", "similar", "facts"
 BATCH = 500  # practices whose similar lists one catch-up refreshes at most
 
 
@@ -65,14 +66,25 @@ def read_model_catch_up(limit: int | None = None) -> int:
     similar lists are read from the search index, so they follow the index's mark.
     """
     latest = _latest_change_id()
-    applied = 0
+    applied, lineage_fresh = 0, False
     last = _state(LINEAGE)
     upto = latest if limit is None else min(latest, last + limit)
     if upto > last:
         with UnitOfWork():
             if _claim(LINEAGE, last, upto):
                 lineage_refresh()  # the lineage of the current state, whatever the mark
-                applied = upto - last
+                applied, lineage_fresh = upto - last, True
+    last = _state(FACTS)
+    upto = latest if limit is None else min(latest, last + limit)
+    if upto > last:
+        ids = _changed(last, upto)
+        with UnitOfWork():
+            if _claim(FACTS, last, upto):
+                if not lineage_fresh:  # replication reads the families of the current state
+                    lineage_refresh()
+                facts_refresh(ids)
+                replication_refresh(ids)
+                applied = max(applied, upto - last)
     try:
         index = _index()
         upto = min(latest, index.last_change_id() if index.exists() else 0)
@@ -82,8 +94,7 @@ def read_model_catch_up(limit: int | None = None) -> int:
     if limit is not None:
         upto = min(upto, last + limit)
     if upto > last:
-        ids = list(dict.fromkeys(session().scalars(select(ChangeLog.practice_id).where(
-            ChangeLog.id > last, ChangeLog.id <= upto).order_by(ChangeLog.id))))
+        ids = _changed(last, upto)
         try:
             with UnitOfWork():
                 if _claim(SIMILAR, last, upto):
@@ -96,11 +107,18 @@ def read_model_catch_up(limit: int | None = None) -> int:
     return applied
 
 
+def _changed(last: int, upto: int) -> list[int]:
+    """The practices changed by the change-log entries after `last` up to `upto`."""
+    return list(dict.fromkeys(session().scalars(select(ChangeLog.practice_id).where(
+        ChangeLog.id > last, ChangeLog.id <= upto).order_by(ChangeLog.id))))
+
+
 def read_model_pending() -> int:
     """Change-log entries the read model has not followed on this database."""
     marks = dict(session().execute(
         select(ReadModelState.name, ReadModelState.last_change_id)).all())
-    return max(0, _latest_change_id() - min(marks.get(LINEAGE, 0), marks.get(SIMILAR, 0)))
+    return max(0, _latest_change_id() - min(marks.get(LINEAGE, 0), marks.get(SIMILAR, 0),
+                                             marks.get(FACTS, 0)))
 
 
 def read_model_refresh() -> None:
@@ -131,6 +149,8 @@ def read_model_apply_own(change_ids: list[int]) -> None:
         ChangeLog.id.in_(change_ids)))))
     with UnitOfWork():
         lineage_refresh()
+        facts_refresh(ids)
+        replication_refresh(ids)
     try:
         with UnitOfWork():
             similar_refresh(_index(), ids)
@@ -153,10 +173,14 @@ def read_model_rebuild_unchecked(progress=None, on_total=None) -> int:
                         .order_by(Practice.id)))
     if on_total:
         on_total(len(ids))
-    _state(LINEAGE), _state(SIMILAR)
+    _state(LINEAGE), _state(SIMILAR), _state(FACTS)
     with UnitOfWork():
         lineage_refresh()
         s.execute(update(ReadModelState).where(ReadModelState.name == LINEAGE).values(
+            last_change_id=upto))
+    with UnitOfWork():
+        facts_rebuild()
+        s.execute(update(ReadModelState).where(ReadModelState.name == FACTS).values(
             last_change_id=upto))
     with UnitOfWork():
         s.execute(delete(SimilarEntry))
@@ -177,14 +201,17 @@ class ReadModelStatus:
     latest_change_id: int
     lineage_change_id: int
     similar_change_id: int
+    facts_change_id: int = 0
 
     @property
     def pending(self) -> int:
-        return self.latest_change_id - min(self.lineage_change_id, self.similar_change_id)
+        return self.latest_change_id - min(self.lineage_change_id, self.similar_change_id,
+                                           self.facts_change_id)
 
 
 def read_model_status(identity: Identity) -> ReadModelStatus:
     require(identity, "kb.status")
     s = session()
     marks = dict(s.execute(select(ReadModelState.name, ReadModelState.last_change_id)).all())
-    return ReadModelStatus(_latest_change_id(), marks.get(LINEAGE, 0), marks.get(SIMILAR, 0))
+    return ReadModelStatus(_latest_change_id(), marks.get(LINEAGE, 0), marks.get(SIMILAR, 0),
+                           marks.get(FACTS, 0))
