@@ -63,7 +63,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     for problem in unknown_settings():
         logging.getLogger(__name__).warning("%s", problem)
 
-    kb_db.init_app(app, app.config["DATABASE_URL"])
+    kb_db.init_app(app, app.config["DATABASE_URL"], embedded=not settings["DATABASE_URL"])
     _check_database(app, settings)
     csrf.init_app(app)
     compress.init_app(app)  # gzip/brotli for HTML, CSS, JS, JSON
@@ -90,9 +90,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     if app.config["AUTO_INIT"]:
         from kb.bootstrap import ensure_ready
+        from kb.migrations import SchemaOutOfDate
 
         with app.app_context():
-            ensure_ready()
+            try:
+                ensure_ready()
+            except SchemaOutOfDate as exc:  # this node refuses to serve an older schema
+                log.error("%s", exc)
+                raise
     return app
 
 

@@ -12,12 +12,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
-from kb.models import Base
-
 
 class Database:
-    def __init__(self, url: str):
+    def __init__(self, url: str, embedded: bool = False):
         self.url = url
+        # the default SQLite file in the instance folder (no KB_DATABASE_URL): a start
+        # upgrades its schema by itself; a database set by URL is upgraded by `kb db upgrade`
+        self.embedded = embedded
         kwargs: dict = {}
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
@@ -61,9 +62,6 @@ class Database:
         if self.degraded and used:
             raise DisconnectionError("reconnecting after the database was unavailable")
 
-    def create_all(self) -> None:
-        Base.metadata.create_all(self.engine)
-
     def dispose(self) -> None:
         self.session.remove()
         self.engine.dispose()
@@ -83,8 +81,8 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor.close()
 
 
-def init_app(app: Flask, url: str) -> Database:
-    db = Database(url)
+def init_app(app: Flask, url: str, embedded: bool = False) -> Database:
+    db = Database(url, embedded)
     app.extensions["kb.db"] = db
 
     @app.teardown_appcontext
