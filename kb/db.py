@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Flask, current_app
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DisconnectionError, OperationalError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 
@@ -47,10 +47,12 @@ class Database:
         """Whether an error means the database cannot be used now (read-only, missing,
         full, unreachable) rather than a fault of the code. The pool is emptied, so
         connections opened after the fault is fixed read and write again."""
-        if not isinstance(exc, OperationalError):
+        if not isinstance(exc, (OperationalError, InterfaceError)):
             return False
         text = str(exc.orig).lower()
-        if not any(sign in text for sign in _UNAVAILABLE):
+        sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+        if not (exc.connection_invalidated or sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
+                or any(sign in text for sign in _UNAVAILABLE)):
             return False
         self.degraded = True
         self.engine.dispose()
@@ -70,7 +72,12 @@ class Database:
 # OperationalError messages of a database that cannot be used at the moment
 _UNAVAILABLE = ("readonly database", "unable to open database", "disk i/o error",
                 "database or disk is full", "database is locked", "could not connect",
-                "connection refused", "server closed the connection", "read-only transaction")
+                "connection refused", "server closed the connection", "read-only transaction",
+                "connection failed", "connection is closed", "is the server running",
+                "the database system is")
+# PostgreSQL's codes for the same: connection exceptions (08...), the server shutting
+# down or starting (57P01-57P03), out of disk or memory (53...), read-only (25006)
+_UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53", "25006")
 
 
 def _sqlite_pragmas(dbapi_connection, _record):

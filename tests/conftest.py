@@ -178,6 +178,11 @@ def make_app(tmp_path, instance_templates, postgres):
             "SEARCH_DENSE": False,
         }
         settings.update(config)
+        if postgres is not None and "DATABASE_URL" not in config:
+            # an app started again on an instance folder finds the database it left there
+            for earlier in apps:
+                if earlier.instance_path == str(Path(settings["INSTANCE_PATH"]).resolve()):
+                    settings["DATABASE_URL"] = earlier.config["DATABASE_URL"]
         instance_templates.prepare(settings, postgres)
         app = create_app(settings)
         apps.append(app)
@@ -187,8 +192,10 @@ def make_app(tmp_path, instance_templates, postgres):
     for app in apps:
         app.extensions["search_index_close"] = app.extensions["kb.search"].close()
         app.extensions["kb.db"].dispose()
-        if postgres is not None and app.config["DATABASE_URL"].startswith("postgresql"):
-            postgres.drop_database(app.extensions["kb.db"].engine.url.database)
+    if postgres is not None:
+        for name in {app.extensions["kb.db"].engine.url.database for app in apps
+                     if app.config["DATABASE_URL"].startswith("postgresql")}:
+            postgres.drop_database(name)
 
 
 @pytest.fixture

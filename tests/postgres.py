@@ -63,7 +63,12 @@ class PostgresServer:
                        "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
                        "max_connections = 300\n")
 
+    def running(self) -> bool:
+        return self._run("pg_ctl", "-D", str(self.data), "status", check=False).returncode == 0
+
     def start(self) -> None:
+        if self.running():
+            return
         result = self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w",
                            "-t", "60", "start", check=False)
         if result.returncode:
