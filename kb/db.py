@@ -24,6 +24,9 @@ class Database:
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         else:
             kwargs["pool_pre_ping"] = True
+            if url.startswith("postgresql"):
+                # stored times are UTC without a zone, also those the server fills in
+                kwargs["connect_args"] = {"options": "-c timezone=UTC"}
         self.engine: Engine = create_engine(url, **kwargs)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -130,6 +131,16 @@ def instance_templates(tmp_path_factory):
     return InstanceTemplates(tmp_path_factory.mktemp("instance-templates"))
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Tests skipped for want of PostgreSQL are summed up in one line of the summary."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and isinstance(report.longrepr, tuple) and \
+            report.longrepr[2].endswith(SKIP_REASON):
+        report.longrepr = ("tests/postgres.py", 0, report.longrepr[2])
+
+
 @pytest.fixture(scope="session")
 def postgres_server():
     """A PostgreSQL server for this test process, started once; skips without binaries."""
@@ -145,9 +156,10 @@ def postgres_server():
 
 @pytest.fixture
 def database():
-    """The database the app fixtures use: SQLite here; test folders that run on both
-    (tests/services) parametrize it with "postgresql"."""
-    return "sqlite"
+    """The database the app fixtures use: SQLite, or PostgreSQL for every test when
+    TEST_DATABASE=postgresql is set; test folders that run on both (tests/services)
+    parametrize it."""
+    return os.environ.get("TEST_DATABASE", "sqlite")
 
 
 @pytest.fixture
