@@ -155,17 +155,20 @@ def _check_folders(settings: dict[str, Any], instance: Path) -> None:
 
 
 def _check_database(app: Flask, settings: dict[str, Any]) -> None:
-    """Open a SQLite database once at start, so an unusable path is named in one line."""
+    """Open the database once at start, so an unusable path or an unreachable server is
+    named in one line."""
     from sqlalchemy.exc import SQLAlchemyError
 
     url = app.config["DATABASE_URL"]
-    if not url.startswith("sqlite"):
-        return
     try:
         with app.extensions["kb.db"].engine.connect():
             pass
     except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", exc))
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        if not url.startswith("sqlite"):
+            shown = app.extensions["kb.db"].location
+            raise ConfigError("DATABASE_URL", shown,
+                              f"a database server the portal can reach ({reason})") from None
         if settings["DATABASE_URL"]:
             raise ConfigError("DATABASE_URL", url,
                               f"a database file the portal can open and write ({reason})"

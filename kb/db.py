@@ -76,7 +76,8 @@ class Database:
 _UNAVAILABLE = ("readonly database", "unable to open database", "disk i/o error",
                 "database or disk is full", "database is locked", "could not connect",
                 "connection refused", "server closed the connection", "read-only transaction",
-                "connection failed", "connection is closed", "is the server running",
+                "connection failed", "connection is closed", "connection is bad",
+                "is the server running",
                 "the database system is")
 # PostgreSQL's codes for the same: connection exceptions (08...), the server shutting
 # down or starting (57P01-57P03), out of disk or memory (53...), read-only (25006)
