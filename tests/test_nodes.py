@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -253,8 +254,21 @@ def test_a_change_on_one_node_is_found_on_the_other(cluster):
 def test_nodes_answer_503_while_postgresql_is_down_and_recover_by_themselves(cluster):
     a, b, server, _root = cluster
     assert b.search("flood")
-    server.stop()
+    # readers keep asking both nodes throughout: before, during and after the outage
+    answers: list[int] = []
+    stop = threading.Event()
+
+    def read():
+        while not stop.is_set():
+            for node in (a, b):
+                answers.append(get(f"{node.base}/search?q=flood")[0])
+
+    readers = [threading.Thread(target=read) for _ in range(4)]
+    for reader in readers:
+        reader.start()
     try:
+        assert wait_for(lambda: answers.count(200) >= 8, 60)
+        server.stop()
         for node in (a, b):
             status, page = get(f"{node.base}/search?q=flood")
             assert status == 503, page[:300]
@@ -263,12 +277,24 @@ def test_nodes_answer_503_while_postgresql_is_down_and_recover_by_themselves(clu
             assert status == 503 and json.loads(body)["error"] == "unavailable"
             status, ready = node.ready()
             assert status == 503 and ready["database"] is False
+        during = len(answers)
+        assert wait_for(lambda: len(answers) >= during + 8, 60)
     finally:
         server.start()
-    for node in (a, b):  # no restart: the next requests reconnect
-        assert wait_for(lambda: get(f"{node.base}/search?q=flood")[0] == 200, 30)
-        assert node.ready()[0] == 200
-        assert node.search("flood")
+    try:
+        for node in (a, b):  # no restart: the next requests reconnect
+            assert wait_for(lambda: get(f"{node.base}/search?q=flood")[0] == 200, 30)
+            assert node.ready()[0] == 200
+            assert node.search("flood")
+        after = len(answers)
+        assert wait_for(lambda: len(answers) >= after + 8, 60)
+    finally:
+        stop.set()
+        for reader in readers:
+            reader.join(60)
+    # every answer was a page or the clear 503, never a server error or a dropped request
+    assert set(answers) == {200, 503}
+    assert answers[-8:] == [200] * 8
     assert a.process.poll() is None and b.process.poll() is None
 
 
