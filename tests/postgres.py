@@ -95,6 +95,11 @@ class PostgresServer:
     def create_database(self, template: str | None = None, prefix: str = "kb") -> str:
         """A new, empty database (or a copy of template); returns its name."""
         name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+        if template:
+            # a copy needs the template to itself: end what an app left connected to it
+            # (a background thread that outlived its app)
+            self._admin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        f"WHERE datname = '{template}' AND pid <> pg_backend_pid()")
         self._admin(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
         return name
 
