@@ -67,7 +67,7 @@ def migrate_database(upgrade_existing: bool | None = None) -> None:
         return
     if upgrade_existing is None:
         upgrade_existing = db.embedded
-    if not state.empty and not upgrade_existing:
+    if state.newer or (not state.empty and not upgrade_existing):
         raise migrations.SchemaOutOfDate(state)
     had_translations = state.empty or inspect(db.engine).has_table("revision_translations")
     db.session.remove()  # no open read may hold up the schema change

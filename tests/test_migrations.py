@@ -198,3 +198,22 @@ def test_the_embedded_database_is_upgraded_on_start(tmp_path):
     app.extensions["kb.search"].close()
     app.extensions["kb.db"].dispose()
     engine.dispose()
+
+
+def test_a_database_of_a_later_release_is_left_alone(database_url, tmp_path):
+    """Started by mistake on a database a newer release upgraded, a node changes nothing."""
+    engine = create_engine(database_url)
+    migrations.upgrade(engine)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    settings = {"DATABASE_URL": database_url, "TESTING": True, "SECRET_KEY": "t",
+                "INSTANCE_PATH": str(tmp_path / "node"), "SEED_DIR": str(FIXTURE_PRACTICES)}
+    app = create_app({**settings, "AUTO_INIT": False})
+    upgrade = app.test_cli_runner().invoke(kb_main, ["db", "upgrade"])
+    assert upgrade.exit_code == 2
+    assert upgrade.output == (f"Error: database schema is at 9999, which this release does "
+                              f"not know (it needs {migrations.head()}): run the release that "
+                              "upgraded it\n")
+    app.extensions["kb.db"].dispose()
+    assert migrations.state(engine).current == "9999"
+    engine.dispose()

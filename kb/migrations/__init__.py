@@ -33,8 +33,13 @@ class SchemaOutOfDate(Exception):
 
     def __init__(self, state: SchemaState):
         self.state = state
-        super().__init__(f"database schema is at {state.shown_current}, this release needs "
-                         f"{state.head}: run kb db upgrade")
+        if state.newer:
+            super().__init__(f"database schema is at {state.current}, which this release "
+                             f"does not know (it needs {state.head}): run the release that "
+                             "upgraded it")
+        else:
+            super().__init__(f"database schema is at {state.shown_current}, this release "
+                             f"needs {state.head}: run kb db upgrade")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,6 +47,7 @@ class SchemaState:
     current: str | None   # the version in alembic_version; None when there is none
     head: str             # the version this release needs
     empty: bool           # no table of the portal yet
+    newer: bool = False   # at a version this release does not have (a later release's)
 
     @property
     def up_to_date(self) -> bool:
@@ -73,8 +79,11 @@ def state(engine: Engine) -> SchemaState:
         tables = set(inspect(connection).get_table_names())
     from kb.models import Base
 
+    known = {script.revision
+             for script in ScriptDirectory.from_config(_config()).walk_revisions()}
     return SchemaState(current=current, head=head(),
-                       empty=not tables & set(Base.metadata.tables))
+                       empty=not tables & set(Base.metadata.tables),
+                       newer=current is not None and current not in known)
 
 
 def check(engine: Engine) -> SchemaState:
@@ -95,6 +104,8 @@ def upgrade(engine: Engine) -> tuple[SchemaState, SchemaState]:
     before = state(engine)
     if before.up_to_date:
         return before, before
+    if before.newer:
+        raise SchemaOutOfDate(before)
     with engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:
