@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Flask, current_app
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 
@@ -98,7 +98,14 @@ def init_app(app: Flask, url: str, embedded: bool = False) -> Database:
 
     @app.teardown_appcontext
     def _remove_session(_exc):
-        db.session.remove()
+        try:
+            db.session.remove()
+        except DBAPIError as exc:
+            # a connection the server dropped cannot even roll back: the answer (a 503
+            # page when the database is down) stands, the session and its connection go
+            db.session.registry.clear()
+            if not db.unavailable(exc):
+                raise
 
     return db
 

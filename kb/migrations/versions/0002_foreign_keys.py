@@ -10,7 +10,7 @@ Revises: 0001
 from typing import Sequence, Union
 
 from alembic import op
-import sqlalchemy as sa  # noqa: F401
+import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
@@ -34,12 +34,18 @@ FOREIGN_KEYS = [
 
 
 def upgrade() -> None:
-    for table, _name, column, target, _ondelete in FOREIGN_KEYS:
+    inspector = sa.inspect(op.get_bind())
+    # a column that has its key already (a database made by create_all of these models) is
+    # left as it is
+    missing = [row for row in FOREIGN_KEYS if not any(
+        fk["constrained_columns"] == [row[2]] and fk["referred_table"] == row[3]
+        for fk in inspector.get_foreign_keys(row[0]))]
+    for table, _name, column, target, _ondelete in missing:
         op.execute(f"UPDATE {table} SET {column} = NULL WHERE {column} IS NOT NULL "
                    f"AND {column} NOT IN (SELECT id FROM {target})")
-    for table in dict.fromkeys(row[0] for row in FOREIGN_KEYS):
+    for table in dict.fromkeys(row[0] for row in missing):
         with op.batch_alter_table(table) as batch_op:
-            for _table, name, column, target, ondelete in FOREIGN_KEYS:
+            for _table, name, column, target, ondelete in missing:
                 if _table == table:
                     batch_op.create_foreign_key(name, target, [column], ['id'],
                                                 ondelete=ondelete)
