@@ -2,10 +2,10 @@
 
 Each writer signs in, creates practices, edits and submits them and practices of the other
 writers; moderators approve what reaches the queue, all at the same time over HTTP against
-one database (SQLite in WAL mode, and PostgreSQL). Afterwards nothing is lost: no request failed on the
-server, every submission a writer was told about waits in the queue or was decided on, every
-approval a moderator saw is live, and the search index holds exactly the published
-revisions.
+one database (SQLite in WAL mode, and PostgreSQL). Afterwards nothing is lost: no request
+failed on the server, every submission a writer was told about waits in the queue or was
+decided on, every approval a moderator saw is live, and the search index holds exactly the
+published revisions.
 """
 
 from __future__ import annotations
