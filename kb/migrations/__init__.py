@@ -21,6 +21,9 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
 
 log = logging.getLogger(__name__)
+# Alembic says "Context impl ..." at INFO whenever a version is read: the portal logs
+# one line of its own per upgrade instead
+logging.getLogger("alembic").setLevel(logging.WARNING)
 
 HERE = Path(__file__).resolve().parent
 # any number will do, as long as nothing else takes it: the key of the PostgreSQL
