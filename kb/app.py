@@ -66,7 +66,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     for problem in unknown_settings():
         logging.getLogger(__name__).warning("%s", problem)
 
-    kb_db.init_app(app, app.config["DATABASE_URL"])
+    kb_db.init_app(app, app.config["DATABASE_URL"], embedded=not settings["DATABASE_URL"])
     _check_database(app, settings)
     csrf.init_app(app)
     compress.init_app(app)  # gzip/brotli for HTML, CSS, JS, JSON
@@ -93,9 +93,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     if app.config["AUTO_INIT"]:
         from kb.bootstrap import ensure_ready
+        from kb.migrations import SchemaOutOfDate
 
         with app.app_context():
-            ensure_ready()
+            try:
+                ensure_ready()
+            except SchemaOutOfDate as exc:  # this node refuses to serve an older schema
+                log.error("%s", exc)
+                raise
     return app
 
 
@@ -171,17 +176,20 @@ def _check_folders(settings: dict[str, Any], instance: Path) -> None:
 
 
 def _check_database(app: Flask, settings: dict[str, Any]) -> None:
-    """Open a SQLite database once at start, so an unusable path is named in one line."""
+    """Open the database once at start, so an unusable path or an unreachable server is
+    named in one line."""
     from sqlalchemy.exc import SQLAlchemyError
 
     url = app.config["DATABASE_URL"]
-    if not url.startswith("sqlite"):
-        return
     try:
         with app.extensions["kb.db"].engine.connect():
             pass
     except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", exc))
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        if not url.startswith("sqlite"):
+            shown = app.extensions["kb.db"].location
+            raise ConfigError("DATABASE_URL", shown,
+                              f"a database server the portal can reach ({reason})") from None
         if settings["DATABASE_URL"]:
             raise ConfigError("DATABASE_URL", url,
                               f"a database file the portal can open and write ({reason})"

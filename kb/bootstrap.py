@@ -1,7 +1,8 @@
 """Make a fresh installation usable: schema, seed practices, search index.
 
 Safe to run any number of times and from several processes at once (a file
-lock in the instance folder serializes the first start).
+lock in the instance folder serializes the first start; on PostgreSQL an
+advisory lock also serializes the nodes sharing the database).
 """
 
 from __future__ import annotations
@@ -12,12 +13,16 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, inspect, select, text
 
 from kb.db import get_db, session
 from kb.models import Practice
 
 log = logging.getLogger(__name__)
+
+
+# the key of the PostgreSQL advisory lock held by a node while it starts
+_START_LOCK = 0x6B62_0002
 
 
 @contextmanager
@@ -26,7 +31,19 @@ def _init_lock():
     with open(path, "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
-            yield
+            engine = get_db().engine
+            if engine.dialect.name != "postgresql":
+                yield
+                return
+            with engine.connect() as connection:  # released when this connection closes
+                connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _START_LOCK})
+                connection.commit()
+                try:
+                    yield
+                finally:
+                    connection.execute(text("SELECT pg_advisory_unlock(:key)"),
+                                       {"key": _START_LOCK})
+                    connection.commit()
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
@@ -35,15 +52,40 @@ def database_ready() -> bool:
     return inspect(get_db().engine).has_table("change_log")
 
 
-def init_database(seed: bool = True, on_file=None):
-    """Create missing tables and import the seed folder when the KB is empty.
+def migrate_database(upgrade_existing: bool | None = None) -> None:
+    """Bring the schema to this release's through the migrations (kb.migrations).
+
+    An empty database is always set up. One that holds the portal's tables at an older
+    version is upgraded when upgrade_existing says so (default: only the embedded
+    SQLite file); otherwise SchemaOutOfDate says to run `kb db upgrade`.
+    """
+    from kb import migrations
+
+    db = get_db()
+    state = migrations.state(db.engine)
+    if state.up_to_date:
+        return
+    if upgrade_existing is None:
+        upgrade_existing = db.embedded
+    if state.newer or (not state.empty and not upgrade_existing):
+        raise migrations.SchemaOutOfDate(state)
+    had_translations = state.empty or inspect(db.engine).has_table("revision_translations")
+    db.session.remove()  # no open read may hold up the schema change
+    migrations.upgrade(db.engine)
+    if not had_translations:
+        fill_translation_rows()
+
+
+def init_database(seed: bool = True, on_file=None, upgrade_existing: bool | None = None):
+    """Set up or check the schema (migrate_database) and import the seed folder when the
+    KB is empty.
 
     Returns the import report, or None when nothing was imported.
     """
     from kb.services.identity import SYSTEM
     from kb.services.practices import practices_import_dir
 
-    get_db().create_all()
+    migrate_database(upgrade_existing)
     seed_dir = Path(current_app.config["SEED_DIR"])
     empty = not session().scalar(select(func.count()).select_from(Practice))
     if seed and seed_dir.is_dir():
@@ -60,7 +102,7 @@ def init_database(seed: bool = True, on_file=None):
 
 
 def fill_translation_rows() -> int:
-    """Fill the translations table, new in this version, from the stored documents.
+    """Fill the translations table, once it was added to a database, from the stored documents.
 
     Documents saved before it existed keep their `translations` in their text;
     a published one gets a change-log row, so the search index (built without
@@ -117,7 +159,8 @@ def ensure_ready(on_total=None, on_file=None) -> None:
     from search import IndexUnavailable
 
     with _init_lock():
-        if not database_ready() or not session().scalar(
+        migrate_database()
+        if not session().scalar(
                 select(func.count()).select_from(Practice)):
             seed_dir = current_app.config["SEED_DIR"]
             count = len(list(Path(seed_dir).glob("*.md"))) if Path(seed_dir).is_dir() else 0
@@ -134,11 +177,6 @@ def ensure_ready(on_total=None, on_file=None) -> None:
                 log.info("imported %d practices from %s (%d failed)",
                          len(report.created) + len(report.updated),
                          seed_dir, len(report.failed))
-        else:
-            had_translations = inspect(get_db().engine).has_table("revision_translations")
-            get_db().create_all()  # tables a newer version added, such as mail_outbox
-            if not had_translations:
-                fill_translation_rows()
         try:
             search_start()
             # a missing or damaged index is rebuilt (and the log says so); otherwise a

@@ -47,10 +47,11 @@ class _Group(click.Group):
 
     def invoke(self, ctx):
         from kb.config import ConfigError
+        from kb.migrations import SchemaOutOfDate
 
         try:
             return super().invoke(ctx)
-        except ConfigError as exc:
+        except (ConfigError, SchemaOutOfDate) as exc:
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(2)
 
@@ -147,7 +148,7 @@ def init_command():
     from kb.services.search import search_catch_up
 
     seed_documents()  # a missing or empty KB_SEED_DIR is an error, not an empty "Ready"
-    init_database(seed=False)
+    init_database(seed=False, upgrade_existing=True)
     ok = _import_with_progress(Path(current_app.config["SEED_DIR"]))
     # cities and municipalities of the seed practices get their GeoNames places
     # (organizations that have one already are left as they are)
@@ -421,13 +422,17 @@ def _fit(text: str, width: int) -> str:
 
 
 def _require_database() -> None:
-    """Commands that read the knowledge base say how to create it instead of a traceback."""
+    """Commands that read the knowledge base say how to create it instead of a traceback,
+    and refuse a schema of another version (SchemaOutOfDate)."""
     from kb.bootstrap import database_ready
+    from kb.db import get_db
+    from kb.migrations import check
 
     if not database_ready():
         click.echo(f"Error: no knowledge base at {current_app.config['DATABASE_URL']} yet: "
                    "run `kb init` first", err=True)
         sys.exit(1)
+    check(get_db().engine)
 
 
 def _report(call):
@@ -721,6 +726,43 @@ def mail_send_command(mail_id):
     click.echo(f"{len(result.sent)} sent, {len(result.failed)} failed, "
                f"{len(result.left)} left for the next run")
     sys.exit(1 if result.failed or result.left else 0)
+
+
+@main.group("db")
+def db_group():
+    """The database schema and its migrations."""
+
+
+@db_group.command("upgrade")
+@with_appcontext
+def db_upgrade_command():
+    """Bring the database schema to this release's version, keeping every row."""
+    from kb import migrations
+    from kb.bootstrap import migrate_database
+    from kb.db import get_db
+
+    before = migrations.state(get_db().engine)
+    migrate_database(upgrade_existing=True)
+    if before.up_to_date:
+        click.echo(f"Database schema is up to date ({before.head})")
+    else:
+        click.echo(f"Database schema upgraded from {before.shown_current} to {before.head}")
+
+
+@db_group.command("current")
+@with_appcontext
+def db_current_command():
+    """Print the database's schema version and the one this release needs."""
+    from kb import migrations
+    from kb.db import get_db
+
+    state = migrations.state(get_db().engine)
+    if state.up_to_date:
+        click.echo(f"{state.head} (up to date)")
+    else:
+        click.echo(f"{state.shown_current} (this release needs {state.head}: "
+                   "run kb db upgrade)")
+    sys.exit(0 if state.up_to_date else 1)
 
 
 @main.command("serve")

@@ -114,10 +114,12 @@ def _database_url(value: str) -> str:
     from sqlalchemy.exc import ArgumentError
 
     try:
-        make_url(value)
+        url = make_url(value)
     except ArgumentError:
         raise Invalid("a database URL such as sqlite:////srv/kb/kb.sqlite3 or "
                       "postgresql://user@host/kb") from None
+    if url.drivername == "postgresql":  # the driver the portal ships: psycopg 3
+        return "postgresql+psycopg" + value[len("postgresql"):]
     return value
 
 
@@ -155,7 +157,9 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("DATABASE_URL", None,
-            "SQLAlchemy database URL; default: a SQLite file kb.sqlite3 in the instance folder.",
+            "SQLAlchemy database URL: a SQLite file, or PostgreSQL (postgresql://user:password@"
+            "host/kb, driven by psycopg 3) for several nodes; default: a SQLite file "
+            "kb.sqlite3 in the instance folder.",
             _database_url),
     Setting("INSTANCE_PATH", None,
             "Folder for the database, the search index, the outbox and exports; "

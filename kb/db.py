@@ -9,20 +9,24 @@ from __future__ import annotations
 from flask import Flask, current_app
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DisconnectionError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
-
-from kb.models import Base
 
 
 class Database:
-    def __init__(self, url: str):
+    def __init__(self, url: str, embedded: bool = False):
         self.url = url
+        # the default SQLite file in the instance folder (no KB_DATABASE_URL): a start
+        # upgrades its schema by itself; a database set by URL is upgraded by `kb db upgrade`
+        self.embedded = embedded
         kwargs: dict = {}
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         else:
             kwargs["pool_pre_ping"] = True
+            if url.startswith("postgresql"):
+                # stored times are UTC without a zone, also those the server fills in
+                kwargs["connect_args"] = {"options": "-c timezone=UTC"}
         self.engine: Engine = create_engine(url, **kwargs)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
@@ -46,10 +50,12 @@ class Database:
         """Whether an error means the database cannot be used now (read-only, missing,
         full, unreachable) rather than a fault of the code. The pool is emptied, so
         connections opened after the fault is fixed read and write again."""
-        if not isinstance(exc, OperationalError):
+        if not isinstance(exc, (OperationalError, InterfaceError)):
             return False
         text = str(exc.orig).lower()
-        if not any(sign in text for sign in _UNAVAILABLE):
+        sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+        if not (exc.connection_invalidated or sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
+                or any(sign in text for sign in _UNAVAILABLE)):
             return False
         self.degraded = True
         self.engine.dispose()
@@ -61,9 +67,6 @@ class Database:
         if self.degraded and used:
             raise DisconnectionError("reconnecting after the database was unavailable")
 
-    def create_all(self) -> None:
-        Base.metadata.create_all(self.engine)
-
     def dispose(self) -> None:
         self.session.remove()
         self.engine.dispose()
@@ -72,7 +75,13 @@ class Database:
 # OperationalError messages of a database that cannot be used at the moment
 _UNAVAILABLE = ("readonly database", "unable to open database", "disk i/o error",
                 "database or disk is full", "database is locked", "could not connect",
-                "connection refused", "server closed the connection", "read-only transaction")
+                "connection refused", "server closed the connection", "read-only transaction",
+                "connection failed", "connection is closed", "connection is bad",
+                "is the server running",
+                "the database system is")
+# PostgreSQL's codes for the same: connection exceptions (08...), the server shutting
+# down or starting (57P01-57P03), out of disk or memory (53...), read-only (25006)
+_UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53", "25006")
 
 
 def _sqlite_pragmas(dbapi_connection, _record):
@@ -83,13 +92,20 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor.close()
 
 
-def init_app(app: Flask, url: str) -> Database:
-    db = Database(url)
+def init_app(app: Flask, url: str, embedded: bool = False) -> Database:
+    db = Database(url, embedded)
     app.extensions["kb.db"] = db
 
     @app.teardown_appcontext
     def _remove_session(_exc):
-        db.session.remove()
+        try:
+            db.session.remove()
+        except DBAPIError as exc:
+            # a connection the server dropped cannot even roll back: the answer (a 503
+            # page when the database is down) stands, the session and its connection go
+            db.session.registry.clear()
+            if not db.unavailable(exc):
+                raise
 
     return db
 

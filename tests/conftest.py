@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 
 from kb import create_app
 from kb.config import load_settings
+from tests.postgres import SKIP_REASON, PostgresServer, find_binaries
 
 DATA = Path(__file__).parent / "data"
 FIXTURE_PRACTICES = DATA / "practices"
@@ -42,12 +44,12 @@ class InstanceTemplates:
 
     def __init__(self, root: Path):
         self.root = root
-        self.prepared: dict[tuple, Path] = {}
+        self.prepared: dict[tuple, tuple[Path, str | None]] = {}
 
-    def key(self, settings: dict) -> tuple | None:
+    def key(self, settings: dict, postgres: PostgresServer | None = None) -> tuple | None:
         """What a first start with these settings depends on; None when it cannot be
         copied (no first start, an existing instance folder, state outside it, no seed
-        folder)."""
+        folder). On PostgreSQL the database is copied with the folder (as a template)."""
         if not settings.get("AUTO_INIT") or Path(settings["INSTANCE_PATH"]).exists():
             return None
         environment = load_settings()
@@ -58,7 +60,7 @@ class InstanceTemplates:
             return None
         rest = sorted((name, repr(value)) for name, value in settings.items()
                       if name not in REQUEST_ONLY)
-        return (str(seeds), self.contents(seeds), tuple(rest))
+        return (str(seeds), self.contents(seeds), tuple(rest), postgres is not None)
 
     @staticmethod
     def contents(folder: Path) -> str:
@@ -69,29 +71,39 @@ class InstanceTemplates:
             digest.update(path.read_bytes() + b"\0")
         return digest.hexdigest()
 
-    def prepare(self, settings: dict) -> bool:
+    def prepare(self, settings: dict, postgres: PostgresServer | None = None) -> bool:
         """Make settings["INSTANCE_PATH"] a copy of the prepared first start when one fits;
-        settings are all those the app will be created with."""
-        key = self.key(settings)
+        settings are all those the app will be created with. With a PostgreSQL server,
+        settings["DATABASE_URL"] is set to a database of its own (a copy of the prepared
+        one, or an empty one when nothing fits)."""
+        key = self.key(settings, postgres)
         if key is None:
+            if postgres is not None and not settings.get("DATABASE_URL"):
+                settings["DATABASE_URL"] = postgres.url(postgres.create_database())
             return False
-        self.copy(key, settings, Path(settings["INSTANCE_PATH"]))
+        self.copy(key, settings, Path(settings["INSTANCE_PATH"]), postgres)
         return True
 
-    def copy(self, key: tuple, settings: dict, instance: Path) -> None:
+    def copy(self, key: tuple, settings: dict, instance: Path,
+             postgres: PostgresServer | None = None) -> None:
         """Copy the prepared first start for key into instance, preparing it if needed."""
-        source = self.prepared.get(key)
-        if source is None:
+        if key not in self.prepared:
             source = Path(tempfile.mkdtemp(dir=self.root, prefix="instance-"))
             first_start = {name: value for name, value in settings.items()
                            if name not in REQUEST_ONLY}
+            template = postgres.create_database(prefix="template") if postgres else None
+            if template:
+                first_start["DATABASE_URL"] = postgres.url(template)
             app = create_app({**first_start, "INSTANCE_PATH": str(source),
                               "SEED_DIR": settings["SEED_DIR"], "AUTO_INIT": True,
                               "TESTING": True, "SECRET_KEY": "template"})
             app.extensions["kb.search"].close()
             app.extensions["kb.db"].dispose()  # the last connection folds the WAL in
-            self.prepared[key] = source
+            self.prepared[key] = (source, template)
+        source, template = self.prepared[key]
         shutil.copytree(source, instance)
+        if postgres is not None:
+            settings["DATABASE_URL"] = postgres.url(postgres.create_database(template))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -119,12 +131,49 @@ def instance_templates(tmp_path_factory):
     return InstanceTemplates(tmp_path_factory.mktemp("instance-templates"))
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Tests skipped for want of PostgreSQL are summed up in one line of the summary."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and isinstance(report.longrepr, tuple) and \
+            report.longrepr[2].endswith(SKIP_REASON):
+        report.longrepr = ("tests/postgres.py", 0, report.longrepr[2])
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A PostgreSQL server for this test process, started once; skips without binaries."""
+    binaries = find_binaries()
+    if binaries is None:
+        pytest.skip(SKIP_REASON)
+    server = PostgresServer(binaries)
+    server.init()
+    server.start()
+    yield server
+    server.remove()
+
+
 @pytest.fixture
-def make_app(tmp_path, instance_templates):
+def database():
+    """The database the app fixtures use: SQLite, or PostgreSQL for every test when
+    TEST_DATABASE=postgresql is set; test folders that run on both (tests/services)
+    parametrize it."""
+    return os.environ.get("TEST_DATABASE", "sqlite")
+
+
+@pytest.fixture
+def postgres(request, database):
+    """The PostgreSQL server when this test runs on PostgreSQL, else None."""
+    return request.getfixturevalue("postgres_server") if database == "postgresql" else None
+
+
+@pytest.fixture
+def make_app(tmp_path, instance_templates, postgres):
     """Build an app on a fresh instance folder; seeds default to the test fixtures.
 
     A first start is a copy of one prepared once per test run (see InstanceTemplates), so
-    it costs a folder copy, not an import.
+    it costs a folder copy, not an import. On PostgreSQL each app gets a database of its own.
     """
     apps = []
 
@@ -141,7 +190,12 @@ def make_app(tmp_path, instance_templates):
             "SEARCH_DENSE": False,
         }
         settings.update(config)
-        instance_templates.prepare(settings)
+        if postgres is not None and "DATABASE_URL" not in config:
+            # an app started again on an instance folder finds the database it left there
+            for earlier in apps:
+                if earlier.instance_path == str(Path(settings["INSTANCE_PATH"]).resolve()):
+                    settings["DATABASE_URL"] = earlier.config["DATABASE_URL"]
+        instance_templates.prepare(settings, postgres)
         app = create_app(settings)
         apps.append(app)
         return app
@@ -150,6 +204,10 @@ def make_app(tmp_path, instance_templates):
     for app in apps:
         app.extensions["search_index_close"] = app.extensions["kb.search"].close()
         app.extensions["kb.db"].dispose()
+    if postgres is not None:
+        for name in {app.extensions["kb.db"].engine.url.database for app in apps
+                     if app.config["DATABASE_URL"].startswith("postgresql")}:
+            postgres.drop_database(name)
 
 
 @pytest.fixture

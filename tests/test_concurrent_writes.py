@@ -2,10 +2,10 @@
 
 Each writer signs in, creates practices, edits and submits them and practices of the other
 writers; moderators approve what reaches the queue, all at the same time over HTTP against
-one SQLite database in WAL mode. Afterwards nothing is lost: no request failed on the
-server, every submission a writer was told about waits in the queue or was decided on, every
-approval a moderator saw is live, and the search index holds exactly the published
-revisions.
+one database (SQLite in WAL mode, and PostgreSQL). Afterwards nothing is lost: no request
+failed on the server, every submission a writer was told about waits in the queue or was
+decided on, every approval a moderator saw is live, and the search index holds exactly the
+published revisions.
 """
 
 from __future__ import annotations
@@ -108,6 +108,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def database(request):
+    return request.param
+
+
 @pytest.fixture
 def portal(tmp_path, make_app):
     """An instance with writers and moderators, served by gunicorn with several workers."""
@@ -129,6 +134,8 @@ def portal(tmp_path, make_app):
     env = {**os.environ, "KB_INSTANCE_PATH": str(instance), "KB_SECRET_KEY": "load-test",
            "KB_SEED_DIR": str(FIXTURE_PRACTICES), "KB_RATELIMIT_LOGIN": "10000 per minute",
            "KB_LOG_LEVEL": "WARNING"}
+    if app.config["DATABASE_URL"].startswith("postgresql"):
+        env["KB_DATABASE_URL"] = app.config["DATABASE_URL"]
     log = open(tmp_path / "gunicorn.log", "w")
     command = [str(Path(sys.executable).with_name("gunicorn")), "--workers", str(WORKERS),
                "--bind", f"127.0.0.1:{port}", "--timeout", "120", "--chdir", str(REPO)]

@@ -96,3 +96,21 @@ def test_kb_version():
     result = CliRunner().invoke(main, ["--version"])
     assert result.exit_code == 0
     assert result.output.startswith("kb, version 0.1.0")
+
+
+def test_an_unreachable_database_server_is_named_in_one_line(tmp_path, monkeypatch):
+    # a socket folder where no server listens
+    url = f"postgresql://kb@/kb?host={tmp_path}"
+    line = _one_error_line(_run_with({"KB_INSTANCE_PATH": str(tmp_path / "i"),
+                                      "KB_DATABASE_URL": url}, tmp_path, monkeypatch))
+    assert line.startswith(f"Error: KB_DATABASE_URL='postgresql+psycopg://kb@/kb?host="
+                           f"{str(tmp_path).replace('/', '%2F')}': expected a database server "
+                           "the portal can reach (connection")
+    assert "failed" in line
+
+
+def test_a_postgresql_url_uses_the_bundled_driver():
+    from kb.config import load_settings
+
+    settings = load_settings({"KB_DATABASE_URL": "postgresql://kb:secret@db.example.org/kb"})
+    assert settings["DATABASE_URL"] == "postgresql+psycopg://kb:secret@db.example.org/kb"

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 import kb.services.practices
 from kb import create_app
+from kb.bootstrap import init_database
 from kb.db import session
 from kb.models import ChangeLog, Organization, Practice, Revision, User
 from kb.services.accounts import user_create
@@ -143,7 +144,7 @@ def test_changed_seeds_are_imported_again_and_no_first_start_imports_nothing(
         assert [p.current_revision.document.endswith("Weighing quokkas.\n")
                 for p in session().scalars(select(Practice))] == [True]
     with empty.app_context():
-        empty.extensions["kb.db"].create_all()
+        init_database(seed=False)
         assert session().scalar(select(func.count()).select_from(Practice)) == 0
 
 

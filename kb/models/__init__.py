@@ -89,8 +89,8 @@ class Organization(Base):
 class OrganizationPlace(Base):
     """Where an organization is and where its population figure comes from.
 
-    A table of its own (created on start by create_all), so existing databases need
-    no change to the organizations table. A GeoNames match is stored as a suggestion
+    A table of its own, so existing databases needed no change to the organizations
+    table. A GeoNames match is stored as a suggestion
     until the organization's admin (or a site admin) confirms it.
     """
 
@@ -109,7 +109,8 @@ class OrganizationPlace(Base):
     suggested_latitude: Mapped[float | None] = mapped_column(Float)
     suggested_longitude: Mapped[float | None] = mapped_column(Float)
     confirmed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    confirmed_by_id: Mapped[int | None] = mapped_column(Integer)
+    confirmed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", name="fk_organization_places_confirmed_by"))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     organization: Mapped[Organization] = relationship(back_populates="place")
@@ -130,7 +131,8 @@ class Practice(Base):
         ForeignKey("revisions.id", use_alter=True, name="fk_practice_current_revision"))
     published_revision_id: Mapped[int | None] = mapped_column(
         ForeignKey("revisions.id", use_alter=True, name="fk_practice_published_revision"))
-    created_by_id: Mapped[int | None] = mapped_column(Integer)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", name="fk_practices_created_by"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     published_at: Mapped[dt.datetime | None] = mapped_column(DateTime, index=True)
@@ -164,14 +166,17 @@ class Revision(Base):
     document: Mapped[str] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64), index=True)
     state: Mapped[str] = mapped_column(String(20), default=PracticeStatus.DRAFT)
-    author_id: Mapped[int | None] = mapped_column(Integer)
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", name="fk_revisions_author"))
     comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     # the revision an edit started from (None for the first one)
-    base_revision_id: Mapped[int | None] = mapped_column(Integer)
+    base_revision_id: Mapped[int | None] = mapped_column(
+        ForeignKey("revisions.id", name="fk_revisions_base_revision", ondelete="SET NULL"))
     submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    reviewed_by_id: Mapped[int | None] = mapped_column(Integer)
+    reviewed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", name="fk_revisions_reviewed_by"))
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     review_comment: Mapped[str | None] = mapped_column(Text)
 
@@ -212,8 +217,8 @@ class Revision(Base):
 class RevisionTranslation(Base):
     """A revision's title and summary in another language, as its document gives them.
 
-    A table of its own (not a column) so that an existing database gains it on
-    start (kb.bootstrap creates missing tables and fills this one once).
+    A table of its own (not a column): a database made before it gains it by a
+    migration, and kb.bootstrap fills it once.
     """
 
     __tablename__ = "revision_translations"
@@ -540,7 +545,8 @@ class AuditEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
-    actor_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", name="fk_audit_events_actor"), index=True)
     action: Mapped[str] = mapped_column(String(60), index=True)
     target_type: Mapped[str] = mapped_column(String(40))
     target_id: Mapped[str] = mapped_column(String(80))
@@ -561,12 +567,13 @@ class Flag(Base):
     reason: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default="open")  # open | resolved
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    resolved_by_id: Mapped[int | None] = mapped_column(Integer)
+    resolved_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", name="fk_flags_resolved_by"))
     resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     resolution: Mapped[str | None] = mapped_column(Text)
 
     practice: Mapped[Practice] = relationship()
-    user: Mapped[User | None] = relationship()
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
 
 
 class Notification(Base):
@@ -621,7 +628,8 @@ class IndicatorMapping(Base):
     practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), primary_key=True)
     indicator_key: Mapped[str] = mapped_column(String(600), primary_key=True)
     target_key: Mapped[str] = mapped_column(String(600))
-    created_by_id: Mapped[int | None] = mapped_column(Integer)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", name="fk_indicator_mappings_created_by"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 

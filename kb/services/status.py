@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from flask import current_app
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from kb.db import get_db, session
@@ -45,18 +45,19 @@ class Status:
 
 
 def _database() -> list[StatusLine]:
+    from kb import migrations
+
     url = make_url(current_app.config["DATABASE_URL"]).render_as_string(hide_password=True)
     lines = [StatusLine("database", url)]
-    present = set(inspect(get_db().engine).get_table_names())
-    expected = set(Base.metadata.tables)
-    missing = sorted(expected - present)
-    if not present & expected:
+    state = migrations.state(get_db().engine)
+    if state.empty:
         lines.append(StatusLine("schema", "no tables yet: run `kb init`", True))
-    elif missing:
-        lines.append(StatusLine("schema", f"missing tables: {', '.join(missing)} "
-                                          "(run `kb init` to create them)", True))
+    elif not state.up_to_date:
+        lines.append(StatusLine("schema", f"at {state.shown_current}, this release needs "
+                                          f"{state.head}: run `kb db upgrade`", True))
     else:
-        lines.append(StatusLine("schema", f"up to date ({len(expected)} tables)"))
+        lines.append(StatusLine("schema", f"up to date ({state.head}, "
+                                          f"{len(Base.metadata.tables)} tables)"))
     return lines
 
 

@@ -9,7 +9,9 @@ SQLite it begins with ``BEGIN IMMEDIATE``, so the rows a service reads to
 decide (the working revision, the next revision number) cannot change under
 it before it commits; concurrent writers wait for each other (busy timeout)
 instead of deciding on the same stale state. On other databases services
-lock the rows they decide on (``SELECT ... FOR UPDATE``).
+lock the rows they decide on (``SELECT ... FOR UPDATE``); PostgreSQL's refusals
+for a concurrent transaction (serialization failure, deadlock, lock timeout) are
+retried like SQLite's.
 
 A unit of work entered while another one is open on the same session joins
 it: a request that saves and submits is one transaction, committed once.
@@ -100,11 +102,18 @@ class UnitOfWork:
         return self._outer is not None
 
 
+# PostgreSQL's codes for a transaction refused because of a concurrent one: serialization
+# failure, deadlock detected, lock not available (lock_timeout)
+_RETRY_SQLSTATES = ("40001", "40P01", "55P03")
+
+
 def is_transient(exc: BaseException) -> bool:
     """A refusal a retry of the whole operation can get past."""
     if isinstance(exc, IntegrityError):
         return True  # e.g. a revision number a concurrent writer took first
     if isinstance(exc, OperationalError):
+        if getattr(exc.orig, "sqlstate", None) in _RETRY_SQLSTATES:
+            return True
         text = str(exc.orig).lower()
         return ("database is locked" in text or "deadlock" in text
                 or "could not serialize" in text)

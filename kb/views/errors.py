@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, render_template, request
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from kb.db import get_db
 from kb.services.errors import NotFound, PermissionDenied
@@ -61,6 +61,7 @@ def init_app(app: Flask) -> None:
         return unavailable()
 
     @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)  # psycopg: a connection the server closed
     def database_error(exc):
         db = get_db()
         if not db.unavailable(exc):

@@ -29,7 +29,8 @@ def practice(slug):
 def revisions(slug):
     return session().scalars(select(Revision.number).join(Practice, Revision.practice_id
                                                           == Practice.id)
-                             .where(Practice.slug == slug)).all()
+                             .where(Practice.slug == slug)
+                             .order_by(Revision.number)).all()
 
 
 def fixture_text(slug):

@@ -111,7 +111,8 @@ def test_killed_in_the_middle_of_indexing_the_index_matches_the_database(make_ap
     proc = subprocess.Popen(
         [sys.executable, "-c", IMPORTER, app.instance_path, app.config["SEED_DIR"],
          str(template)],
-        stdout=subprocess.PIPE, text=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+        stdout=subprocess.PIPE, text=True, cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO), "KB_DATABASE_URL": app.config["DATABASE_URL"]})
     for _ in range(15):  # let it commit and index a few practices, then kill it mid-stream
         proc.stdout.readline()
     proc.send_signal(signal.SIGKILL)
