@@ -91,6 +91,26 @@ def fill_translation_rows() -> int:
     return filled
 
 
+def fill_tag_rows() -> int:
+    """Fill the owner's tags table, new in this version, from the published revisions;
+    returns how many practices gained rows. Their search documents already hold these
+    tags, so no change-log entry is needed."""
+    from kb.content.tags import keys_of
+    from kb.models import PracticeTag, Revision
+    from kb.services.tags.common import concept_of
+
+    filled = 0
+    rows = session().execute(select(Practice.id, Revision.tags).join(
+        Revision, Revision.id == Practice.published_revision_id)).all()
+    for practice_id, tags in rows:
+        for key, label in keys_of(tags).items():
+            session().add(PracticeTag(practice_id=practice_id, tag=key, label=label,
+                                      concept=concept_of(label)))
+        filled += bool(tags)
+    session().commit()
+    return filled
+
+
 def seed_documents() -> list[Path]:
     """The practice documents of KB_SEED_DIR; a missing or empty folder is a ConfigError."""
     from kb.config import ConfigError
@@ -136,9 +156,12 @@ def ensure_ready(on_total=None, on_file=None) -> None:
                          seed_dir, len(report.failed))
         else:
             had_translations = inspect(get_db().engine).has_table("revision_translations")
+            had_tags = inspect(get_db().engine).has_table("practice_tags")
             get_db().create_all()  # tables a newer version added, such as mail_outbox
             if not had_translations:
                 fill_translation_rows()
+            if not had_tags:
+                fill_tag_rows()
         try:
             if not get_index().exists():
                 log.info("search index missing: rebuilding it")
