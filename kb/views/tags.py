@@ -56,6 +56,20 @@ def tag_remove(slug: str, application_id: int):
     return redirect(url_for("pages.practice_detail", slug=slug) + "#tags-title")
 
 
+@bp.post("/practices/<slug>/tags/report")
+@login_required
+def tag_report(slug: str):
+    try:
+        applying.practice_tag_report(current_identity(),
+                                     int(request.form.get("application") or 0),
+                                     request.form.get("reason", ""))
+        flash(_("Thank you. The moderators will look at your report."), "success")
+    except InvalidInput as exc:
+        for message in exc.errors.values():
+            flash(message, "error")
+    return redirect(url_for("pages.practice_detail", slug=slug) + "#tags-title")
+
+
 @bp.route("/moderation/tags", methods=["GET", "POST"])
 @login_required
 def moderate():

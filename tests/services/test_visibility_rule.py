@@ -51,6 +51,7 @@ READERS = {
 OTHERS = {
     "kb.services.practices.practice_get": "one practice, checked with practice.view",
     "kb.services.tags.moderating.tag_merge": "writes: a moderator merges tags",
+    "kb.services.tags.applying.practice_tag_report": "writes: a report on one practice",
     "kb.services.tags.moderating.tag_rename": "writes: a moderator renames a tag",
     "kb.services.practices.practice_import": "writes: an operator's import",
     "kb.services.practices.practices_import_dir": "writes: an operator's import",

@@ -167,3 +167,25 @@ def test_moderators_rename_tags_from_their_page(app, cities):
     assert 'href="/tags/flood%20volunteers"' in html and "flood wardens</a>" not in html
     refused = post(gm, "/moderation/tags", {"action": "rename", "source": "x", "target": ""})
     assert refused.status_code == 400 and "Write a tag." in refused.get_data(as_text=True)
+
+
+def test_a_reader_reports_a_misused_tag_to_the_moderators(app, cities, make_user):
+    from sqlalchemy import select
+
+    from kb.db import session
+    from kb.models import Flag
+
+    hugo = _signed_in(app, "hugo@hillford.example")
+    _tag(hugo, PUBLIC, "cheap stuff")
+    _tag(hugo, PUBLIC, "shortlist", scope="alpine-towns")
+    make_user("rita@reader.example")
+    rita = _signed_in(app, "rita@reader.example")
+    page = rita.get(f"/practices/{PUBLIC}").get_data(as_text=True)
+    options = re.findall(r'<option value="(\d+)">([^<]+)</option>', page)
+    assert [label for _id, label in options] == ["cheap stuff (Hillford (fictional example town))"]
+    post(rita, f"/practices/{PUBLIC}/tags/report",
+         {"application": options[0][0], "reason": "An advertisement."},
+         token_from=f"/practices/{PUBLIC}")
+    with app.app_context():
+        assert session().scalar(select(Flag.reason)) == \
+            "Tag “cheap stuff” added by Hillford (fictional example town): An advertisement."

@@ -1,7 +1,7 @@
 """Community tags: cities tag practices, with provenance, across languages.
 
 - ``common``: shared internals (the glossary concept of a tag, aliases, scopes);
-- ``applying``: tag and untag a practice for one's organization;
+- ``applying``: tag and untag a practice for one's organization, report a misused tag;
 - ``reading``: a practice's tags, the tag pages, suggestions while typing;
 - ``moderating``: remove an application, rename, merge, mark synonyms.
 

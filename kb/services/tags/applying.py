@@ -168,3 +168,22 @@ def practice_for_tags_by_id(practice_id: int) -> Practice:
     if practice is None:
         raise NotFound(_("No such practice."))
     return practice
+
+
+def practice_tag_report(identity: Identity, application_id: int, reason: str):
+    """Report a misused public tag to the practice's moderators, through the practice's
+    reports (flags). A network's private tags are curated by its own moderators, who may
+    remove them at once; they are not reported to anyone else."""
+    application = session().get(TagApplication, application_id)
+    if application is None or application.scope != PUBLIC:
+        raise NotFound(_("No such tag."))
+    practice = practice_for_tags_by_id(application.practice_id)
+    require(identity, "practice.flag", practice)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput({"reason": _("Say what is wrong, so moderators can act on it.")})
+    from kb.services.editorial import flag_create
+
+    return flag_create(identity, practice.slug, _(
+        "Tag “%(tag)s” added by %(organization)s: %(reason)s", tag=application.label,
+        organization=application.organization.name, reason=reason))

@@ -49,6 +49,8 @@ class ShownTag:
     cities: list[TagCity] = field(default_factory=list)
     # applications the viewer may remove: (id, organization name)
     removable: list[tuple[int, str]] = field(default_factory=list)
+    # the public applications, which a signed-in reader may report: (id, organization name)
+    applications: list[tuple[int, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -78,6 +80,8 @@ def _shown(identity: Identity, practice_ids: list[int], owner_rows, apps) -> dic
             shown = seen[k] = ShownTag(leads[app.tag], app.label, scope=app.scope)
             out[app.practice_id].append(shown)
         shown.cities.append(TagCity(org.name, org.slug))
+        if app.scope == PUBLIC:
+            shown.applications.append((app.id, org.name))
         if can(identity, "tag.untag", app):
             shown.removable.append((app.id, org.name))
     return out
