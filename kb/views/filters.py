@@ -199,6 +199,14 @@ def partial_date(value: str | None) -> str:
         return str(value)
 
 
+def unique_id(prefix: str) -> str:
+    """An element id not used before in this response (the same card may show twice)."""
+    from flask import g
+
+    g.kb_ids = getattr(g, "kb_ids", 0) + 1
+    return f"{prefix}-{g.kb_ids}"
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         theme=theme_label, stage=stage_label, evidence=evidence_label, band=band_label,
@@ -216,6 +224,7 @@ def init_app(app: Flask) -> None:
             "languages": app.config["LANGUAGES"],
             "site_name": app.config["SITE_NAME"],
             "identity": current_identity(),
+            "unique_id": unique_id,
         }
 
     @app.after_request

@@ -189,3 +189,11 @@ def test_a_reader_reports_a_misused_tag_to_the_moderators(app, cities, make_user
     with app.app_context():
         assert session().scalar(select(Flag.reason)) == \
             "Tag “cheap stuff” added by Hillford (fictional example town): An advertisement."
+
+
+def test_a_card_shown_twice_gives_its_tags_ids_of_their_own(app, cities):
+    hugo = _signed_in(app, "hugo@hillford.example")
+    _tag(hugo, PUBLIC, "housing first")
+    html = app.test_client().get("/").get_data(as_text=True)
+    ids = re.findall(r'class="tag-by" id="([^"]+)"', html)
+    assert len(ids) >= 2 and len(ids) == len(set(ids))   # featured and newest

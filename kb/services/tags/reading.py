@@ -113,11 +113,13 @@ def practice_tags_get(identity: Identity, slug: str) -> PracticeTags:
     # "tagged by N cities": most cities first; public before a network's private ones
     community.sort(key=lambda t: (t.scope != PUBLIC, -len(t.cities), t.label.casefold()))
     if can(identity, "practice.tag", practice):
-        result.can_tag = True
         orgs = select(Organization.slug, Organization.name).order_by(Organization.name).where(
             Organization.id.in_(select(Membership.organization_id).where(
                 Membership.user_id == identity.user_id)))
         result.organizations = [tuple(r) for r in s.execute(orgs).all()]
+        # the form acts for one of my organizations (a site admin acting for none uses
+        # the API, naming the organization)
+        result.can_tag = bool(result.organizations)
         result.networks = [tuple(r) for r in s.execute(
             select(Network.slug, Network.name).join(
                 NetworkMember, NetworkMember.network_id == Network.id).where(
