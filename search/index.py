@@ -1274,6 +1274,7 @@ class SearchIndex:
             else:
                 docs = result
             arr = view.facets[facet.name]
+            counts: Counter
             if facet.name == "tag":
                 counts = Counter(view.tags_seen_by(viewer, d) for d in docs)
             else:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, literal, or_, select, union, union_all
+from sqlalchemy import ColumnElement, func, literal, or_, select, union, union_all
 
 from kb.content.tags import tag_key, tag_label
 from kb.content.vocab import THEMES
@@ -116,11 +116,11 @@ def practice_tags_get(identity: Identity, slug: str) -> PracticeTags:
         orgs = select(Organization.slug, Organization.name).order_by(Organization.name).where(
             Organization.id.in_(select(Membership.organization_id).where(
                 Membership.user_id == identity.user_id)))
-        result.organizations = [tuple(r) for r in s.execute(orgs).all()]
+        result.organizations = [(slug, name) for slug, name in s.execute(orgs).all()]
         # the form acts for one of my organizations (a site admin acting for none uses
         # the API, naming the organization)
         result.can_tag = bool(result.organizations)
-        result.networks = [tuple(r) for r in s.execute(
+        result.networks = [(slug, name) for slug, name in s.execute(
             select(Network.slug, Network.name).join(
                 NetworkMember, NetworkMember.network_id == Network.id).where(
                 NetworkMember.organization_id.in_(sorted(identity.organizations)))
@@ -150,8 +150,8 @@ def card_tags(identity: Identity, cards: list[PracticeCard]) -> list[PracticeCar
 def _tagged(identity: Identity, keys: set[str], concept: str | None):
     """(practice id, tag, label) rows of tags in `keys` or naming `concept`, the viewer
     may see, owner's and community's together."""
-    owner_match = PracticeTag.tag.in_(keys)
-    app_match = TagApplication.tag.in_(keys)
+    owner_match: ColumnElement[bool] = PracticeTag.tag.in_(keys)
+    app_match: ColumnElement[bool] = TagApplication.tag.in_(keys)
     if concept:
         owner_match = or_(owner_match, PracticeTag.concept == concept)
         app_match = or_(app_match, TagApplication.concept == concept)
