@@ -45,6 +45,10 @@ COUNTRIES = ["FI", "SE", "DE", "NL", "FR", "EE", "DK", "NO", "AT", "PL"]
 KINDS = ["city", "municipality", "region", "agency", "association"]
 STAGES = ["idea", "pilot", "implemented", "evaluated", "scaled"]
 EVIDENCE = ["anecdotal", "monitored", "evaluated", "experimental"]
+# tags: owner's and community tags drawn from these (Zipf-like: the first are the most used)
+TAGS = ["floods", "housing first", "volunteers", "tulvat", "e-permits", "one-stop shop",
+        "climate plan 2027", "towns under 20000", "youth", "procurement", "heat", "school"]
+
 INDICATORS = [("Median permit processing time", "days", "lower"),
               ("Flooded basements per year", "count", "lower"),
               ("Residents reached", "people", "higher"),
@@ -90,12 +94,18 @@ def build(n: int, seed: int = 7, organizations: int | None = None,
     from kb.content.vocab import population_band
     from kb.db import session
     from kb.models import (Network, NetworkMember, Organization, Practice, PracticeNetwork,
+                           PracticeTag, TagApplication,
                            PracticeStatus, PracticeTheme, Revision)
     from kb.services.readmodel.facts import facts_rebuild
     from kb.services.readmodel.lineage import lineage_refresh
     from kb.services.uow import UnitOfWork
 
     rng = random.Random(seed)
+    tag_rng = random.Random(seed + 1)  # its own sequence: the rest stays as it was
+
+    def some_tags(k: int) -> list[str]:
+        return list(dict.fromkeys(TAGS[min(int(tag_rng.paretovariate(1.2)) - 1,
+                                           len(TAGS) - 1)] for _ in range(k)))
     s = session()
     organizations = organizations or max(20, n // 20)
     submissions = n // 10 if submissions is None else submissions
@@ -178,6 +188,14 @@ def build(n: int, seed: int = 7, organizations: int | None = None,
                 s.add_all(PracticeTheme(practice_id=p.id, theme=t) for t in spec["themes"])
                 s.add_all(PracticeNetwork(practice_id=p.id, network=net)
                           for net in spec["networks"])
+                s.add_all(PracticeTag(practice_id=p.id, tag=t, label=t)
+                          for t in some_tags(tag_rng.randint(0, 3)))
+                for t in some_tags(tag_rng.randint(0, 2)):
+                    org = tag_rng.choice(org_ids)
+                    private = tag_rng.random() < 0.2
+                    s.add(TagApplication(practice_id=p.id, tag=t, label=t, organization_id=org,
+                                         scope=f"bench-net-{org_ids.index(org) % NETWORKS}"
+                                         if private else "public"))
 
     for first in range(0, n, batch):
         specs = []
@@ -216,6 +234,8 @@ def page_addresses(kb: dict) -> dict[str, str]:
         "cities like mine": f"/cities-like-mine?organization={kb['organization']}",
         "moderation queue": "/moderation", "my work": "/my-work",
         "API list": "/api/v1/practices", "API search": "/api/v1/search?q=flood+water",
+        "tag": "/tags/floods", "tags": "/tags", "API tag": "/api/v1/tags/housing%20first",
+        "tag suggestions": "/api/v1/tags/suggestions?q=ho&lang=en",
     }
 
 

@@ -70,10 +70,13 @@ def migrate_database(upgrade_existing: bool | None = None) -> None:
     if state.newer or (not state.empty and not upgrade_existing):
         raise migrations.SchemaOutOfDate(state)
     had_translations = state.empty or inspect(db.engine).has_table("revision_translations")
+    had_tags = state.empty or inspect(db.engine).has_table("practice_tags")
     db.session.remove()  # no open read may hold up the schema change
     migrations.upgrade(db.engine)
     if not had_translations:
         fill_translation_rows()
+    if not had_tags:
+        fill_tag_rows()
 
 
 def init_database(seed: bool = True, on_file=None, upgrade_existing: bool | None = None):
@@ -129,6 +132,26 @@ def fill_translation_rows() -> int:
             if practice.published_revision_id == revision.id:
                 session().add(ChangeLog(practice_id=practice.id, slug=slug,
                                         action=ChangeAction.UPDATE, revision_id=revision.id))
+    session().commit()
+    return filled
+
+
+def fill_tag_rows() -> int:
+    """Fill the owner's tags table, new in this version, from the published revisions;
+    returns how many practices gained rows. Their search documents already hold these
+    tags, so no change-log entry is needed."""
+    from kb.content.tags import keys_of
+    from kb.models import PracticeTag, Revision
+    from kb.services.tags.common import concept_of
+
+    filled = 0
+    rows = session().execute(select(Practice.id, Revision.tags).join(
+        Revision, Revision.id == Practice.published_revision_id)).all()
+    for practice_id, tags in rows:
+        for key, label in keys_of(tags).items():
+            session().add(PracticeTag(practice_id=practice_id, tag=key, label=label,
+                                      concept=concept_of(label)))
+        filled += bool(tags)
     session().commit()
     return filled
 

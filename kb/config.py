@@ -232,6 +232,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Sign-in attempts allowed per address and account.", _rate),
     Setting("RATELIMIT_SENSITIVE", "5 per hour",
             "Registrations and password-reset requests allowed per address.", _rate),
+    Setting("TAGS_PER_HOUR", 60,
+            "Community tags one person may add in an hour (counted in the database, so "
+            "every node and worker shares the count).", _whole(1, example=60)),
     Setting("LOGIN_MAX_FAILURES", 5,
             "Wrong passwords for one account from one network address after which that "
             "address may not try that account for LOGIN_LOCKOUT_MINUTES (the account stays "

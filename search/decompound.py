@@ -274,6 +274,10 @@ def set_decompounder(value: Decompounder | None) -> None:
 
 
 def setup() -> dict[str, str]:
-    """The analysis set-up an index is built with (recorded in its state)."""
+    """The analysis set-up an index is built with (recorded in its state).
+
+    ``version`` counts changes of what a document holds that an index built before cannot
+    answer: "2" added the tag facets (owner's and community tags, a network's private tags).
+    """
     return {"decompounding": ", ".join(f"{k}: {v}" for k, v in decompounder().describe().items()),
-            "version": "1"}
+            "version": "2"}

@@ -98,6 +98,42 @@ class Glossary:
                 languages.add(lang)
         return found, languages
 
+    def concept_of(self, text: str) -> str | None:
+        """The id of the concept one of whose labels, in any language, is exactly this
+        text (as the index analyses it: "tulvat" and "floods" are labels of "flood");
+        None when no label is. With several, the first by id."""
+        words = [w.lower() for w in WORD_RE.findall(text or "")]
+        if not words or len(words) > MAX_SPAN:
+            return None
+        found, _languages = self._match(words)
+        return self.ids[min(found, key=lambda c: self.ids[c])] if found else None
+
+    def concept_labels(self, concept_id: str) -> list[Label]:
+        """Every label of a concept: preferred ones first, in the glossary's order."""
+        try:
+            return list(self.labels[self.ids.index(concept_id)])
+        except ValueError:
+            return []
+
+    def labels_starting(self, prefix: str, language: str, limit: int = 10) -> list[str]:
+        """Labels in one language with a word starting with ``prefix`` (case-insensitive),
+        labels that start with it first, then alphabetically."""
+        p = (prefix or "").strip().casefold()
+        if not p:
+            return []
+        found: dict[str, bool] = {}
+        for labels in self.labels:
+            for label in labels:
+                text = label.text.casefold()
+                if label.language != language:
+                    continue
+                if text.startswith(p):
+                    found.setdefault(label.text, True)
+                elif any(w.startswith(p) for w in text.split()):
+                    found.setdefault(label.text, False)
+        ordered = sorted(found, key=lambda t: (not found[t], t.casefold()))
+        return ordered[:limit]
+
     def expand(self, words: list[str],
                languages: list[str] | None = None) -> dict[str, list[Label]]:
         """{typed word (lowercase): labels it also stands for}, capped.

@@ -87,6 +87,8 @@ FUSE_DEPTH = 100
 #: similar practices: the depth of the lexical and dense lists fused
 FUSE_SIMILAR = 20
 SIMILAR_DENSE_WEIGHT = 2.0
+#: the tag facet lists this many of the most used tags (and any selected)
+TAG_FACET_VALUES = 30
 _POSTING_CACHE_BUDGET = 400_000   # docnums held in cached posting sets (memory bound)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -128,6 +130,7 @@ def document_fields(doc: dict) -> dict:
         "adaptations_count": int(doc.get("adaptations_count") or 0), "body": body,
         "headline": doc.get("headline"), "evidence_shown": doc.get("evidence_shown") or "",
         "example": bool(doc.get("example")),
+        "card_tags": list(doc.get("card_tags") or []),
     }
     translations = _translations(doc.get("translations"))
     if translations:
@@ -170,6 +173,9 @@ def document_fields(doc: dict) -> dict:
     networks = [str(n) for n in (doc.get("networks") or []) if n]
     if networks:
         f["networks"] = " ".join(networks)
+    ntags = [str(t).replace(" ", "_") for t in (doc.get("network_tags") or []) if t]
+    if ntags:
+        f["f_ntag"] = " ".join(ntags)
     for facet in FACETS:
         values = [v.replace(" ", "_") for v in facet.values(doc)]
         if values:
@@ -237,6 +243,13 @@ class _SegmentData:
         for value in _lexicon(reader, "networks"):
             for d in _posting_ids(reader, "networks", value):
                 nets[d] = nets[d] + (value,)
+        # a network's private tags: (network, tag) pairs per document
+        ntags: list = [()] * n
+        for value in _lexicon(reader, "f_ntag"):
+            network, _, tag = value.partition(":")
+            for d in _posting_ids(reader, "f_ntag", value):
+                ntags[d] = ntags[d] + ((network, tag),)
+        self.ntags = ntags
         vis: list = [None] * n
         for d in _posting_ids(reader, "visibility", "network"):
             vis[d] = frozenset(nets[d])
@@ -278,6 +291,7 @@ class _View:
         segment_cache.update(used)
         self.facets = {f.name: [v for p in parts for v in p.facets[f.name]] for f in FACETS}
         self.visibility = [v for p in parts for v in p.visibility]
+        self.ntags = [v for p in parts for v in p.ntags]
         self.published = [v for p in parts for v in p.published]
         self.adapted = [v for p in parts for v in p.adapted]
         self.title_sort = [v for p in parts for v in p.title_sort]
@@ -350,6 +364,35 @@ class _View:
             self._visible.clear()
         self._visible[key] = found
         return found
+
+    def network_tags_of(self, viewer: Viewer, docnum: int) -> tuple:
+        """The private tags of a document's networks that the viewer may see."""
+        pairs = self.ntags[docnum]
+        if not pairs:
+            return ()
+        if viewer.see_all:
+            return tuple(t for _n, t in pairs)
+        return tuple(t for n, t in pairs if n in viewer.networks)
+
+    def tags_seen_by(self, viewer: Viewer, docnum: int) -> tuple:
+        """A document's tags as the viewer may see them: public ones, and the private
+        tags of the viewer's networks (each tag once)."""
+        public = self.facets["tag"][docnum]
+        private = self.network_tags_of(viewer, docnum)
+        if not private:
+            return public
+        return tuple(dict.fromkeys(public + private))
+
+    def network_tag_docs(self, viewer: Viewer, tag: str) -> frozenset:
+        """Documents with a tag as a private tag of one of the viewer's networks."""
+        if viewer.see_all:
+            out: set = set()
+            for value in _lexicon(self.reader, "f_ntag"):
+                if value.partition(":")[2] == tag:
+                    out |= self.term_docs("f_ntag", value)
+            return frozenset(out)
+        return frozenset().union(*(self.term_docs("f_ntag", f"{n}:{tag}")
+                                   for n in sorted(viewer.networks)))
 
     def term_docs(self, fieldname: str, text: str) -> frozenset:
         key = (fieldname, text)
@@ -1157,11 +1200,14 @@ class SearchIndex:
                 s: set = set()
                 for v in values:
                     s |= view.term_docs(facet.field, v.replace(" ", "_"))
+                    if name == "tag":
+                        s |= view.network_tag_docs(viewer, v.replace(" ", "_"))
                 fsets[name] = s
             result = base
             for s in sorted(fsets.values(), key=len):
                 result = result & s
-            facet_out = self._facets(view, base, fsets, filters, result) if facets else {}
+            facet_out = self._facets(view, base, fsets, filters, result,
+                                     viewer) if facets else {}
             total = len(result)
             pages = max(1, math.ceil(total / per_page)) if total else 0
             start = (page - 1) * per_page
@@ -1275,7 +1321,8 @@ class SearchIndex:
         return heapq.nsmallest(n, docs, key=lambda d: (-pub[d], d))
 
     @staticmethod
-    def _facets(view: _View, base, fsets: dict, filters: dict, result) -> dict:
+    def _facets(view: _View, base, fsets: dict, filters: dict, result,
+                viewer: Viewer = Viewer()) -> dict:
         out: dict[str, list[dict]] = {}
         for facet in FACETS:
             if facet.name in fsets:
@@ -1286,7 +1333,11 @@ class SearchIndex:
             else:
                 docs = result
             arr = view.facets[facet.name]
-            counts = Counter(map(arr.__getitem__, docs))
+            counts: Counter
+            if facet.name == "tag":
+                counts = Counter(view.tags_seen_by(viewer, d) for d in docs)
+            else:
+                counts = Counter(map(arr.__getitem__, docs))
             if facet.multi:
                 expanded: Counter = Counter()
                 for values, c in counts.items():
@@ -1296,6 +1347,9 @@ class SearchIndex:
             else:
                 counts.pop(None, None)
             selected = {v.replace(" ", "_") for v in filters.get(facet.name, ())}
+            if facet.name == "tag" and len(counts) > TAG_FACET_VALUES:
+                counts = Counter(dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+                                      [:TAG_FACET_VALUES]))
             for v in selected:
                 counts.setdefault(v, 0)
             out[facet.name] = [
@@ -1317,6 +1371,7 @@ class SearchIndex:
                    themes=list(data["themes"]), stage=data["stage"], evidence=data["evidence"],
                    population=data["population"], published_at=data["published_at"],
                    adaptations_count=data["adaptations_count"], score=float(score),
+                   tags=list(data.get("card_tags") or []),
                    snippet=snip, translations=dict(data.get("translations") or {}),
                    headline=data.get("headline"),
                    evidence_shown=data.get("evidence_shown") or data["evidence"],

@@ -83,6 +83,8 @@ class Hit:
     evidence_shown: str = ""
     # a fictional example, ranked after real practices of the same relevance
     example: bool = False
+    # the owner's tags, then public community tags: {"key", "label", "owner", "cities"}
+    tags: list = field(default_factory=list)
 
 
 @dataclass

@@ -69,6 +69,10 @@ FACETS: list[Facet] = [
     # "yes" for a practice adapted with an improvement in two or more cities
     # (kb.services.exchange, docs/exchange.md); absent otherwise
     Facet("replicated", "f_replicated", "replicated"),
+    # normalised tags (owner's and public community tags, after moderators' merges and
+    # synonyms); a network's private tags are in "f_ntag" as "network:tag", counted and
+    # filtered for that network's members only (SearchIndex.search)
+    Facet("tag", "f_tag", "tag_keys", multi=True),
 ]
 FACETS_BY_NAME: dict[str, Facet] = {f.name: f for f in FACETS}
 
@@ -137,6 +141,7 @@ def build_schema() -> fields.Schema:
         "org_entry": fields.ID(),
         # "yes" on fictional examples, ranked after real practices (EXAMPLE_WEIGHT)
         "example": fields.ID(),
+        "f_ntag": fields.KEYWORD(lowercase=False, scorable=False),
     }
     for facet in FACETS:
         spec[facet.field] = fields.KEYWORD(lowercase=False, scorable=False)

@@ -53,10 +53,12 @@ def test_search_limits_are_documented_with_their_values():
 def test_every_json_endpoint_is_documented_and_linked_from_the_readme(make_app):
     text = (DOCS / "api.md").read_text()
     app = make_app(AUTO_INIT=False)
-    rules = sorted(r.rule for r in app.url_map.iter_rules() if r.rule.startswith("/api/v1/"))
+    rules = sorted((r.rule, sorted(r.methods - {"HEAD", "OPTIONS"}))
+                   for r in app.url_map.iter_rules() if r.rule.startswith("/api/v1/"))
     assert rules
-    for rule in rules:
-        assert f"`GET {rule}" in text, rule
+    for rule, methods in rules:
+        for method in methods:
+            assert f"`{method} {rule}" in text, (method, rule)
     assert "(docs/api.md)" in (REPO_ROOT / "README.md").read_text()
 
 

@@ -23,7 +23,7 @@ QUERIES = {
     "home": 25, "search": 25, "practice": 40, "organization": 20, "theme": 20,
     "network": 25, "network dashboard": 25, "dashboard": 25, "map": 20,
     "cities like mine": 20, "moderation queue": 25, "my work": 20, "API list": 20,
-    "API search": 20,
+    "API search": 20, "tag": 25, "tags": 15, "API tag": 25, "tag suggestions": 10,
 }
 # practices loaded per request by the pages that read prepared or paged data
 LOADED = {
@@ -34,6 +34,7 @@ LOADED = {
     # exchange.dashboards: ten most adapted; a network's newest practices and adaptations
     # and its largest improvements)
     "dashboard": 10, "network dashboard": 120,
+    "tag": 40, "tags": 0, "API tag": 40, "tag suggestions": 0,
 }
 # My work and the moderation queue list every waiting submission the reader may handle
 # (200 here, whatever the number of published practices): a query ceiling only.

@@ -17,7 +17,7 @@ from kb import create_app
 from kb.config import REPO_ROOT
 from kb.db import session
 from kb.models import (AuditEvent, Flag, Follow, JoinRequest, Network, Organization, Practice,
-                       Revision, User)
+                       Revision, TagApplication, User)
 from kb.services import editorial as ed
 from kb.services.accounts import identity_for, user_create, user_set_role
 from kb.services.errors import NotFound, PermissionDenied
@@ -26,6 +26,7 @@ from kb.services.organizations import (membership_add, network_add_member, netwo
                                        network_set_moderator)
 from kb.services.practices import practice_import
 from kb.services.search import search_rebuild
+from kb.services.tags.applying import practice_tag_add, practice_tag_remove
 from tests.auth_helpers import post
 from tests.conftest import FIXTURE_PRACTICES
 
@@ -39,6 +40,7 @@ HIDDEN = "netzwerk-intern"  # network-only, shared with alpine-towns, Bergdorf's
 PUBLIC = "riverton-flood-wardens"
 UNKNOWN = "no-such-practice-here"
 PASSWORD = "correct horse battery"
+PRIVATE_TAG = "shortlist-2027"  # alpine-towns' private tag on the public practice
 
 # role -> (e-mail, site role, organizations)
 PEOPLE = {
@@ -103,12 +105,23 @@ def world(tmp_path_factory):
         network_add_member(SYSTEM, "alpine-towns", BERGDORF)
         network_add_member(SYSTEM, "alpine-towns", HILLFORD)
         network_set_moderator(SYSTEM, "alpine-towns", "moderator@kb.example")
+        # community tags on the public practice: Lakeside's public one, and the
+        # network's private one added by Bergdorf (a member of alpine-towns)
+        user_create(SYSTEM, "lakeside@kb.example", "Lakeside contributor", PASSWORD)
+        membership_add(SYSTEM, LAKESIDE, "lakeside@kb.example", "contributor")
+        practice_tag_add(_lakeside(), PUBLIC, "lakeside-spot")
+        practice_tag_add(_identity("owner"), PUBLIC, PRIVATE_TAG, scope="alpine-towns")
         # each practice has its published revision 1 and an edit (revision 2) under review
         _edit_and_submit(_identity("owner"), HIDDEN)
         _edit_and_submit(_identity("other"), PUBLIC)
     yield app
     app.extensions["kb.search"].close()
     app.extensions["kb.db"].dispose()
+
+
+def _lakeside():
+    return identity_for(session().scalar(select(User).where(
+        User.email == "lakeside@kb.example")))
 
 
 def _identity(role):
@@ -309,6 +322,62 @@ def check_follow(c, app, **_):
     return count(app, Follow) == before + 1
 
 
+# ------------------------------------------------------------------ tags
+
+# the organization each role tags for (the site admin names one, Bergdorf, in the network)
+TAG_FOR = {"owner": BERGDORF, "other": RIVERTON, "member": HILLFORD, "org admin": RIVERTON,
+           "admin": BERGDORF}
+
+
+def _tag_added(c, app, role, tag, scope) -> bool:
+    before = count(app, TagApplication, TagApplication.tag == tag)
+    post(c, f"/practices/{PUBLIC}/tags", {"tag": tag, "organization": TAG_FOR.get(role, ""),
+                                          "scope": scope}, token_from="/")
+    added = count(app, TagApplication, TagApplication.tag == tag) == before + 1
+    with app.app_context():
+        for app_id in session().scalars(select(TagApplication.id).where(
+                TagApplication.tag == tag)):
+            practice_tag_remove(SYSTEM, app_id)
+    return added
+
+
+def check_tag(c, app, role, **_):
+    return _tag_added(c, app, role, f"tagged-by-{role.replace(' ', '-')}", "public")
+
+
+def check_tag_network(c, app, role, **_):
+    return _tag_added(c, app, role, f"private-{role.replace(' ', '-')}", "alpine-towns")
+
+
+def check_see_network_tags(c, **_):
+    facets = c.get("/api/v1/search?q=").get_json()["facets"].get("tag", [])
+    return consistent("see-network-tags", {
+        "page": PRIVATE_TAG in c.get(f"/practices/{PUBLIC}").get_data(as_text=True),
+        "api": PRIVATE_TAG in c.get(f"/api/v1/practices/{PUBLIC}/tags").get_data(as_text=True),
+        "tag-page": c.get(f"/tags/{PRIVATE_TAG}").status_code == 200,
+        "tag-api": c.get(f"/api/v1/tags/{PRIVATE_TAG}").status_code == 200,
+        "tag-index": PRIVATE_TAG in c.get("/tags").get_data(as_text=True),
+        "facet": any(f["value"] == PRIVATE_TAG for f in facets),
+        "filter": c.get(f"/api/v1/search?tag={PRIVATE_TAG}").get_json()["total"] == 1,
+        "suggestions": PRIVATE_TAG in c.get(
+            "/api/v1/tags/suggestions?q=shortlist").get_json(),
+        "related": PRIVATE_TAG in c.get("/tags/volunteers").get_data(as_text=True),
+    })
+
+
+def check_moderate_tags(c, app, **_):
+    """Remove another city's public tag (Lakeside's: no role acts for Lakeside)."""
+    with app.app_context():
+        app_id = session().scalar(select(TagApplication.id).where(
+            TagApplication.tag == "lakeside-spot"))
+    post(c, f"/practices/{PUBLIC}/tags/{app_id}/remove", {}, token_from="/")
+    removed = not count(app, TagApplication, TagApplication.tag == "lakeside-spot")
+    if removed:
+        with app.app_context():
+            practice_tag_add(_lakeside(), PUBLIC, "lakeside-spot")
+    return removed
+
+
 # ---------------------------------------------------- people and operators
 
 
@@ -382,6 +451,8 @@ CHECKS = {
     "review-public": check_review_public, "history": check_history, "diff": check_diff,
     "restore": check_restore, "flag": check_flag, "adapt": check_adapt,
     "compare": check_compare, "contact": check_contact, "follow": check_follow,
+    "tag": check_tag, "tag-network": check_tag_network,
+    "see-network-tags": check_see_network_tags, "moderate-tags": check_moderate_tags,
     "join-org": check_join_org, "manage-people": check_manage_people,
     "admin-area": check_admin_area, "create-org": check_create_org,
     "manage-networks": check_manage_networks, "set-roles": check_set_roles,

@@ -62,6 +62,8 @@ class ChangeAction:
     UPDATE = "update"
     UNPUBLISH = "unpublish"
     DELETE = "delete"
+    # a community tag was added or removed, or tags were renamed or merged
+    TAGS = "tags"
 
 
 ORGANIZATION_KINDS = ("city", "municipality", "region", "agency", "association", "other")
@@ -149,6 +151,8 @@ class Practice(Base):
     theme_rows: Mapped[list[PracticeTheme]] = relationship(
         cascade="all, delete-orphan", back_populates="practice")
     network_rows: Mapped[list[PracticeNetwork]] = relationship(
+        cascade="all, delete-orphan", back_populates="practice")
+    tag_rows: Mapped[list[PracticeTag]] = relationship(
         cascade="all, delete-orphan", back_populates="practice")
 
     @property
@@ -251,6 +255,21 @@ class PracticeNetwork(Base):
     network: Mapped[str] = mapped_column(String(80), primary_key=True, index=True)
 
     practice: Mapped[Practice] = relationship(back_populates="network_rows")
+
+
+class PracticeTag(Base):
+    """The owner's tags of a practice's published revision (its document's `tags`),
+    normalised (kb.content.tags), for tag pages and counts."""
+
+    __tablename__ = "practice_tags"
+
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(80), primary_key=True, index=True)
+    label: Mapped[str] = mapped_column(String(80))
+    # the glossary concept one of whose labels the tag is (search.glossary), if any
+    concept: Mapped[str | None] = mapped_column(String(80), index=True)
+
+    practice: Mapped[Practice] = relationship(back_populates="tag_rows")
 
 
 class ChangeLog(Base):
@@ -630,6 +649,46 @@ class IndicatorMapping(Base):
     target_key: Mapped[str] = mapped_column(String(600))
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", name="fk_indicator_mappings_created_by"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+# ------------------------------------------------------------------- tags
+
+
+class TagApplication(Base):
+    """A community tag: an organization (a person acting for it) tags a practice.
+
+    `tag` is the normalised form (kb.content.tags), `label` the words as first
+    typed. `scope` is "public", or the slug of the network whose members alone see it.
+    An organization applies a tag to a practice once per scope.
+    """
+
+    __tablename__ = "tag_applications"
+    __table_args__ = (UniqueConstraint("practice_id", "tag", "organization_id", "scope"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
+    tag: Mapped[str] = mapped_column(String(80), index=True)
+    label: Mapped[str] = mapped_column(String(80))
+    concept: Mapped[str | None] = mapped_column(String(80), index=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    scope: Mapped[str] = mapped_column(String(80), default="public", index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+    organization: Mapped[Organization] = relationship()
+
+
+class TagAlias(Base):
+    """A moderator's decision about a tag: merged into (or renamed to) another tag, or a
+    synonym of it. Both lead the tag's page and its search filter to `target`."""
+
+    __tablename__ = "tag_aliases"
+
+    tag: Mapped[str] = mapped_column(String(80), primary_key=True)
+    target: Mapped[str] = mapped_column(String(80), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # "merged" | "synonym"
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 

@@ -27,6 +27,10 @@ class InvalidInput(ServiceError):
         super().__init__("; ".join(f"{k}: {v}" for k, v in self.errors.items()))
 
 
+class RateLimited(ServiceError):
+    """Too many contributions of one kind in a short time; try again later."""
+
+
 class AuthenticationFailed(ServiceError):
     pass
 
@@ -44,5 +48,5 @@ class SignInLinkSent(AuthenticationFailed):
 
 
 __all__ = ["ServiceError", "NotFound", "PermissionDenied", "Conflict", "ValidationFailed",
-           "Problem", "InvalidInput", "AuthenticationFailed", "TooManyAttempts",
+           "Problem", "InvalidInput", "RateLimited", "AuthenticationFailed", "TooManyAttempts",
            "SignInLinkSent"]

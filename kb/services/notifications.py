@@ -17,6 +17,7 @@ KINDS = {
     "new_submission": lazy_gettext("A new submission for a network I moderate"),
     "followed_practice": lazy_gettext("A practice I follow changed"),
     "followed_organization": lazy_gettext("An organization I follow published a practice"),
+    "practice_tagged": lazy_gettext("Another city tagged a practice of my organization"),
 }
 
 

@@ -15,6 +15,7 @@ from kb.services.identity import Identity
 from kb.services.permissions import require
 from kb.services.practices import Home, PracticeCard, PracticeDetail, home_get, practice_get
 from kb.services.readmodel import read_model_refresh, similar_cards
+from kb.services.tags.reading import PracticeTags, practice_tags_get
 
 HOME_LIKE_MINE = 5
 SIMILAR_ON_PAGE = 5
@@ -40,6 +41,7 @@ class PracticePage:
     panel: PracticePanel
     following: bool  # the reader follows this practice
     similar: list[PracticeCard] = field(default_factory=list)  # stored when published
+    tags: PracticeTags | None = None  # the owner's, then the community's, and the form
 
 
 def practice_page_get(identity: Identity, slug: str) -> PracticePage:
@@ -49,4 +51,5 @@ def practice_page_get(identity: Identity, slug: str) -> PracticePage:
     panel = practice_panel_get(identity, slug)
     following = is_following(identity, detail.card.id) if identity.user_id else False
     return PracticePage(detail, panel, following,
-                        similar_cards(identity, detail.card.id, limit=SIMILAR_ON_PAGE))
+                        similar_cards(identity, detail.card.id, limit=SIMILAR_ON_PAGE),
+                        practice_tags_get(identity, slug))

@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, or_, select, true
 
 from kb.db import session
 from kb.models import (Network, NetworkMember, Organization, Practice, PracticeNetwork,
-                       PracticeStatus)
+                       PracticeStatus, TagApplication)
 from kb.services.errors import NotFound, PermissionDenied
 from kb.services.identity import Identity
 
@@ -80,6 +80,26 @@ def visible_to(identity: Identity):
     return or_(Practice.visibility == "public", Practice.id.in_(
         select(PracticeNetwork.practice_id).where(
             PracticeNetwork.network.in_(sorted(identity.networks)))))
+
+
+def tag_visible_to(identity: Identity):
+    """Which community tags the identity may see, as one SQL condition on TagApplication.
+
+    Public tags for everyone; a network's private tags for its members and moderators
+    (the identity's networks); everything for site admins. Used with visible_to (the
+    practice must be visible too) by every page, count, facet and API answer of tags.
+    """
+    if identity.is_site_admin:
+        return true()
+    if not identity.networks:
+        return TagApplication.scope == "public"
+    return or_(TagApplication.scope == "public",
+               TagApplication.scope.in_(sorted(identity.networks)))
+
+
+def tag_scope_visible(identity: Identity, scope: str) -> bool:
+    """The rule of tag_visible_to for one scope."""
+    return scope == "public" or identity.is_site_admin or scope in identity.networks
 
 
 def curating_networks(practice: Practice, shared_only: bool = False) -> set[str]:
@@ -323,7 +343,40 @@ def _contact(identity: Identity, practice: Practice) -> bool:
         practice is not None and _view(identity, practice)
 
 
+# -- community tags
+
+
+@rule("practice.tag")
+def _tag(identity: Identity, practice: Practice) -> bool:
+    """Tag a practice one may see, acting for one's organization (a verified person)."""
+    return identity.user_id is not None and identity.verified and \
+        (identity.is_site_admin or bool(identity.organizations)) and \
+        practice is not None and _view(identity, practice)
+
+
+@rule("tag.untag")
+def _untag(identity: Identity, application) -> bool:
+    """Remove one's own organization's tag; moderators remove any in their scope."""
+    return application is not None and (
+        application.organization_id in identity.organizations
+        or _tag_moderate(identity, application.scope))
+
+
+@rule("tag.moderate")
+def _tag_moderate(identity: Identity, scope: str | None) -> bool:
+    """Moderate the tags of a scope: public tags by global moderators, a network's
+    private tags by that network's moderators; site admins all."""
+    if identity.is_site_admin:
+        return True
+    if scope in (None, "public"):
+        return identity.is_global_moderator
+    return scope in identity.moderates
+
+
 ACTION_LABELS = {
+    "practice.tag": "tag this practice",
+    "tag.untag": "remove this tag",
+    "tag.moderate": "moderate these tags",
     "practice.import": "import practices",
     "practice.export": "export practices",
     "search.reindex": "rebuild the search index",

@@ -30,6 +30,7 @@ from kb.content import (
 )
 from kb.content.document import content_hash, slugify, unknown_original
 from kb.content.metrics import headline, is_example, shown_evidence
+from kb.content.tags import keys_of
 from kb.content.vocab import THEMES, population_band
 from kb.db import session
 from kb.models import (
@@ -39,6 +40,7 @@ from kb.models import (
     Practice,
     PracticeStatus,
     PracticeNetwork,
+    PracticeTag,
     PracticeTheme,
     Revision,
     RevisionTranslation,
@@ -48,6 +50,7 @@ from kb.services import effects
 from kb.services.errors import NotFound
 from kb.services.identity import Identity
 from kb.services.mirror import ExportResult, sync_directory
+from kb.services.tags.common import concept_of
 from kb.services.permissions import can, organization_known_to, require, visible_to
 from kb.services.uow import UnitOfWork
 
@@ -323,6 +326,8 @@ def publish_revision(uow: UnitOfWork, practice: Practice, revision: Revision,
         practice.last_reviewed_at = now
     practice.theme_rows = [PracticeTheme(theme=t) for t in doc.themes]
     practice.network_rows = [PracticeNetwork(network=n) for n in doc.networks]
+    practice.tag_rows = [PracticeTag(tag=k, label=v, concept=concept_of(v))
+                         for k, v in keys_of(doc.tags).items()]
     uow.session.add(ChangeLog(practice_id=practice.id, slug=practice.slug,
                               action=ChangeAction.UPDATE if was_published
                               else ChangeAction.PUBLISH, revision_id=revision.id,
@@ -463,6 +468,8 @@ class PracticeCard:
     evidence_shown: str = ""
     # a fictional example (tag "example")
     example: bool = False
+    # the owner's tags, then public community tags (kb.services.tags.reading.ShownTag)
+    tags: list = field(default_factory=list)
 
     @classmethod
     def of(cls, practice: Practice) -> PracticeCard:
@@ -598,7 +605,10 @@ def practice_list(identity: Identity, filters: dict[str, list[str]] | None = Non
     total = session().scalar(select(func.count()).select_from(query.subquery()))
     rows = session().scalars(_load(query).order_by(*_order(order))
                              .offset(start).limit(per_page)).unique()
-    return Page([PracticeCard.of(p) for p in rows], total or 0, page, per_page)
+    from kb.services.tags.reading import card_tags
+
+    return Page(card_tags(identity, [PracticeCard.of(p) for p in rows]), total or 0, page,
+                per_page)
 
 
 def _order(order: str):
@@ -659,7 +669,10 @@ def home_get(identity: Identity) -> Home:
     facets = practice_facets(identity)
     organizations = s.scalar(_visible_practices(identity).with_only_columns(
         func.count(func.distinct(Practice.organization_id))))
-    return Home([PracticeCard.of(p) for p in featured[:3]], newest, facets, organizations or 0)
+    from kb.services.tags.reading import card_tags
+
+    return Home(card_tags(identity, [PracticeCard.of(p) for p in featured[:3]]), newest, facets,
+                organizations or 0)
 
 
 @dataclass

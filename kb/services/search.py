@@ -37,6 +37,7 @@ from kb.models import ChangeLog, Practice, PracticeStatus
 from kb.services.errors import NotFound
 from kb.services.identity import Identity
 from kb.services.permissions import require
+from kb.services.tags.common import index_fields
 from kb.content.metrics import headline, is_example, shown_evidence
 from search import (IndexBusy, IndexDamaged, IndexFailure, IndexUnavailable, SearchIndex,
                     SearchResults, Viewer)
@@ -65,6 +66,7 @@ def search_doc(practice: Practice, adaptations_count: int) -> dict:
     rev = practice.published_revision
     if rev is None:
         raise NotFound(f"no published revision of {practice.slug}")
+    tags = index_fields(practice.id, rev.tags)
     return {
         "id": practice.id, "slug": practice.slug, "title": rev.title,
         "summary": rev.summary, "body": _searchable_text(rev, practice.slug),
@@ -72,7 +74,9 @@ def search_doc(practice: Practice, adaptations_count: int) -> dict:
         "organization_slug": practice.organization.slug, "country": rev.country,
         "region": rev.region, "population": rev.population,
         "population_band": rev.population_band, "themes": list(rev.themes),
-        "tags": list(rev.tags), "stage": rev.stage, "evidence": rev.evidence,
+        "tags": tags["tags"], "tag_keys": tags["tag_keys"],
+        "network_tags": tags["network_tags"], "card_tags": tags["card_tags"],
+        "stage": rev.stage, "evidence": rev.evidence,
         "started_year": rev.started_year, "published_at": practice.published_at,
         "updated_at": practice.updated_at, "adaptations_count": adaptations_count,
         "adapted_from": practice.adapted_from_slug, "visibility": practice.visibility,

@@ -7,7 +7,8 @@ from flask import Flask
 
 def register_views(app: Flask) -> None:
     from kb.views import (admin, api, auth, editor, errors, exchange, filters, health,
-                          moderation, networks, pages, search_views, security, static_files)
+                          moderation, networks, pages, search_views, security, static_files,
+                          tags)
 
     filters.init_app(app)
     security.init_app(app)
@@ -20,6 +21,7 @@ def register_views(app: Flask) -> None:
     app.register_blueprint(moderation.bp)
     app.register_blueprint(exchange.bp)
     app.register_blueprint(search_views.bp)
+    app.register_blueprint(tags.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
     errors.init_app(app)

@@ -9,7 +9,8 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 from kb.content.metrics import outcome_figures
 from kb.services import exchange
 from kb.services import practices as svc
-from kb.services.errors import NotFound, PermissionDenied
+from kb.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RateLimited
+from kb.services.tags import applying as tagging, reading as tag_reading
 from kb.services.search import SORTS, practice_search, search_autocomplete
 from kb.views.filters import search_limit_message
 from kb.views.helpers import current_identity, expand_arg, list_args, page_arg
@@ -92,6 +93,77 @@ def practice_comparison(slug: str):
                                 "cities": g.cities, "per_1000": g.per_1000,
                                 "rows": [dataclasses.asdict(r) for r in g.rows]}
                                for g in comparison.groups])
+
+
+def _tag(t) -> dict:
+    data = dataclasses.asdict(t)
+    data["url"] = url_for("tags.tag_detail", tag=t.key, _external=True)
+    data["cities"] = [c["name"] for c in data["cities"]]
+    data["organizations"] = [c.slug for c in t.cities]
+    data["removable"] = [{"id": i, "organization": name} for i, name in t.removable]
+    return data
+
+
+@bp.errorhandler(InvalidInput)
+def _invalid(exc):
+    return jsonify(error="invalid", message=str(exc), fields=exc.errors), 400
+
+
+@bp.errorhandler(Conflict)
+def _conflict(exc):
+    return jsonify(error="conflict", message=str(exc)), 409
+
+
+@bp.errorhandler(RateLimited)
+def _rate_limited(exc):
+    return jsonify(error="rate_limited", message=str(exc)), 429
+
+
+@bp.get("/practices/<slug>/tags")
+def practice_tags(slug: str):
+    """The owner's tags, then community tags with the cities that applied them."""
+    tags = tag_reading.practice_tags_get(current_identity(), slug)
+    return jsonify(owner=[_tag(t) for t in tags.owner],
+                   community=[_tag(t) for t in tags.community])
+
+
+@bp.post("/practices/<slug>/tags")
+def practice_tag_add(slug: str):
+    """Tag a practice: {"tag", "organization", "scope"} (the session's CSRF token in the
+    X-CSRFToken header)."""
+    data = request.get_json(silent=True) or request.form
+    application = tagging.practice_tag_add(current_identity(), slug, data.get("tag", ""),
+                                           data.get("organization") or None,
+                                           data.get("scope") or "public")
+    return jsonify(id=application.id, tag=application.tag, label=application.label,
+                   scope=application.scope), 201
+
+
+@bp.delete("/tags/applications/<int:application_id>")
+def practice_tag_remove(application_id: int):
+    tagging.practice_tag_remove(current_identity(), application_id)
+    return "", 204
+
+
+@bp.get("/tags/suggestions")
+def tag_suggestions():
+    """Tags to offer while typing: glossary labels in the language asked, tags in use."""
+    return jsonify(tag_reading.tag_suggest(current_identity(), request.args.get("q", ""),
+                                           request.args.get("lang") or "en"))
+
+
+@bp.get("/tags/<path:tag>")
+def tag(tag: str):
+    page = tag_reading.tag_page_get(current_identity(), tag, page=page_arg(),
+                                    per_page=current_app.config["PER_PAGE"])
+    return jsonify(tag=page.key, label=page.label, concept=page.concept,
+                   concept_labels=[{"language": lang, "label": text}
+                                   for lang, text in page.concept_labels],
+                   gathers=page.gathered, total=page.practices.total,
+                   page=page.practices.page, pages=page.practices.pages,
+                   items=[_card(c) for c in page.practices.items],
+                   related=[dataclasses.asdict(r) for r in page.related],
+                   cities=[{"name": n, "slug": s, "practices": c} for n, s, c in page.cities])
 
 
 @bp.get("/search")

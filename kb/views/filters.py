@@ -247,6 +247,14 @@ def partial_date(value: str | None) -> str:
         return str(value)
 
 
+def unique_id(prefix: str) -> str:
+    """An element id not used before in this response (the same card may show twice)."""
+    from flask import g
+
+    g.kb_ids = getattr(g, "kb_ids", 0) + 1
+    return f"{prefix}-{g.kb_ids}"
+
+
 def init_app(app: Flask) -> None:
     from kb.views.problems import field_label, problem_message  # they use the labels above
 
@@ -269,6 +277,7 @@ def init_app(app: Flask) -> None:
             "languages": app.config["LANGUAGES"],
             "site_name": app.config["SITE_NAME"],
             "identity": current_identity(),
+            "unique_id": unique_id,
         }
 
     @app.after_request

@@ -32,7 +32,7 @@ def practice_list():
 def practice_detail(slug: str):
     page = pages.practice_page_get(current_identity(), slug)
     return render_template("practices/detail.html", p=page.detail, similar=page.similar,
-                           xp=page.panel, following=page.following,
+                           xp=page.panel, following=page.following, tags=page.tags,
                            show_original=request.args.get("original") == "1")
 
 

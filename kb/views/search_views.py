@@ -12,7 +12,7 @@ from kb.views.helpers import current_identity, expand_arg, list_args, page_arg
 bp = Blueprint("search", __name__)
 
 FACETS = ("theme", "country", "language", "stage", "evidence", "organization",
-          "population", "started", "replicated")
+          "population", "started", "replicated", "tag")
 
 
 @bp.get("/search")

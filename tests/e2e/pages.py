@@ -35,6 +35,16 @@ def prepare_pages(app) -> list[tuple[str, str, bool]]:
                                 state.base_revision_id, state.base_hash, submit=True)
         editorial.flag_create(me, "hillford-flood-wardens", "The figures look out of date.")
         editorial.practice_draft_create(me, HALF_WRITTEN, incomplete=True)
+        # community tags, public and private to the network, on a public practice
+        from kb.services.organizations import membership_add
+        from kb.services.tags.applying import practice_tag_add
+
+        tagger = user_create(SYSTEM, "tagger@kb.example", "Tia Tagger", PASSWORD)
+        membership_add(SYSTEM, "riverton-fictional-example-town", "tagger@kb.example",
+                       "contributor")
+        practice_tag_add(identity_for(tagger), "riverton-flood-wardens", "housing first")
+        practice_tag_add(identity_for(tagger), "riverton-flood-wardens", "shortlist-2027",
+                         scope="alpine-towns")
     slug = "riverton-flood-wardens"
     return [
         ("home", "/", False),
@@ -58,6 +68,8 @@ def prepare_pages(app) -> list[tuple[str, str, bool]]:
         ("register", "/register", False),
         ("forgotten password", "/password/forgot", False),
         ("not found", "/practices/no-such-practice", False),
+        ("tags", "/tags", False),
+        ("tag", "/tags/housing%20first", False),
         ("account", "/account", True),
         ("my work", "/my-work", True),
         ("new practice", "/practices/new", True),
@@ -69,6 +81,7 @@ def prepare_pages(app) -> list[tuple[str, str, bool]]:
         ("review", "/moderation/practices/lakeside-flood-wardens", True),
         ("flags", "/moderation/flags", True),
         ("stale", "/moderation/stale", True),
+        ("moderate tags", "/moderation/tags", True),
         ("audit", "/admin/audit", True),
         ("people", "/organizations/riverton-fictional-example-town/people", True),
         ("draft after a refused submission", "/practices/half-written-draft/edit#submit", True),

@@ -27,7 +27,7 @@ VNU = MODULES / "vnu-jar" / "build" / "dist" / "vnu.jar"
 WIDE = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 # the page types checked in every language as well (the full set runs in English)
-EVERY_LANGUAGE = {"home", "search", "practice", "new practice",
+EVERY_LANGUAGE = {"home", "search", "practice", "new practice", "tag",
                   "draft after a refused submission", "review", "sign in", "dashboard"}
 
 SERIOUS = """async () => {

@@ -74,7 +74,7 @@ def test_facet_counts(built_index):
                                                                       "sv": 1, "de": 1}
     assert r.total == 7
     assert set(r.facets) == {"theme", "country", "language", "stage", "evidence",
-                             "organization", "population", "started", "replicated"}
+                             "organization", "population", "started", "replicated", "tag"}
 
 
 def test_facet_counts_with_a_selection(built_index):

@@ -181,6 +181,23 @@ HELPERS = {
     "kb.services.permissions.curating_networks_of": "the same, for many practices at once",
     "kb.services.permissions.reviews": "the rule of practice.review on known networks",
     "kb.services.permissions.network_only": "a predicate used by the rules",
+    "kb.services.permissions.tag_visible_to": "the SQL condition of which community tags "
+                                              "a viewer may see",
+    "kb.services.permissions.tag_scope_visible": "the same rule for one tag's scope",
+    # community tags: internals of the checked tag services
+    "kb.services.tags.common.concept_of": "pure: the glossary concept a tag names",
+    "kb.services.tags.common.resolve": "follows moderators' merges and synonyms of a tag",
+    "kb.services.tags.common.resolve_many": "the same for many tags",
+    "kb.services.tags.common.group_of": "the tags that lead to a tag",
+    "kb.services.tags.common.index_fields": "the tags of a practice for its search "
+                                            "document (public ones, and private ones "
+                                            "filtered inside the index)",
+    "kb.services.tags.applying.practice_for_tags": "loads the practice a checked tag "
+                                                   "service then checks permission on",
+    "kb.services.tags.applying.practice_for_tags_by_id": "the same, by id",
+    "kb.services.tags.applying.log_tag_change": "adds the change-log entry inside the "
+                                                "checked service's unit of work",
+    "kb.services.tags.applying.bad_tag_message": "pure: says what is wrong with a tag",
     # the unit of work itself
     "kb.services.uow.unit_of_work": "the decorator that runs a service in its unit of work",
     "kb.services.uow.is_transient": "pure: classifies a database error for a retry",

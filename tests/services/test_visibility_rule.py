@@ -43,11 +43,17 @@ READERS = {
     "kb.services.search.practice_search", "kb.services.search.practice_similar",
     "kb.services.search.practice_similar_to_document",
     "kb.services.search.search_autocomplete",
+    "kb.services.tags.reading.practice_tags_get", "kb.services.tags.reading.card_tags",
+    "kb.services.tags.reading.tag_page_get", "kb.services.tags.reading.tags_index_get",
+    "kb.services.tags.reading.tag_suggest",
 }
 
 # Services that read no list or count of practices, with the reason (reviewed).
 OTHERS = {
     "kb.services.practices.practice_get": "one practice, checked with practice.view",
+    "kb.services.tags.moderating.tag_merge": "writes: a moderator merges tags",
+    "kb.services.tags.applying.practice_tag_report": "writes: a report on one practice",
+    "kb.services.tags.moderating.tag_rename": "writes: a moderator renames a tag",
     "kb.services.practices.practice_import": "writes: an operator's import",
     "kb.services.practices.practices_import_dir": "writes: an operator's import",
     "kb.services.practices.practices_export": "an operator's export of every practice",
@@ -89,7 +95,7 @@ OTHERS = {
 
 # What "reaches the rule" means: the SQL condition, or the search index asked with the
 # viewer (the index filters inside the search by the viewer's networks).
-RULE = {"visible_to", "visible_practices", "_visible_practices", "visible_published",
+RULE = {"visible_to", "tag_visible_to", "visible_practices", "_visible_practices", "visible_published",
         "organization_known_to", "_viewer_for"}
 
 _SEEN: dict = {}

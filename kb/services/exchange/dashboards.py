@@ -460,12 +460,13 @@ def network_dashboard_get(identity: Identity, slug: str) -> NetworkDashboard:
     adaptation_months: Counter[str] = Counter()
     # grouped over a subquery's named columns: PostgreSQL cannot tell that two CASE
     # expressions with their own parameters are the same expression
-    rows = edges.add_columns(inside_case.label("inside"),
-                             PracticeFact.published_month.label("month"),
-                             case((child_ours, 1), else_=0).label("ours_child")).subquery()
+    grouped = edges.add_columns(inside_case.label("inside"),
+                                PracticeFact.published_month.label("month"),
+                                case((child_ours, 1), else_=0).label("ours_child")).subquery()
     for inside, month, ours_child, n in s.execute(
-            select(rows.c.inside, rows.c.month, rows.c.ours_child, func.count()).group_by(
-                rows.c.inside, rows.c.month, rows.c.ours_child)):
+            select(grouped.c.inside, grouped.c.month, grouped.c.ours_child,
+                   func.count()).group_by(grouped.c.inside, grouped.c.month,
+                                          grouped.c.ours_child)):
         totals["inside" if inside else "across"] += n
         if ours_child:
             adaptation_months[month] += n

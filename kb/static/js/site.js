@@ -361,3 +361,31 @@
       .catch(function () { /* the region stays free text */ });
   });
 })();
+
+// Tag suggestions while typing: glossary labels in the reader's language and tags in use,
+// offered through the input's <datalist> (the browser lists them accessibly).
+(function () {
+  var input = document.querySelector("input[data-tag-suggest]");
+  if (!input || !window.fetch) { return; }
+  var list = document.getElementById(input.getAttribute("list"));
+  var timer = null, last = "";
+  input.addEventListener("input", function () {
+    clearTimeout(timer);
+    timer = setTimeout(function () {
+      var q = input.value.trim();
+      if (q.length < 2 || q === last) { return; }
+      last = q;
+      var url = input.getAttribute("data-tag-suggest");
+      url += (url.indexOf("?") < 0 ? "?" : "&") + "q=" + encodeURIComponent(q);
+      fetch(url, { credentials: "same-origin" }).then(function (r) { return r.json(); })
+        .then(function (items) {
+          list.textContent = "";
+          items.forEach(function (text) {
+            var option = document.createElement("option");
+            option.value = text;
+            list.appendChild(option);
+          });
+        }).catch(function () { /* suggestions are a help, typing still works */ });
+    }, 200);
+  });
+})();

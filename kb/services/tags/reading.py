@@ -1,0 +1,319 @@
+"""Reading tags: a practice's tags with provenance, tag pages, the tag index, suggestions.
+
+Every query keeps to what the viewer may see: practices by `visible_to`, community tags by
+`tag_visible_to` (a network's private tags for its members and moderators only). Pages read
+a bounded number of rows: counts are computed by the database (GROUP BY with LIMIT), never
+by loading the practices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import ColumnElement, func, literal, or_, select, union, union_all
+
+from kb.content.tags import tag_key, tag_label
+from kb.content.vocab import THEMES
+from kb.db import session
+from kb.models import (Membership, Network, NetworkMember, Organization, Practice, PracticeTag,
+                       PracticeTheme, TagAlias, TagApplication)
+from kb.services.errors import NotFound
+from kb.services.identity import Identity
+from kb.services.permissions import can, require, tag_visible_to
+from kb.services.practices import (Page, PracticeCard, load_for_cards, visible_practices)
+from kb.services.tags.applying import practice_for_tags
+from kb.services.tags.common import PUBLIC, concept_of, group_of, resolve, resolve_many
+from search.glossary import glossary
+
+RELATED = 12
+CITIES = 50
+PER_THEME = 8
+TOP = 30
+SUGGESTIONS = 10
+
+
+@dataclass
+class TagCity:
+    name: str
+    slug: str
+
+
+@dataclass
+class ShownTag:
+    """A tag as a practice shows it: the owner's, or a community tag with its cities."""
+
+    key: str        # where it links (after moderators' merges and synonyms)
+    label: str
+    owner: bool = False
+    scope: str = PUBLIC
+    cities: list[TagCity] = field(default_factory=list)
+    # applications the viewer may remove: (id, organization name)
+    removable: list[tuple[int, str]] = field(default_factory=list)
+    # the public applications, which a signed-in reader may report: (id, organization name)
+    applications: list[tuple[int, str]] = field(default_factory=list)
+
+
+@dataclass
+class PracticeTags:
+    slug: str
+    owner: list[ShownTag]
+    community: list[ShownTag]
+    can_tag: bool = False
+    # the viewer's organizations (slug, name) and the networks they may tag privately for
+    organizations: list[tuple[str, str]] = field(default_factory=list)
+    networks: list[tuple[str, str]] = field(default_factory=list)
+    suggestions: list[str] = field(default_factory=list)
+
+
+def _shown(identity: Identity, practice_ids: list[int], owner_rows, apps) -> dict[int, list]:
+    """{practice id: owner tags then community tags} from loaded rows."""
+    keys = {r.tag for r in owner_rows} | {a.tag for a, _o in apps}
+    leads = resolve_many(keys)
+    out: dict[int, list[ShownTag]] = {pid: [] for pid in practice_ids}
+    seen: dict[tuple[int, str, str], ShownTag] = {}
+    for row in sorted(owner_rows, key=lambda r: r.label.casefold()):
+        out[row.practice_id].append(ShownTag(leads[row.tag], row.label, owner=True))
+    for app, org in apps:
+        k = (app.practice_id, app.tag, app.scope)
+        shown = seen.get(k)
+        if shown is None:
+            shown = seen[k] = ShownTag(leads[app.tag], app.label, scope=app.scope)
+            out[app.practice_id].append(shown)
+        shown.cities.append(TagCity(org.name, org.slug))
+        if app.scope == PUBLIC:
+            shown.applications.append((app.id, org.name))
+        if can(identity, "tag.untag", app):
+            shown.removable.append((app.id, org.name))
+    return out
+
+
+def _community_rows(identity: Identity, practice_ids: list[int], public_only: bool = False):
+    query = (select(TagApplication, Organization)
+             .join(Organization, Organization.id == TagApplication.organization_id)
+             .where(TagApplication.practice_id.in_(practice_ids))
+             .order_by(TagApplication.scope != PUBLIC, TagApplication.created_at,
+                       TagApplication.id))
+    query = query.where(TagApplication.scope == PUBLIC) if public_only else \
+        query.where(tag_visible_to(identity))
+    return session().execute(query).all()
+
+
+def practice_tags_get(identity: Identity, slug: str) -> PracticeTags:
+    """A practice's tags: the owner's first, then the community's with the cities that
+    applied them (a network's private tags for its members only), and the tag form."""
+    practice = practice_for_tags(slug)
+    require(identity, "practice.view", practice)
+    s = session()
+    owner_rows = list(s.scalars(select(PracticeTag).where(
+        PracticeTag.practice_id == practice.id)))
+    apps = _community_rows(identity, [practice.id])
+    shown = _shown(identity, [practice.id], owner_rows, apps)[practice.id]
+    result = PracticeTags(slug, [t for t in shown if t.owner], [t for t in shown if not t.owner])
+    community = result.community
+    # "tagged by N cities": most cities first; public before a network's private ones
+    community.sort(key=lambda t: (t.scope != PUBLIC, -len(t.cities), t.label.casefold()))
+    if can(identity, "practice.tag", practice):
+        orgs = select(Organization.slug, Organization.name).order_by(Organization.name).where(
+            Organization.id.in_(select(Membership.organization_id).where(
+                Membership.user_id == identity.user_id)))
+        result.organizations = [(slug, name) for slug, name in s.execute(orgs).all()]
+        # the form acts for one of my organizations (a site admin acting for none uses
+        # the API, naming the organization)
+        result.can_tag = bool(result.organizations)
+        result.networks = [(slug, name) for slug, name in s.execute(
+            select(Network.slug, Network.name).join(
+                NetworkMember, NetworkMember.network_id == Network.id).where(
+                NetworkMember.organization_id.in_(sorted(identity.organizations)))
+            .distinct().order_by(Network.name)).all()]
+    return result
+
+
+def card_tags(identity: Identity, cards: list[PracticeCard]) -> list[PracticeCard]:
+    """Fill the tags of cards a checked service listed: the owner's and the public
+    community tags (a network's private tags show on the practice page only)."""
+    require(identity, "kb.read")
+    ids = [c.id for c in cards]
+    if not ids:
+        return cards
+    owner_rows = list(session().scalars(select(PracticeTag).where(
+        PracticeTag.practice_id.in_(ids))))
+    apps = _community_rows(identity, ids, public_only=True)
+    shown = _shown(identity, ids, owner_rows, apps)
+    for card in cards:
+        card.tags = shown.get(card.id, [])
+    return cards
+
+
+# ---------------------------------------------------------------- tag pages
+
+
+def _tagged(identity: Identity, keys: set[str], concept: str | None):
+    """(practice id, tag, label) rows of tags in `keys` or naming `concept`, the viewer
+    may see, owner's and community's together."""
+    owner_match: ColumnElement[bool] = PracticeTag.tag.in_(keys)
+    app_match: ColumnElement[bool] = TagApplication.tag.in_(keys)
+    if concept:
+        owner_match = or_(owner_match, PracticeTag.concept == concept)
+        app_match = or_(app_match, TagApplication.concept == concept)
+    return union_all(
+        select(PracticeTag.practice_id.label("practice_id"), PracticeTag.tag.label("tag"),
+               PracticeTag.label.label("label"), literal(None).label("organization_id"))
+        .where(owner_match),
+        select(TagApplication.practice_id, TagApplication.tag, TagApplication.label,
+               TagApplication.organization_id)
+        .where(app_match, tag_visible_to(identity)))
+
+
+def _all_tags(identity: Identity):
+    """(practice id, tag, label) of every tag the viewer may see."""
+    return union_all(
+        select(PracticeTag.practice_id.label("practice_id"), PracticeTag.tag.label("tag"),
+               PracticeTag.label.label("label")),
+        select(TagApplication.practice_id, TagApplication.tag, TagApplication.label)
+        .where(tag_visible_to(identity))).subquery()
+
+
+@dataclass
+class TagCount:
+    key: str
+    label: str
+    count: int
+
+
+@dataclass
+class TagPage:
+    key: str
+    label: str
+    # the glossary concept the tag names, and its labels in other languages
+    concept: str | None
+    concept_labels: list[tuple[str, str]]
+    # the tags this page gathers (the tag, its merged tags and synonyms)
+    gathered: list[str]
+    practices: Page
+    related: list[TagCount]
+    cities: list[tuple[str, str, int]]
+
+
+def tag_page_get(identity: Identity, tag: str, page: int = 1, per_page: int = 20,
+                 language: str | None = None) -> TagPage:
+    """/tags/<tag>: the practices with the tag, its merged tags, synonyms and glossary
+    concept (in any language), with related tags and the cities that use it."""
+    require(identity, "kb.read")
+    key = resolve(tag_key(tag))
+    if not key:
+        raise NotFound("no such tag")
+    keys = group_of(key)
+    concept = concept_of(key)
+    s = session()
+    tagged = _tagged(identity, keys, concept).subquery()
+    visible = visible_practices(identity).where(
+        Practice.id.in_(select(tagged.c.practice_id))).with_only_columns(Practice.id)
+    total = s.scalar(select(func.count()).select_from(visible.subquery())) or 0
+    if not total and not s.scalar(select(TagAlias.tag).where(TagAlias.target == key).limit(1)):
+        raise NotFound("no such tag")
+    page = max(1, page)
+    rows = s.scalars(load_for_cards(visible_practices(identity).where(
+        Practice.id.in_(select(tagged.c.practice_id))))
+        .order_by(Practice.published_at.desc(), Practice.id.desc())
+        .offset((page - 1) * per_page).limit(per_page)).unique()
+    cards = card_tags(identity, [PracticeCard.of(p) for p in rows])
+    label = s.scalar(select(tagged.c.label).where(tagged.c.tag == key).limit(1)) or key
+    everything = _all_tags(identity)
+    related = s.execute(
+        select(everything.c.tag, func.min(everything.c.label),
+               func.count(func.distinct(everything.c.practice_id)).label("n"))
+        .where(everything.c.practice_id.in_(visible), everything.c.tag.not_in(keys))
+        .group_by(everything.c.tag).order_by(func.count(
+            func.distinct(everything.c.practice_id)).desc(), everything.c.tag)
+        .limit(RELATED)).all()
+    users = union(
+        select(tagged.c.practice_id, tagged.c.organization_id)
+        .where(tagged.c.organization_id.is_not(None)),
+        select(Practice.id, Practice.organization_id).where(
+            Practice.id.in_(select(tagged.c.practice_id).where(
+                tagged.c.organization_id.is_(None))))).subquery()
+    cities = s.execute(
+        select(Organization.name, Organization.slug, func.count().label("n"))
+        .join(users, users.c.organization_id == Organization.id)
+        .where(users.c.practice_id.in_(visible))
+        .group_by(Organization.id, Organization.name, Organization.slug)
+        .order_by(func.count().desc(), Organization.name).limit(CITIES)).all()
+    labels = []
+    if concept:
+        for item in glossary().concept_labels(concept):
+            if (item.language, item.text) not in labels and item.text.casefold() != key:
+                labels.append((item.language, item.text))
+        if language:
+            labels.sort(key=lambda lt: lt[0] != language)
+    return TagPage(key, label, concept, labels, sorted(keys),
+                   Page(cards, total, page, per_page),
+                   [TagCount(k, lb, n) for k, lb, n in related],
+                   [(n, sl, c) for n, sl, c in cities])
+
+
+@dataclass
+class TagIndex:
+    top: list[TagCount]
+    # theme -> its most used tags
+    themes: dict[str, list[TagCount]]
+
+
+def tags_index_get(identity: Identity) -> TagIndex:
+    """/tags: the most used tags, overall and per theme, over what the viewer may see."""
+    require(identity, "kb.read")
+    s = session()
+    everything = _all_tags(identity)
+    visible = visible_practices(identity).with_only_columns(Practice.id)
+    n = func.count(func.distinct(everything.c.practice_id))
+    top = s.execute(select(everything.c.tag, func.min(everything.c.label), n)
+                    .where(everything.c.practice_id.in_(visible))
+                    .group_by(everything.c.tag).order_by(n.desc(), everything.c.tag)
+                    .limit(TOP)).all()
+    counts = (select(PracticeTheme.theme.label("theme"), everything.c.tag.label("tag"),
+                     func.min(everything.c.label).label("label"), n.label("n"))
+              .join(PracticeTheme, PracticeTheme.practice_id == everything.c.practice_id)
+              .where(everything.c.practice_id.in_(visible))
+              .group_by(PracticeTheme.theme, everything.c.tag)).subquery()
+    ranked = select(counts, func.row_number().over(
+        partition_by=counts.c.theme, order_by=(counts.c.n.desc(), counts.c.tag)).label("rank")
+    ).subquery()
+    themes: dict[str, list[TagCount]] = {}
+    for theme, key, label, count, _rank in s.execute(
+            select(ranked).where(ranked.c.rank <= PER_THEME)
+            .order_by(ranked.c.theme, ranked.c.rank)).all():
+        if theme in THEMES:
+            themes.setdefault(theme, []).append(TagCount(key, label, count))
+    leads = resolve_many({k for k, _l, _n in top} |
+                         {t.key for ts in themes.values() for t in ts})
+    for items in themes.values():
+        for t in items:
+            t.key = leads[t.key]
+    return TagIndex([TagCount(leads[k], lb, c) for k, lb, c in top],
+                    dict(sorted(themes.items())))
+
+
+def tag_suggest(identity: Identity, prefix: str, language: str = "en",
+                limit: int = SUGGESTIONS) -> list[str]:
+    """Tags to offer while someone types: glossary labels in their language, then tags
+    in use that the viewer may see, starting with what was typed."""
+    require(identity, "kb.read")
+    typed = tag_label(prefix)
+    if len(typed) < 2:
+        return []
+    out = glossary().labels_starting(typed, language, limit)
+    everything = _all_tags(identity)
+    visible = visible_practices(identity).with_only_columns(Practice.id)
+    like = tag_key(typed).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    used = session().execute(
+        select(func.min(everything.c.label))
+        .where(everything.c.tag.like(like, escape="\\"),
+               everything.c.practice_id.in_(visible))
+        .group_by(everything.c.tag)
+        .order_by(func.count(func.distinct(everything.c.practice_id)).desc())
+        .limit(limit)).scalars()
+    known = {tag_key(t) for t in out}
+    for label in used:
+        if tag_key(label) not in known:
+            known.add(tag_key(label))
+            out.append(label)
+    return out[:limit]

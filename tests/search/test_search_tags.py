@@ -1,0 +1,50 @@
+"""Tags inside the index: the public facet, and a network's private tags counted and
+filtered for that network's members only."""
+
+from __future__ import annotations
+
+from search import Viewer
+
+from conftest import make_doc
+
+ALPINE = Viewer(networks=frozenset({"alpine-towns"}))
+
+
+def _index(index):
+    index.rebuild([
+        make_doc(1, tags=["housing first"], tag_keys=["housing first"],
+                 network_tags=["alpine-towns:shortlist-2027"]),
+        make_doc(2, tags=["Housing First", "floods"], tag_keys=["housing first", "floods"]),
+        make_doc(3, network_tags=["baltic:shortlist-2027"]),
+    ], last_change_id=1)
+    return index
+
+
+def _facet(results):
+    return {f["value"]: f["count"] for f in results.facets["tag"]}
+
+
+def test_public_tags_are_a_facet_and_a_filter(index):
+    _index(index)
+    assert _facet(index.search("")) == {"housing_first": 2, "floods": 1}
+    assert index.search("", {"tag": ["housing first"]}).total == 2
+    assert index.search('"housing first"').total == 2
+
+
+def test_a_networks_private_tags_count_for_its_members_only(index):
+    _index(index)
+    for outsider in (Viewer(), Viewer(networks=frozenset({"other"}))):
+        assert "shortlist-2027" not in _facet(index.search("", viewer=outsider))
+        assert index.search("", {"tag": ["shortlist-2027"]}, viewer=outsider).total == 0
+        assert index.search("shortlist", viewer=outsider).total == 0
+    assert _facet(index.search("", viewer=ALPINE))["shortlist-2027"] == 1
+    assert [h.id for h in index.search("", {"tag": ["shortlist-2027"]}, viewer=ALPINE).hits] == [1]
+    everyone = Viewer(see_all=True)
+    assert _facet(index.search("", viewer=everyone))["shortlist-2027"] == 2
+    assert index.search("", {"tag": ["shortlist-2027"]}, viewer=everyone).total == 2
+
+
+def test_a_tag_public_and_private_on_one_practice_counts_once(index):
+    index.rebuild([make_doc(1, tags=["floods"], tag_keys=["floods"],
+                            network_tags=["alpine-towns:floods"])], last_change_id=1)
+    assert _facet(index.search("", viewer=ALPINE)) == {"floods": 1}
