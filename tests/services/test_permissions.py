@@ -157,6 +157,12 @@ HELPERS = {
     "kb.services.permissions.curating_networks_of": "the same, for many practices at once",
     "kb.services.permissions.reviews": "the rule of practice.review on known networks",
     "kb.services.permissions.network_only": "a predicate used by the rules",
+    "kb.services.permissions.reviewable_by": "the rule of practice.review as one SQL "
+                                             "condition, for the moderation queue",
+    "kb.services.permissions.curated_by": "an SQL condition: a network curates a practice",
+    "kb.services.permissions.shared_with_any": "an SQL condition: shared with networks",
+    "kb.services.permissions.of_member_of_any": "an SQL condition: of a member organization",
+    "kb.services.permissions.json_list_has": "an SQL condition on a JSON list column",
     # the unit of work itself
     "kb.services.uow.unit_of_work": "the decorator that runs a service in its unit of work",
     "kb.services.uow.is_transient": "pure: classifies a database error for a retry",
