@@ -211,6 +211,9 @@ def page_addresses(kb: dict) -> dict[str, str]:
         "dashboard": "/dashboard", "map": "/dashboard/map",
         "cities like mine": f"/cities-like-mine?organization={kb['organization']}",
         "moderation queue": "/moderation", "my work": "/my-work",
+        "moderation queue filtered": f"/moderation?theme={kb['theme']}&network={kb['network']}",
+        "organizations": "/organizations", "networks": "/networks", "themes": "/themes",
+        "practice list": f"/practices?theme={kb['theme']}",
         "API list": "/api/v1/practices", "API search": "/api/v1/search?q=flood+water",
     }
 

@@ -18,20 +18,23 @@ from kb.models import Practice
 SIZE = 2000
 
 # SQL statements per request, measured at 2,000 practices with room for small changes;
-# none depends on the number of practices.
+# none depends on the number of practices (nor of members: a network page reading its
+# members one by one, 5 each here, goes over).
 QUERIES = {
     "home": 25, "search": 25, "practice": 40, "organization": 20, "theme": 20,
-    "network": 25, "network dashboard": 25, "dashboard": 25, "map": 20,
-    "cities like mine": 20, "moderation queue": 25, "my work": 20, "API list": 20,
-    "API search": 20,
+    "network": 15, "network dashboard": 25, "dashboard": 25, "map": 20,
+    "cities like mine": 20, "moderation queue": 25, "moderation queue filtered": 25,
+    "my work": 20, "API list": 20, "API search": 20, "organizations": 10, "networks": 10,
+    "themes": 10, "practice list": 20,
 }
 # practices loaded per request by the pages that read prepared or paged data
 LOADED = {
     "home": 40, "search": 40, "practice": 60, "organization": 40, "theme": 40,
     "network": 60, "cities like mine": 40, "API list": 60, "API search": 40,
+    # a page of the submissions waiting (200 here), not all of them
+    "moderation queue": 60, "moderation queue filtered": 60, "my work": 60,
+    "organizations": 0, "networks": 0, "themes": 0, "practice list": 40,
 }
-# My work and the moderation queue list every waiting submission the reader may handle
-# (200 here, whatever the number of published practices): a query ceiling only.
 # Still computed from every visible practice per request (not yet in the read model):
 # the dashboards and the map. They keep a query ceiling only.
 
