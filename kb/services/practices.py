@@ -138,19 +138,21 @@ def practices_import_dir(
     # an adaptation may come before its original in the same folder
     coming = {result.practice.slug for _path, _data, result in parsed if result.practice}
     batch = current_app.config["IMPORT_BATCH"]
-    for start in range(0, len(parsed), batch):
-        # one transaction per batch, each document in its own savepoint (all or
-        # nothing per document); the derived views catch up once per batch,
-        # after its commit, and each file is reported once it is committed
-        done: list[tuple[Path, str, list[Problem]]] = []
-        with UnitOfWork() as uow:
-            for path, data, result in parsed[start:start + batch]:
-                status, problems = _import_one(uow, identity, report, path, data, result,
-                                               coming)
-                done.append((path, status, problems))
-        if on_file:
-            for path, status, problems in done:
-                on_file(path, status, problems)
+    # the derived views (search index, read model) catch up once, after the last
+    # batch is committed: one index commit that also merges the index's segments
+    with effects.derived_views_deferred():
+        for start in range(0, len(parsed), batch):
+            # one transaction per batch, each document in its own savepoint (all or
+            # nothing per document); each file is reported once it is committed
+            done: list[tuple[Path, str, list[Problem]]] = []
+            with UnitOfWork() as uow:
+                for path, data, result in parsed[start:start + batch]:
+                    status, problems = _import_one(uow, identity, report, path, data,
+                                                   result, coming)
+                    done.append((path, status, problems))
+            if on_file:
+                for path, status, problems in done:
+                    on_file(path, status, problems)
     return report
 
 

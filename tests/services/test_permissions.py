@@ -113,6 +113,8 @@ HELPERS = {
     "kb.services.search.search_refresh": "the bounded check a checked search makes first",
     "kb.services.search.search_apply_own": "applies a committed unit of work's own changes "
                                            "after commit; no user input",
+    "kb.services.search.search_apply_bulk": "the index's catch-up after a checked bulk "
+                                            "import; no user input",
     # every derived view, and the background applier that follows the change log
     "kb.services.derived.register_view": "adds a derived view at import of its module",
     "kb.services.derived.views": "lists the registered derived views",
@@ -120,10 +122,14 @@ HELPERS = {
     "kb.services.derived.apply_after_commit": "the after-commit effect of a checked service",
     "kb.services.derived.catch_up_round": "one bounded batch per view; no user input",
     "kb.services.derived.catch_up_all": "applies the backlog for the CLI and at start",
+    "kb.services.derived.catch_up_after_bulk": "each view's catch-up after a checked bulk "
+                                               "import",
     "kb.services.derived.start_applier": "starts this process's background applier thread",
     "kb.services.derived.applier_running": "tells whether that thread runs",
     "kb.services.effects.watch_changes": "the unit of work collects its change-log ids",
     "kb.services.effects.forget_changes": "the unit of work rolled back: none committed",
+    "kb.services.effects.derived_views_deferred": "a checked bulk import defers the "
+                                                  "derived views to its end",
     # the read model, derived from the change log like the index
     "kb.services.readmodel.catchup.read_model_catch_up": "applies committed changes to the "
                                                          "read model; no user input",
@@ -143,6 +149,10 @@ HELPERS = {
     "kb.services.readmodel.lineage.family_members": "a family's practices filtered by "
                                                     "visible_to, for checked services",
     "kb.services.readmodel.similar.similar_refresh": "the similar part of a catch-up",
+    "kb.services.readmodel.similar.similar_find": "the searches of the similar part",
+    "kb.services.readmodel.similar.similar_store": "the writes of the similar part",
+    "kb.services.readmodel.catchup.read_model_after_bulk": "the read model's catch-up after "
+                                                           "a checked bulk import",
     "kb.services.readmodel.similar.similar_cards": "stored similar practices filtered by "
                                                    "visible_to, for checked services",
     "kb.services.exchange.common.family_pool": "a family's visible practices, for checked "
