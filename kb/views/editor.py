@@ -215,5 +215,6 @@ def preview():
 @login_required
 def my_work():
     return render_template("editor/my_work.html",
-                           work=editorial.my_work(current_identity(), page=page_arg()),
+                           work=editorial.my_work(current_identity(), page=page_arg(),
+                                                 per_page=current_app.config["PER_PAGE"]),
                            max_upload=current_app.config.get("MAX_CONTENT_LENGTH"))

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
+                   request, url_for)
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
@@ -84,7 +85,8 @@ def queue():
     queue = editorial.moderation_queue(identity, network=filters["network"] or None,
                                        theme=filters["theme"] or None,
                                        language=filters["language"] or None,
-                                       min_age_days=min_age, page=page_arg())
+                                       min_age_days=min_age, page=page_arg(),
+                                       per_page=current_app.config["PER_PAGE"])
     return render_template("moderation/queue.html", queue=queue, filters=filters,
                            errors=errors, filtered=any(filters.values())), \
         400 if errors else 200
