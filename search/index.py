@@ -1465,21 +1465,7 @@ class SearchIndex:
             lexical = self._similar(view, text, data["language"], viewer, FUSE_SIMILAR,
                                     set(docs), data["themes"])
             neighbours = self._dense_neighbours(view, docnum, viewer, set(docs))
-            if not neighbours:
-                return lexical[:limit]
-            by_doc = {h.id: h for h in lexical}
-            ids = {d: int(view.ids[d]) for d in neighbours}
-            lexical_docs = [d for h in lexical
-                            for d in sorted(view.term_docs("id", str(h.id)) & view.alive)[:1]]
-            # a whole practice's vector says more about its topic than its
-            # distinctive words: the dense list weighs double here
-            fused = dense_mod.rrf([lexical_docs, neighbours],
-                                  weights=[1.0, SIMILAR_DENSE_WEIGHT])[:limit]
-            out = []
-            for d, score in fused:
-                hit = by_doc.get(ids.get(d, -1)) or self._hit(view, d, score, Built(None))
-                out.append(dataclasses.replace(hit, score=score))
-            return out
+            return self._fuse_similar(view, lexical, neighbours, limit)
         return self._read(run)
 
     def _dense_neighbours(self, view: "_View", docnum: int, viewer: Viewer,
@@ -1494,17 +1480,61 @@ class SearchIndex:
         rows = np.nonzero(docnums == docnum)[0]
         if not len(rows):
             return []
+        return self._nearest_to_vector(view, matrix[rows[0]], viewer, exclude)
+
+    def _fuse_similar(self, view: "_View", lexical: list[Hit], neighbours: list[int],
+                      limit: int) -> list[Hit]:
+        """Fuse the more-like-this list with the nearest vectors (reciprocal rank)."""
+        if not neighbours:
+            return lexical[:limit]
+        by_doc = {h.id: h for h in lexical}
+        ids = {d: int(view.ids[d]) for d in neighbours}
+        lexical_docs = [d for h in lexical
+                        for d in sorted(view.term_docs("id", str(h.id)) & view.alive)[:1]]
+        # a whole practice's vector says more about its topic than its
+        # distinctive words: the dense list weighs double here
+        fused = dense_mod.rrf([lexical_docs, neighbours],
+                              weights=[1.0, SIMILAR_DENSE_WEIGHT])[:limit]
+        out = []
+        for d, score in fused:
+            hit = by_doc.get(ids.get(d, -1)) or self._hit(view, d, score, Built(None))
+            out.append(dataclasses.replace(hit, score=score))
+        return out
+
+    def _nearest_to_vector(self, view: "_View", vector, viewer: Viewer,
+                           exclude: set) -> list[int]:
+        """The visible practices whose stored vectors are nearest to ``vector``."""
+        vectors = self._vectors(view)
+        if vectors is None or vector is None:
+            return []
+        matrix, docnums, _langs = vectors
         allowed = view.visible(viewer) - exclude
-        sims = matrix @ matrix[rows[0]]
-        order = np.argsort(-sims)
+        order = np.argsort(-(matrix @ vector))
         return [int(docnums[i]) for i in order[:FUSE_SIMILAR * 4]
                 if int(docnums[i]) in allowed][:FUSE_SIMILAR]
 
     def similar_to_text(self, title: str, summary: str, body: str, language: str,
-                        viewer: Viewer = Viewer(), limit: int = 5) -> list[Hit]:
-        """Practices most like a text being written (duplicate warning)."""
+                        viewer: Viewer = Viewer(), limit: int = 5,
+                        translations: dict | None = None) -> list[Hit]:
+        """Practices most like a text being written (the duplicate warning): the same
+        fusion of distinctive words and meaning as similar practices, so a draft written
+        in one language finds its duplicate written in another. The draft is embedded
+        once (it has no stored vector); without the model the words alone decide."""
         text = "\n".join([title or "", summary or "", body or ""])
-        return self._read(lambda view: self._similar(view, text, language, viewer, limit, set()))
+        vector = None
+        if self.dense:
+            model = dense_mod.embedder()
+            if model.available:
+                passage = dense_mod.passage_text({"title": title, "summary": summary,
+                                                  "body": body,
+                                                  "translations": translations or {}})
+                vector = model.passages([passage])[0]
+
+        def run(view: _View) -> list[Hit]:
+            lexical = self._similar(view, text, language, viewer, FUSE_SIMILAR, set())
+            neighbours = self._nearest_to_vector(view, vector, viewer, set())
+            return self._fuse_similar(view, lexical, neighbours, limit)
+        return self._read(run)
 
 
 def _pointer_token(path: str) -> tuple:

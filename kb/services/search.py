@@ -494,4 +494,5 @@ def practice_similar_to_document(identity: Identity, document: str, slug: str | 
         return []
     search_refresh()
     return get_index().similar_to_text(doc.title, doc.summary, markdown_to_text(doc.body),
-                                       doc.language, viewer=_viewer_for(identity), limit=limit)
+                                       doc.language, viewer=_viewer_for(identity), limit=limit,
+                                       translations=doc.translations)

@@ -98,3 +98,25 @@ def test_without_the_model_search_is_lexical_and_says_so(tmp_path, caplog):
         idx.close()
     finally:
         dense.set_embedder(None)
+
+
+def test_the_duplicate_warning_finds_a_draft_written_in_another_language(tmp_path, model):
+    """A contributor writes in English about what a Finnish practice already describes:
+    the possible-duplicates list under the draft names the Finnish practice, from the
+    draft's meaning, and never a practice the contributor may not see."""
+    idx = SearchIndex(str(tmp_path / "ix"), dense=True)
+    idx.rebuild(DOCS, 4)
+    draft = ("Fenced off-leash areas for dogs",
+             "The city built fenced areas where residents' dogs can play without a leash.",
+             "", "en")
+    lexical = SearchIndex(str(tmp_path / "ix"), dense=False)
+    assert "koirapuisto" not in [h.slug for h in lexical.similar_to_text(*draft)]
+    embedded = model.embedded
+    found = [h.slug for h in idx.similar_to_text(*draft, limit=3)]
+    assert found[0] == "koirapuisto"
+    assert model.embedded == embedded + 1       # the draft, once; the index from its store
+    assert "hundrastplatz" not in found
+    member = Viewer(networks=frozenset({"dogs-net"}))
+    assert "hundrastplatz" in [h.slug for h in idx.similar_to_text(*draft, viewer=member)]
+    idx.close()
+    lexical.close()
