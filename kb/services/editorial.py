@@ -583,8 +583,8 @@ def my_work(identity: Identity, page: int = 1, per_page: int = WORK_PER_PAGE) ->
         joinedload(Practice.current_revision), joinedload(Practice.organization)).order_by(
         func.coalesce(Revision.updated_at, Revision.created_at).desc(), Practice.id.desc())
         .offset((page - 1) * per_page).limit(per_page)).unique()
-    return WorkPage([WorkItem(p, p.current_revision) for p in practices], total or 0, page,
-                    per_page)
+    return WorkPage([WorkItem(p, p.current_revision) for p in practices
+                     if p.current_revision is not None], total or 0, page, per_page)
 
 
 @dataclass

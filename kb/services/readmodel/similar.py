@@ -30,11 +30,10 @@ def similar_find(index, practice_ids) -> dict[int, tuple[int, list[int]]]:
     ids = sorted(set(practice_ids))
     if not ids:
         return {}
-    published = dict(session().execute(select(Practice.id, Practice.published_revision_id)
-                                       .where(Practice.id.in_(ids),
-                                              Practice.status == PracticeStatus.PUBLISHED,
-                                              Practice.published_revision_id.is_not(None))
-                                       ).all())
+    published: dict[int, int] = {pid: rid for pid, rid in session().execute(
+        select(Practice.id, Practice.published_revision_id).where(
+            Practice.id.in_(ids), Practice.status == PracticeStatus.PUBLISHED,
+            Practice.published_revision_id.is_not(None))) if rid is not None}
     return {pid: (revision_id, [hit.id for hit in index.similar(pid, viewer=EVERYTHING,
                                                                  limit=STORED)])
             for pid, revision_id in published.items()}
