@@ -1,13 +1,8 @@
 """Gunicorn settings, read by `gunicorn wsgi:app` when started from this folder.
 
+They are those of `kb serve --production` (kb/serving.py): workers, threads, timeouts,
+and the application created once in the master process before workers start.
 Settings of the portal itself come from KB_* variables (docs/configuration.md).
 """
 
-
-def when_ready(server):
-    """At start: warn when several workers would each keep their own rate-limit counters."""
-    from kb.app import warn_if_rate_limits_are_per_process
-    from kb.config import load_settings
-
-    warn_if_rate_limits_are_per_process(load_settings()["RATELIMIT_STORAGE_URI"],
-                                        server.cfg.workers, server.log)
+from kb.serving import *  # noqa: F401,F403

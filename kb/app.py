@@ -51,7 +51,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     if test_config:
         app.config.update(test_config)
-    logging.basicConfig(level=app.config["LOG_LEVEL"])
+    from kb import logs
+
+    logs.configure_logging(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
+    logs.init_app(app)  # first, so every request has its id before anything else runs
     if app.config["TRUSTED_PROXIES"] > 0:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -110,6 +113,24 @@ def warn_if_rate_limits_are_per_process(storage_uri: str, workers: int,
         "process counts attempts on its own, so rate limits allow %d times as many. Use a "
         "shared store such as redis://host:6379.", storage_uri, workers, workers)
     return True
+
+
+def release_for_fork(app: Flask, in_child: bool) -> None:
+    """Close the database connections and index readers the start-up opened.
+
+    Called by gunicorn (kb/serving.py) when the application was created in the master
+    process: in the master before it forks workers (``in_child=False``), and in each new
+    worker (``in_child=True``), where connections inherited from the master are dropped
+    without closing them under the master's feet. Each worker then opens its own.
+    """
+    db = app.extensions["kb.db"]
+    db.session.remove()
+    db.engine.dispose(close=not in_child)
+    index = app.extensions["kb.search"]
+    if in_child:
+        index.after_fork()
+    else:
+        index.close()
 
 
 def _workers_from_environment() -> int:

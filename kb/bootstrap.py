@@ -113,7 +113,7 @@ def ensure_ready(on_total=None, on_file=None) -> None:
     The first start imports the seed practices, which takes a while: it says so in
     the log, and reports the number of files (on_total) and each file (on_file).
     """
-    from kb.services.search import get_index, search_catch_up, search_refresh, search_start
+    from kb.services.search import search_refresh, search_repair, search_start
     from search import IndexUnavailable
 
     with _init_lock():
@@ -140,14 +140,11 @@ def ensure_ready(on_total=None, on_file=None) -> None:
             if not had_translations:
                 fill_translation_rows()
         try:
-            if not get_index().exists():
-                log.info("search index missing: rebuilding it")
-                search_start()
-                search_catch_up()
-            else:
-                search_start()
-                # a small backlog is applied now; a large one by the background
-                # applier, so a worker never spends its start-up applying it
+            search_start()
+            # a missing or damaged index is rebuilt (and the log says so); otherwise a
+            # small backlog is applied now, a large one by the background applier, so a
+            # worker never spends its start-up applying it
+            if not search_repair():
                 search_refresh()
         except IndexUnavailable as exc:  # the portal starts; searches answer 503 until fixed
             log.error("search index %s cannot be used (%s)", exc.path, exc.reason)

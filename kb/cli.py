@@ -230,7 +230,8 @@ def _slugs_in_knowledge_base(slugs: set[str]) -> set[str]:
 @main.command("export")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--include-network", is_flag=True,
-              help="Also write network-only practices (a full backup).")
+              help="Also write network-only practices (their documents only: for the "
+                   "whole installation use `kb backup`).")
 @with_appcontext
 def export_command(directory: Path, include_network: bool):
     """Make DIRECTORY hold every published public practice as <slug>.md, exactly as stored.
@@ -247,6 +248,54 @@ def export_command(directory: Path, include_network: bool):
                                   include_network=include_network)
     click.echo(f"{len(result.exported)} practices in {directory} ({len(result.written)} "
                f"written, {len(result.removed)} removed)")
+
+
+@main.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(file: Path):
+    """Write the whole installation to FILE (.tar.gz): every table and the mail outbox.
+
+    Accounts, organizations, networks, practices with every revision, the change log,
+    the audit log, reports, notifications and outgoing mail, read in one consistent
+    snapshot while the portal keeps serving. The search index and the read model are
+    left out: `kb restore` rebuilds them. The file restores into SQLite or PostgreSQL.
+    """
+    from kb.services.backup import instance_backup
+    from kb.services.identity import SYSTEM
+
+    _require_database()
+    with _Progress(f"Backing up to {file}") as bar:
+        report = _report(lambda: instance_backup(SYSTEM, file, on_total=bar.start,
+                                                 progress=bar.reach))
+    m = report.manifest
+    click.echo(f"Backed up {m.rows} rows of {len(m.tables)} tables and {len(m.files)} files "
+               f"to {file} (schema {m.schema_fingerprint})")
+
+
+@main.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def restore_command(file: Path):
+    """Restore a backup made by `kb backup` into a new, empty installation.
+
+    Refused when the database already holds data. Every table is written in one
+    transaction (all or nothing), then the search index and the read model are rebuilt.
+    """
+    from kb.bootstrap import init_database
+    from kb.services.backup import backup_manifest, instance_restore
+    from kb.services.identity import SYSTEM
+
+    _report(lambda: backup_manifest(file))  # a file that is no backup creates nothing
+    init_database(seed=False)  # the schema, as `kb init` makes it; no practices
+    with _Progress(f"Restoring {file}") as bar:
+        report = _report(lambda: instance_restore(SYSTEM, file, on_total=bar.start,
+                                                  progress=bar.reach))
+    m = report.manifest
+    click.echo(f"Restored {m.rows} rows of {len(m.tables)} tables and {len(m.files)} files "
+               f"(backup of {m.created_at}, version {m.product_version})")
+    count = _rebuild_with_progress()
+    click.echo(f"Indexed {count} practices into {current_app.config['INDEX_DIR']}")
 
 
 @main.command("reindex")
@@ -677,14 +726,19 @@ def mail_send_command(mail_id):
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
+@click.option("--production", is_flag=True,
+              help="Serve with gunicorn and the settings of kb/serving.py (workers from "
+                   "WEB_CONCURRENCY, default 2) instead of the development server.")
 @with_appcontext
-def serve_command(host: str, port: int):
+def serve_command(host: str, port: int, production: bool):
     """Run the development server, initializing an empty installation first."""
     from werkzeug.serving import run_simple
 
     from kb.bootstrap import ensure_ready
 
     _require_free_port(host, port)
+    if production:
+        _exec_gunicorn(host, port)
     with _Progress("First start: importing practices") as bar:
         ensure_ready(on_total=bar.start, on_file=bar.step)
     click.echo(f"Serving the practice exchange at http://{host}:{port}/")
@@ -692,6 +746,25 @@ def serve_command(host: str, port: int):
     run_simple(host, port, current_app._get_current_object(),  # type: ignore[attr-defined]
                threaded=True,
                use_reloader=False)
+
+
+def _exec_gunicorn(host: str, port: int) -> None:
+    """Replace this process by gunicorn serving the portal (signals then reach gunicorn)."""
+    import importlib.util
+    import os
+
+    if importlib.util.find_spec("gunicorn") is None:
+        click.echo("Error: gunicorn is not installed: pip install 'practice-exchange[server]'",
+                   err=True)
+        sys.exit(1)
+    current_app.extensions["kb.db"].dispose()
+    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    args = [sys.executable, "-m", "gunicorn", "--config", "python:kb.serving",
+            "--bind", bind, "kb:create_app()"]
+    click.echo(f"Serving the practice exchange with gunicorn at http://{bind}/")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, args)
 
 
 def _require_free_port(host: str, port: int) -> None:

@@ -81,6 +81,13 @@ def _log_level(value: str) -> str:
     return level
 
 
+def _log_format(value: str) -> str:
+    kind = value.strip().lower()
+    if kind not in ("text", "json"):
+        raise Invalid("text or json")
+    return kind
+
+
 def _languages(value: str) -> list[str]:
     offered = interface_languages()
     codes = _list(value)
@@ -193,6 +200,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SITE_NAME", "Practice Exchange", "Name shown in the header and page titles."),
     Setting("LOG_LEVEL", "INFO", "Logging level of the application (DEBUG, INFO, WARNING).",
             _log_level),
+    Setting("LOG_FORMAT", "text",
+            "How log lines are written to standard error: text (time, level, logger, "
+            "[request id], message) or json (one object a line with those keys).",
+            _log_format),
     Setting("BASE_URL", "http://127.0.0.1:5000",
             "Public address of the portal, used in links sent by e-mail from the command line.",
             _http_url),

@@ -5,10 +5,12 @@ nothing from ``kb``. See :class:`SearchIndex` for the interface.
 """
 
 from .index import SORTS, SearchIndex, document_fields
-from .results import Hit, IndexBusy, IndexFailure, IndexUnavailable, SearchResults, Viewer
+from .results import (Hit, IndexBusy, IndexDamaged, IndexFailure, IndexUnavailable,
+                      SearchResults, Viewer)
 from .querying import LimitHit, QueryLimits, query_size
 from .schema import FACETS, Facet, Ranking
 
-__all__ = ["SearchIndex", "Viewer", "IndexBusy", "IndexFailure", "IndexUnavailable",
+__all__ = ["SearchIndex", "Viewer", "IndexBusy", "IndexDamaged", "IndexFailure",
+           "IndexUnavailable",
            "SearchResults", "Hit", "FACETS", "Facet", "Ranking", "SORTS", "document_fields",
            "LimitHit", "QueryLimits", "query_size"]

@@ -20,6 +20,13 @@ class IndexUnavailable(Exception):
         super().__init__(f"search index {path}: {reason}")
 
 
+class IndexDamaged(IndexUnavailable):
+    """The live index cannot be read: a file of it is missing, truncated or garbled.
+
+    Rebuilding it from the data (``SearchIndex.rebuild``) repairs it; until then searches
+    cannot be answered, as for any unavailable index."""
+
+
 @dataclass(frozen=True)
 class IndexFailure:
     """A practice that could not be indexed: left out of the index and reported.

@@ -23,8 +23,8 @@ BUNDLED_PRACTICES = REPO / "practices"
 # one prepared instance. Any other setting gets a prepared instance of its own.
 REQUEST_ONLY = frozenset({
     "TESTING", "SECRET_KEY", "WTF_CSRF_ENABLED", "PER_PAGE", "LANGUAGES", "SITE_NAME",
-    "LOG_LEVEL", "BASE_URL", "RATELIMIT_ENABLED", "RATELIMIT_STORAGE_URI", "RATELIMIT_LOGIN",
-    "RATELIMIT_SENSITIVE", "LOGIN_MAX_FAILURES", "SEED_DIR", "AUTO_INIT", "INSTANCE_PATH"})
+    "LOG_LEVEL", "LOG_FORMAT", "BASE_URL", "RATELIMIT_ENABLED", "RATELIMIT_STORAGE_URI",
+    "RATELIMIT_LOGIN", "RATELIMIT_SENSITIVE", "LOGIN_MAX_FAILURES", "SEED_DIR", "AUTO_INIT", "INSTANCE_PATH"})
 # Settings that keep state outside the instance folder, which a copy would not carry.
 OUTSIDE_INSTANCE = ("DATABASE_URL", "INDEX_DIR", "EXPORT_DIR")
 

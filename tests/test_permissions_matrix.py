@@ -359,6 +359,16 @@ def check_reindex(app, who, **_):
     return _service_allowed(app, lambda: search_rebuild(who))
 
 
+def check_backup(app, who, **_):
+    import tempfile
+    from pathlib import Path
+
+    from kb.services.backup import instance_backup
+
+    with tempfile.TemporaryDirectory() as folder:
+        return _service_allowed(app, lambda: instance_backup(who, Path(folder) / "b.tar.gz"))
+
+
 def check_status(app, who, **_):
     from kb.services.status import status_get
 
@@ -376,6 +386,7 @@ CHECKS = {
     "admin-area": check_admin_area, "create-org": check_create_org,
     "manage-networks": check_manage_networks, "set-roles": check_set_roles,
     "import": check_import, "reindex": check_reindex, "status": check_status,
+    "backup": check_backup,
 }
 
 

@@ -68,6 +68,8 @@ class DerivedView:
     apply: Callable[[int], int]
     after_commit: Callable[[list[int]], None] | None = None
     after_bulk: Callable[[], int] | None = None
+    # work besides the backlog, such as a repair a request asked for (search_repair_soon)
+    wanted: Callable[[], bool] | None = None
 
 
 _VIEWS: list[DerivedView] = []
@@ -96,7 +98,8 @@ def _search_first() -> None:
     _VIEWS.insert(0, DerivedView("search", pending=search.search_pending,
                                  apply=search.search_apply_batch,
                                  after_commit=search.search_apply_own,
-                                 after_bulk=search.search_apply_bulk))
+                                 after_bulk=search.search_apply_bulk,
+                                 wanted=search.search_repair_requested))
     import kb.services.readmodel  # noqa: F401  (registers itself after the index)
 
 
@@ -194,6 +197,10 @@ def applier_running(app: Flask | None = None) -> bool:
     return thread is not None and thread.is_alive()
 
 
+def _wanted() -> bool:
+    return any(view.wanted is not None and view.wanted() for view in views())
+
+
 def _current_app() -> Flask:
     return current_app._get_current_object()  # type: ignore[attr-defined]
 
@@ -209,7 +216,7 @@ def _run(app: Flask) -> None:
         lock = FileLock(os.path.join(index_dir, "applier.lock"), 0)
         try:
             while True:
-                if not any(n > 0 for n in pending().values()):
+                if not any(n > 0 for n in pending().values()) and not _wanted():
                     return
                 if not lock.try_acquire():  # another worker of this node applies
                     stop.wait(RETRY_SECONDS)

@@ -216,6 +216,11 @@ def _reindex(identity: Identity, _target=None) -> bool:
     return identity.is_site_admin
 
 
+@rule("instance.backup")
+def _backup(identity: Identity, _target=None) -> bool:
+    return identity.is_site_admin
+
+
 @rule("kb.status")
 def _status(identity: Identity, _target=None) -> bool:
     return identity.is_site_admin
@@ -367,6 +372,7 @@ ACTION_LABELS = {
     "practice.import": "import practices",
     "practice.export": "export practices",
     "search.reindex": "rebuild the search index",
+    "instance.backup": "back up or restore the installation",
     "mail.manage": "list and resend outgoing e-mail",
     "user.manage": "manage accounts",
     "org.create": "create organizations",

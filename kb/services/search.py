@@ -38,7 +38,8 @@ from kb.services.errors import NotFound
 from kb.services.identity import Identity
 from kb.services.permissions import require
 from kb.content.metrics import headline, is_example, shown_evidence
-from search import IndexBusy, IndexFailure, IndexUnavailable, SearchIndex, SearchResults, Viewer
+from search import (IndexBusy, IndexDamaged, IndexFailure, IndexUnavailable, SearchIndex,
+                    SearchResults, Viewer)
 
 log = logging.getLogger(__name__)
 
@@ -179,6 +180,8 @@ def search_catch_up(batch: int | None = None) -> int:
 
 
 def _unwritable(exc: IndexUnavailable) -> int:
+    if isinstance(exc, IndexDamaged):
+        search_repair_soon()
     if not _readable(get_index()):
         raise exc
     log.error("search index %s cannot be written (%s); searches answer from the last "
@@ -193,20 +196,78 @@ def _readable(index: SearchIndex) -> bool:
         return False
 
 
+def search_repair() -> bool:
+    """Rebuild this node's index from the database when it is missing or damaged (a
+    file deleted, truncated or garbled), saying so in the log; True when it was rebuilt.
+
+    Run at start, by the background applier when applying fails or a search found the
+    index damaged. The check reads the whole index: never on a request's path.
+    """
+    index = get_index()
+    if not index.exists():
+        log.warning("search index %s is missing: rebuilding it from the database",
+                    index.path)
+    else:
+        reason = index.damage()
+        if reason is None:
+            return False
+        log.error("search index %s is damaged (%s): rebuilding it from the database",
+                  index.path, reason)
+    count = search_rebuild_unchecked()
+    log.warning("search index %s rebuilt with %d practices", index.path, count)
+    return True
+
+
 def search_pending() -> int:
     """Change-log entries this node's index has not applied (two numbers compared)."""
     return max(0, _latest_change_id() - get_index().last_change_id())
 
 
 def search_apply_batch(limit: int) -> int:
-    """One bounded batch for the background applier (kb.services.derived)."""
+    """One bounded batch for the background applier (kb.services.derived).
+
+    A missing index, or one that fails to apply because it is damaged, is rebuilt."""
     try:
-        if not get_index().exists():
-            search_rebuild_unchecked()
+        if search_repair_requested(clear=True) and search_repair():
             return 1
-        return _apply_batch(limit)
+        if not get_index().exists():
+            return 1 if search_repair() else 0
+        try:
+            return _apply_batch(limit)
+        except IndexBusy:
+            raise
+        except IndexDamaged:
+            if search_repair():
+                return 1
+            raise
+        except IndexUnavailable:
+            raise
+        except Exception:
+            if search_repair():  # Whoosh fails in many ways on a damaged file
+                return 1
+            raise
     except IndexUnavailable as exc:
         return _unwritable(exc)
+
+
+_repair_requested: set[str] = set()
+
+
+def search_repair_soon() -> None:
+    """A search found the index damaged: the background applier checks and rebuilds it
+    (never the request itself)."""
+    from kb.services.derived import start_applier
+
+    _repair_requested.add(get_index().path)
+    start_applier()
+
+
+def search_repair_requested(clear: bool = False) -> bool:
+    path = get_index().path
+    requested = path in _repair_requested
+    if clear:
+        _repair_requested.discard(path)
+    return requested
 
 
 def search_refresh() -> int:

@@ -9,7 +9,7 @@ from sqlalchemy.exc import OperationalError
 
 from kb.db import get_db
 from kb.services.errors import NotFound, PermissionDenied
-from search import IndexUnavailable
+from search import IndexDamaged, IndexUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,10 @@ def init_app(app: Flask) -> None:
     def index_unavailable(exc):
         log.error("search index %s cannot be used (%s) on %s", exc.path, exc.reason,
                   request.path)
+        if isinstance(exc, IndexDamaged):  # the background applier rebuilds it
+            from kb.services.search import search_repair_soon
+
+            search_repair_soon()
         return unavailable()
 
     @app.errorhandler(OperationalError)

@@ -49,6 +49,18 @@ HELPERS = {
     "kb.services.events.first_published": "runs the listeners inside the publishing "
                                           "service's unit of work",
     "kb.services.events.on_first_publish": "registers a listener at import time",
+    # backups: what the models say a backup holds, and reading a backup file's manifest
+    "kb.services.backup.backed_up_tables": "pure: the tables of the models a backup holds",
+    "kb.services.backup.schema_columns": "pure: the columns of those tables",
+    "kb.services.backup.schema_fingerprint": "pure: a hash of those columns",
+    "kb.services.backup.backup_manifest": "reads a file the operator names; touches no "
+                                          "database",
+    # keeping this node's search index usable: no user operation, nothing a user sees
+    "kb.services.search.search_repair": "rebuilds this node's derived index from the "
+                                        "database when it is missing or damaged",
+    "kb.services.search.search_repair_soon": "asks the background applier to check the "
+                                             "node's index after a search found it damaged",
+    "kb.services.search.search_repair_requested": "reads whether such a check was asked for",
     # pure computations on objects a checked service already loaded
     "kb.services.editorial.diff_revisions": "pure: compares two revision documents",
     "kb.services.editorial.working_revision": "pure: picks a loaded practice's working "
