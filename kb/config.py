@@ -179,8 +179,8 @@ SETTINGS: tuple[Setting, ...] = (
             "each change, following the change log: changed files are written, files of "
             "archived, unpublished and network-only practices removed (for keeping a "
             "network's KB in git)."),
-    Setting("PER_PAGE", 20, "Practices per page in lists and search results.",
-            _whole(1, 200)),
+    Setting("PER_PAGE", 20, "Practices per page in lists and search results (also the "
+            "moderation queue and My work).", _whole(1, 200)),
     Setting("SEARCH_LOCK_TIMEOUT", 10.0,
             "Seconds a writer waits for the search index lock before giving up.", _seconds),
     Setting("SEARCH_DENSE", True,
@@ -196,7 +196,8 @@ SETTINGS: tuple[Setting, ...] = (
             "(the search index, the read model).", _whole(1, 100000)),
     Setting("IMPORT_BATCH", 200,
             "Documents `kb import` writes per database transaction (each document is still "
-            "all-or-nothing) before the derived views catch up.", _whole(1, 10000)),
+            "all-or-nothing); the derived views catch up once, after the last batch.",
+            _whole(1, 10000)),
     Setting("LANGUAGES", ["en", "fi", "sv"],
             "User-interface languages offered, comma-separated; the first is the default.",
             _languages),

@@ -732,7 +732,8 @@ class SearchIndex:
 
     @_storage
     def apply(self, changes, upto: int, *, ahead: bool = False,
-              timeout: float | None = None) -> list[IndexFailure] | None:
+              timeout: float | None = None, optimize: bool = False
+              ) -> list[IndexFailure] | None:
         """Apply (practice_id, doc-or-None-or-IndexFailure) changes in order, in one commit.
 
         ``upto`` is the last change id the documents describe (they were read
@@ -755,6 +756,10 @@ class SearchIndex:
 
         ``timeout``: how long to wait for the write lock (default: the
         index's ``lock_timeout``); IndexBusy when it runs out.
+
+        ``optimize=True`` (after a bulk import): the same commit merges every segment
+        of the generation into one, so searches read one segment instead of one per
+        earlier commit.
         """
         latest: OrderedDict[int, dict | IndexFailure | None] = OrderedDict()
         for practice_id, doc in changes:
@@ -823,7 +828,7 @@ class SearchIndex:
                     writer.cancel()
                     raise
                 existing.close()
-                writer.commit()
+                writer.commit(optimize=optimize)
                 self._apply_vectors(gen, latest)
             if ahead:
                 for pid in latest:

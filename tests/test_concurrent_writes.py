@@ -262,7 +262,7 @@ def test_concurrent_writers_and_moderators_lose_nothing(portal, tmp_path):
         s = session()
         moderator_identity = identity_for(s.scalar(select(User).where(
             User.email == "mod0@kb.example")))
-        queued = {item.revision.id for item in moderation_queue(moderator_identity)}
+        queued = {item.revision.id for item in moderation_queue(moderator_identity).items}
         # every revision a writer submitted is in the queue or was decided by a moderator
         ever_submitted = s.scalars(select(Revision).where(Revision.submitted_at.is_not(None))
                                    ).all()

@@ -12,6 +12,10 @@ database says, kept per node and brought up to date by following the
 - ``after_commit(change_ids)`` (optional): apply the changes a unit of work
   just committed, so their author sees them at once; it must stay bounded
   (a small backlog in front is applied with them, a large one is left).
+- ``after_bulk()`` (optional): after a bulk change (``kb import``), which defers
+  the views while it writes (kb.services.effects.derived_views_deferred), catch up
+  once: for the search index, everything pending in one commit that merges its
+  segments. A view without it is left to the background applier.
 
 **The hook.** The search index is registered first (below, lazily, so this
 module imports nothing it does not need). Another view registers itself
@@ -63,6 +67,7 @@ class DerivedView:
     pending: Callable[[], int]
     apply: Callable[[int], int]
     after_commit: Callable[[list[int]], None] | None = None
+    after_bulk: Callable[[], int] | None = None
     # work besides the backlog, such as a repair a request asked for (search_repair_soon)
     wanted: Callable[[], bool] | None = None
 
@@ -93,6 +98,7 @@ def _search_first() -> None:
     _VIEWS.insert(0, DerivedView("search", pending=search.search_pending,
                                  apply=search.search_apply_batch,
                                  after_commit=search.search_apply_own,
+                                 after_bulk=search.search_apply_bulk,
                                  wanted=search.search_repair_requested))
     import kb.services.readmodel  # noqa: F401  (registers itself after the index)
 
@@ -121,6 +127,21 @@ def apply_after_commit(change_ids: list[int]) -> None:
                           view.name, change_ids[:5])
     if any(n > current_app.config["SEARCH_SYNC_CHANGES"] for n in pending().values()):
         start_applier()
+
+
+def catch_up_after_bulk() -> dict[str, int]:
+    """After the last commit of a bulk change: each view catches up once (see
+    ``after_bulk``); per view, how many entries it applied. A view that has no
+    bulk step, or is still behind, is left to the background applier."""
+    done = {}
+    for view in views():
+        if view.after_bulk is None:
+            continue
+        try:
+            done[view.name] = view.after_bulk()
+        except Exception:
+            log.exception("derived view %s: catch-up after a bulk change failed", view.name)
+    return done
 
 
 def catch_up_round(batch: int | None = None) -> int:

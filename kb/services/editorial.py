@@ -52,8 +52,9 @@ from kb.services.events import first_published
 from kb.services.lineage_rules import lineage_check
 from kb.services.identity import Identity
 from kb.services.notifications import notify
-from kb.services.permissions import (curating_networks, curating_networks_of, knows,
-                                     network_only, require, reviews)
+from kb.services.permissions import (curated_by, curating_networks, curating_networks_of,
+                                     json_list_has, knows, network_only, require,
+                                     reviewable_by)
 from kb.services.practices import (STALE_MONTHS, _fill_parsed_columns, publish_revision,
                                    slugify)
 from kb.services.uow import UnitOfWork, unit_of_work
@@ -551,18 +552,39 @@ class WorkItem:
     revision: Revision
 
 
-def my_work(identity: Identity) -> list[WorkItem]:
+WORK_PER_PAGE = 50
+
+
+@dataclass
+class WorkPage:
+    """One page of My work: drafts and submissions, the last changed first."""
+
+    items: list[WorkItem]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def my_work(identity: Identity, page: int = 1, per_page: int = WORK_PER_PAGE) -> WorkPage:
     """Drafts and submissions of my organizations, newest first, with their state."""
     require(identity, "account.manage")
-    query = select(Practice).join(Practice.current_revision).where(Revision.state.in_(
-        (S.DRAFT, S.SUBMITTED, S.CHANGES_REQUESTED, S.REJECTED))).options(
-        joinedload(Practice.current_revision), joinedload(Practice.organization))
+    page = max(1, page)
+    query = select(Practice).join(Revision, Revision.id == Practice.current_revision_id).where(
+        Revision.state.in_((S.DRAFT, S.SUBMITTED, S.CHANGES_REQUESTED, S.REJECTED)))
     if not identity.is_site_admin:
         query = query.where(Practice.organization_id.in_(identity.organizations or {-1}))
-    items = [WorkItem(p, p.current_revision) for p in session().scalars(query).unique()
-             if p.current_revision is not None]
-    items.sort(key=lambda i: i.revision.updated_at or i.revision.created_at, reverse=True)
-    return items
+    s = session()
+    total = s.scalar(query.with_only_columns(func.count()))
+    practices = s.scalars(query.options(
+        joinedload(Practice.current_revision), joinedload(Practice.organization)).order_by(
+        func.coalesce(Revision.updated_at, Revision.created_at).desc(), Practice.id.desc())
+        .offset((page - 1) * per_page).limit(per_page)).unique()
+    return WorkPage([WorkItem(p, p.current_revision) for p in practices
+                     if p.current_revision is not None], total or 0, page, per_page)
 
 
 @dataclass
@@ -574,38 +596,74 @@ class QueueItem:
     networks: set[str]
 
 
+@dataclass
+class NetworkChoice:
+    slug: str
+    name: str
+
+
+QUEUE_PER_PAGE = 50
+
+
+@dataclass
+class QueuePage:
+    """One page of the moderation queue, and the networks its filter offers."""
+
+    items: list[QueueItem]
+    total: int
+    page: int
+    per_page: int
+    networks: list[NetworkChoice] = field(default_factory=list)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
 def moderation_queue(identity: Identity, network: str | None = None, theme: str | None = None,
-                     language: str | None = None, min_age_days: int | None = None
-                     ) -> list[QueueItem]:
-    """Submissions waiting for review that this moderator may review, oldest first."""
+                     language: str | None = None, min_age_days: int | None = None,
+                     page: int = 1, per_page: int = QUEUE_PER_PAGE) -> QueuePage:
+    """Submissions waiting for review that this moderator may review, oldest first.
+
+    Who may review what (practice.review), and every filter, are SQL conditions: a
+    page reads its own rows only, whatever the length of the queue. The filter offers
+    the networks whose work this moderator may see: every network for a global
+    moderator, the networks they curate for a network's moderator.
+    """
     require(identity, "practice.moderate")
+    page = max(1, page)
     now = utcnow()
     query = select(Revision).join(Practice, Practice.current_revision_id == Revision.id).where(
-        Revision.state == S.SUBMITTED).options(
-        joinedload(Revision.practice).joinedload(Practice.organization)).order_by(
-        Revision.submitted_at)
+        Revision.state == S.SUBMITTED, reviewable_by(identity))
     if language:
         query = query.where(Revision.language == language)
     if min_age_days is not None:
         query = query.where(func.coalesce(Revision.submitted_at, Revision.created_at)
                             <= now - dt.timedelta(days=min_age_days))
-    revisions = list(session().scalars(query).unique())
+    if network:
+        query = query.where(curated_by(network))
+    if theme:
+        # the themes of a submission are in its document's columns only
+        query = query.where(json_list_has(Revision.themes, theme))
+    s = session()
+    total = s.scalar(query.with_only_columns(func.count()))
+    revisions = list(s.scalars(query.options(
+        joinedload(Revision.practice).joinedload(Practice.organization)).order_by(
+        Revision.submitted_at, Revision.id).offset((page - 1) * per_page).limit(per_page))
+        .unique())
     curating = curating_networks_of(rev.practice for rev in revisions)
     items = []
     for rev in revisions:
         practice = rev.practice
         shared, member_of = curating[practice.id]
-        networks = shared | member_of
-        if not reviews(identity, practice, shared, member_of):
-            continue
-        if network and network not in networks:
-            continue
-        if theme and theme not in (rev.themes or []):
-            continue  # the themes of a submission are in its document's columns only
         age = (now - (rev.submitted_at or rev.created_at)).days
         items.append(QueueItem(practice, rev, practice.published_revision_id is not None,
-                               age, networks))
-    return items
+                               age, shared | member_of))
+    choices = select(Network.slug, Network.name).order_by(Network.name, Network.id)
+    if not identity.is_global_moderator:
+        choices = choices.where(Network.slug.in_(sorted(identity.moderates)))
+    return QueuePage(items, total or 0, page, per_page,
+                     [NetworkChoice(*row) for row in s.execute(choices)])
 
 
 @dataclass

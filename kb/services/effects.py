@@ -10,6 +10,7 @@ sees them at once) without applying anybody else's backlog.
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 
 from flask import current_app
 from sqlalchemy import event
@@ -31,7 +32,29 @@ def _apply_derived_views() -> None:
     from kb.services.derived import apply_after_commit
 
     ids = session().info.pop(_CHANGE_IDS, None) or []
+    if session().info.get(_DEFERRED):
+        return  # a bulk change: the views catch up once, after its last commit
     apply_after_commit(sorted(set(ids)))
+
+
+_DEFERRED = "kb.derived_deferred"
+
+
+@contextmanager
+def derived_views_deferred():
+    """A bulk change (``kb import``) commits batch after batch: the derived views do not
+    catch up after each commit but once, after the last (derived.catch_up_after_bulk),
+    so the index is written and merged once instead of once per batch."""
+    from kb.db import session
+    from kb.services.derived import catch_up_after_bulk
+
+    s = session()
+    s.info[_DEFERRED] = True
+    try:
+        yield
+    finally:
+        s.info.pop(_DEFERRED, None)
+    catch_up_after_bulk()
 
 
 def watch_changes(session: Session) -> None:

@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _, lazy_gettext
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from kb.db import session
 from kb.models import (
@@ -383,13 +383,27 @@ def network_set_moderator(identity: Identity, network_slug: str, email: str,
 
 
 @dataclass
+class NetworkMemberRow:
+    slug: str
+    name: str
+    country: str | None
+
+
+@dataclass
 class NetworkDetail:
     network: Network
-    members: list[Organization]
+    members: list[NetworkMemberRow]
     moderators: list[str]
     practices: Page
     # members whose organization page opens for this viewer (the others are not linked)
     linked: set[str] = field(default_factory=set)
+
+
+@dataclass
+class NetworkSummary:
+    slug: str
+    name: str
+    members: int
 
 
 def networks_list(identity: Identity) -> list[Network]:
@@ -397,18 +411,33 @@ def networks_list(identity: Identity) -> list[Network]:
     return list(session().scalars(select(Network).order_by(Network.name)))
 
 
+def network_index_get(identity: Identity) -> list[NetworkSummary]:
+    """Every network with its number of member organizations (one GROUP BY)."""
+    require(identity, "kb.read")
+    members = select(NetworkMember.network_id, func.count().label("members")).group_by(
+        NetworkMember.network_id).subquery()
+    rows = session().execute(select(Network.slug, Network.name,
+                                    func.coalesce(members.c.members, 0)).outerjoin(
+        members, members.c.network_id == Network.id).order_by(Network.name, Network.id))
+    return [NetworkSummary(slug, name, int(n)) for slug, name, n in rows]
+
+
 def network_get(identity: Identity, slug: str, page: int = 1, per_page: int = 20) -> NetworkDetail:
     """The public page of a network: members and the practices the viewer may see."""
     require(identity, "kb.read")
     network = _network(slug)
-    members = [m.organization for m in network.members]
-    members.sort(key=lambda o: o.name)
+    members = [NetworkMemberRow(*row) for row in session().execute(
+        select(Organization.slug, Organization.name, Organization.country).join(
+            NetworkMember, NetworkMember.organization_id == Organization.id).where(
+            NetworkMember.network_id == network.id).order_by(Organization.name,
+                                                             Organization.id))]
     org_slugs = [o.slug for o in members]
     practices = practice_list(identity, page=page, per_page=per_page,
                               organizations=org_slugs, network=network.slug)
-
-    moderators = [m.user.name for m in network.moderators] \
-        if identity.is_site_admin or network.slug in identity.moderates else []
+    moderators: list[str] = []
+    if identity.is_site_admin or network.slug in identity.moderates:
+        moderators = list(session().scalars(select(User.name).join(
+            NetworkModerator, NetworkModerator.user_id == User.id).where(
+            NetworkModerator.network_id == network.id).order_by(User.name)))
     linked = organizations_with_practices(identity, org_slugs)
     return NetworkDetail(network, members, moderators, practices, linked)
-

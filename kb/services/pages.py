@@ -13,7 +13,8 @@ from kb.services.exchange import (CitiesLikeMine, PracticePanel, cities_like_min
                                   practice_panel_get)
 from kb.services.identity import Identity
 from kb.services.permissions import require
-from kb.services.practices import Home, PracticeCard, PracticeDetail, home_get, practice_get
+from kb.services.practices import (Facets, Home, Page, PracticeCard, PracticeDetail, home_get,
+                                   practice_facets, practice_get, practice_list)
 from kb.services.readmodel import read_model_refresh, similar_cards
 from kb.services.tags.reading import PracticeTags, practice_tags_get
 
@@ -53,3 +54,17 @@ def practice_page_get(identity: Identity, slug: str) -> PracticePage:
     return PracticePage(detail, panel, following,
                         similar_cards(identity, detail.card.id, limit=SIMILAR_ON_PAGE),
                         practice_tags_get(identity, slug))
+
+
+@dataclass
+class PracticeListPage:
+    practices: Page
+    facets: Facets
+
+
+def practice_list_page_get(identity: Identity, filters: dict[str, list[str]] | None = None,
+                           page: int = 1, per_page: int = 20) -> PracticeListPage:
+    """The list of practices: one page of them, and the counts to filter by."""
+    require(identity, "kb.read")
+    return PracticeListPage(practice_list(identity, filters, page=page, per_page=per_page),
+                            practice_facets(identity))

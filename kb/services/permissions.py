@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select, true
+from sqlalchemy import ColumnElement, String, and_, cast, false, not_, or_, select, true
 
 from kb.db import session
 from kb.models import (Network, NetworkMember, Organization, Practice, PracticeNetwork,
-                       PracticeStatus, TagApplication)
+                       PracticeStatus, Revision, TagApplication)
 from kb.services.errors import NotFound, PermissionDenied
 from kb.services.identity import Identity
 
@@ -143,6 +143,51 @@ def reviews(identity: Identity, practice: Practice, shared: set[str],
     if not identity.moderates:
         return False
     return bool(identity.moderates & (shared if private else shared | member_of))
+
+
+def json_list_has(column, value: str):
+    """SQL condition: a JSON list column of slugs (a revision's themes or networks) holds
+    `value`. Portable (SQLite and PostgreSQL): the serialized list is matched for the
+    quoted value, LIKE's wildcards escaped."""
+    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return cast(column, String).like(f'%"{escaped}"%', escape="\\")
+
+
+def shared_with_any(networks) -> ColumnElement[bool]:
+    """SQL condition on Practice joined to its *current* Revision: shared with one of
+    these networks (published as such, or so the working revision says)."""
+    networks = sorted(networks)
+    return or_(Practice.id.in_(select(PracticeNetwork.practice_id).where(
+        PracticeNetwork.network.in_(networks))),
+        *(json_list_has(Revision.networks, n) for n in networks))
+
+
+def of_member_of_any(networks) -> ColumnElement[bool]:
+    """SQL condition on Practice: its organization is a member of one of these networks."""
+    return Practice.organization_id.in_(select(NetworkMember.organization_id).join(
+        Network, Network.id == NetworkMember.network_id).where(
+        Network.slug.in_(sorted(networks))))
+
+
+def curated_by(network: str) -> ColumnElement[bool]:
+    """SQL condition on Practice joined to its current Revision: one of the networks that
+    curate it is `network` (see curating_networks)."""
+    return or_(shared_with_any([network]), of_member_of_any([network]))
+
+
+def reviewable_by(identity: Identity) -> ColumnElement[bool]:
+    """The rule of practice.review (see `reviews`) as one SQL condition on Practice
+    joined to its current Revision, for lists of work waiting for moderators."""
+    if identity.is_site_admin:
+        return true()
+    private = or_(Practice.visibility == "network", Revision.visibility == "network")
+    allowed: list[ColumnElement[bool]] = []
+    if identity.is_global_moderator:
+        allowed.append(not_(private))
+    if identity.moderates:
+        allowed.append(or_(shared_with_any(identity.moderates),
+                           and_(not_(private), of_member_of_any(identity.moderates))))
+    return or_(*allowed) if allowed else false()
 
 
 def organization_known_to(identity: Identity):

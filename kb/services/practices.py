@@ -141,19 +141,21 @@ def practices_import_dir(
     # an adaptation may come before its original in the same folder
     coming = {result.practice.slug for _path, _data, result in parsed if result.practice}
     batch = current_app.config["IMPORT_BATCH"]
-    for start in range(0, len(parsed), batch):
-        # one transaction per batch, each document in its own savepoint (all or
-        # nothing per document); the derived views catch up once per batch,
-        # after its commit, and each file is reported once it is committed
-        done: list[tuple[Path, str, list[Problem]]] = []
-        with UnitOfWork() as uow:
-            for path, data, result in parsed[start:start + batch]:
-                status, problems = _import_one(uow, identity, report, path, data, result,
-                                               coming)
-                done.append((path, status, problems))
-        if on_file:
-            for path, status, problems in done:
-                on_file(path, status, problems)
+    # the derived views (search index, read model) catch up once, after the last
+    # batch is committed: one index commit that also merges the index's segments
+    with effects.derived_views_deferred():
+        for start in range(0, len(parsed), batch):
+            # one transaction per batch, each document in its own savepoint (all or
+            # nothing per document); each file is reported once it is committed
+            done: list[tuple[Path, str, list[Problem]]] = []
+            with UnitOfWork() as uow:
+                for path, data, result in parsed[start:start + batch]:
+                    status, problems = _import_one(uow, identity, report, path, data,
+                                                   result, coming)
+                    done.append((path, status, problems))
+            if on_file:
+                for path, status, problems in done:
+                    on_file(path, status, problems)
     return report
 
 
@@ -726,15 +728,52 @@ class OrganizationSummary:
     practices: int
 
 
-def organization_list(identity: Identity) -> list[OrganizationSummary]:
-    """Organizations with at least one practice the identity may see."""
+ORGANIZATIONS_PER_PAGE = 100
+
+
+@dataclass
+class OrganizationsPage:
+    """One page of the organizations with practices the viewer may see, by name."""
+
+    items: list[OrganizationSummary]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def organization_list(identity: Identity, page: int = 1,
+                      per_page: int = ORGANIZATIONS_PER_PAGE) -> OrganizationsPage:
+    """Organizations with at least one practice the identity may see, a page at a time.
+
+    The practice counts are one GROUP BY over the visible practices; only the
+    organizations of the page asked for are loaded.
+    """
     require(identity, "kb.read")
+    page = max(1, page)
     counts = _visible_practices(identity).with_only_columns(
         Practice.organization_id, func.count().label("practices")).group_by(
         Practice.organization_id).subquery()
-    rows = session().execute(select(Organization, counts.c.practices).join(
-        counts, counts.c.organization_id == Organization.id).order_by(Organization.name))
-    return [OrganizationSummary(o.slug, o.name, o.kind, o.country, n) for o, n in rows]
+    s = session()
+    total = s.scalar(select(func.count()).select_from(counts))
+    rows = s.execute(select(Organization.slug, Organization.name, Organization.kind,
+                            Organization.country, counts.c.practices).join(
+        counts, counts.c.organization_id == Organization.id).order_by(
+        Organization.name, Organization.id).offset((page - 1) * per_page).limit(per_page))
+    return OrganizationsPage([OrganizationSummary(*row) for row in rows], total or 0, page,
+                             per_page)
+
+
+def theme_counts(identity: Identity) -> dict[str, int]:
+    """How many practices the identity may see under each theme (one GROUP BY)."""
+    require(identity, "kb.read")
+    ids = _visible_practices(identity).with_only_columns(Practice.id)
+    return {theme: int(n) for theme, n in session().execute(
+        select(PracticeTheme.theme, func.count()).where(PracticeTheme.practice_id.in_(ids))
+        .group_by(PracticeTheme.theme))}
 
 
 def organization_names(identity: Identity, slugs: Iterable[str]) -> dict[str, str]:

@@ -336,7 +336,20 @@ def search_apply_own(change_ids: list[int]) -> None:
         _unwritable(exc)
 
 
-def _apply_batch(limit: int, timeout: float | None = None) -> int:
+def search_apply_bulk() -> int:
+    """After a bulk import: apply everything pending in one index commit that also
+    merges the index's segments (see derived.catch_up_after_bulk); how many were applied."""
+    try:
+        if not get_index().exists():
+            search_rebuild_unchecked()
+            return -1
+        pending = search_pending()
+        return _apply_batch(pending, optimize=True) if pending else 0
+    except IndexUnavailable as exc:
+        return _unwritable(exc)
+
+
+def _apply_batch(limit: int, timeout: float | None = None, optimize: bool = False) -> int:
     """Apply the next ``limit`` change-log entries in one index commit; how many were applied."""
     index = get_index()
     last = index.last_change_id()
@@ -345,13 +358,14 @@ def _apply_batch(limit: int, timeout: float | None = None) -> int:
         .where(ChangeLog.id > last).order_by(ChangeLog.id).limit(limit)).all()
     if not rows:
         return 0
-    if not _apply_changes([r.practice_id for r in rows], rows[-1].id, timeout=timeout):
+    if not _apply_changes([r.practice_id for r in rows], rows[-1].id, timeout=timeout,
+                          optimize=optimize):
         return 0
     return len(rows)
 
 
 def _apply_changes(practice_ids: list[int], upto: int, ahead: bool = False,
-                   timeout: float | None = None) -> bool:
+                   timeout: float | None = None, optimize: bool = False) -> bool:
     """Index the current state of these practices as of change ``upto``; False when busy."""
     ids: list[int] = list(dict.fromkeys(practice_ids))
     practices = _load_practices(ids)
@@ -372,7 +386,8 @@ def _apply_changes(practice_ids: list[int], upto: int, ahead: bool = False,
         else:
             changes.append((pid, _doc_or_failure(practice, counts.get(practice.slug, 0))))
     try:
-        _log_failures(get_index().apply(changes, upto=upto, ahead=ahead, timeout=timeout) or [],
+        _log_failures(get_index().apply(changes, upto=upto, ahead=ahead, timeout=timeout,
+                                        optimize=optimize) or [],
                       {pid for pid, doc in changes if isinstance(doc, IndexFailure)})
     except IndexBusy:
         log.warning("search index busy; %d change(s) will be applied by the next catch-up",

@@ -19,7 +19,7 @@ from kb.services.errors import Conflict
 from kb.services.practices import tag_suggestions
 from kb.services.search import practice_similar_to_document
 from kb.views.filters import country_name, currency_name, language_name, ui_language
-from kb.views.helpers import current_identity
+from kb.views.helpers import current_identity, page_arg
 from kb.views.problems import errors_by_field
 
 bp = Blueprint("editor", __name__)
@@ -236,5 +236,6 @@ def preview():
 @login_required
 def my_work():
     return render_template("editor/my_work.html",
-                           items=editorial.my_work(current_identity()),
+                           work=editorial.my_work(current_identity(), page=page_arg(),
+                                                 per_page=current_app.config["PER_PAGE"]),
                            max_upload=current_app.config.get("MAX_CONTENT_LENGTH"))

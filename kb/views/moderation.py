@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
+                   request, url_for)
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
@@ -18,9 +19,8 @@ from flask_login import login_required
 from kb.content import ValidationFailed, parse_practice, render_markdown
 from kb.services import editorial, notifications
 from kb.services.errors import Conflict, InvalidInput
-from kb.services.organizations import networks_list
 from kb.services.permissions import can
-from kb.views.helpers import current_identity
+from kb.views.helpers import current_identity, page_arg
 
 bp = Blueprint("moderation", __name__)
 
@@ -82,13 +82,14 @@ def queue():
         min_age = _int_arg("age")
     except InvalidInput as exc:
         errors, min_age = exc.errors, None
-    items = editorial.moderation_queue(identity, network=filters["network"] or None,
+    queue = editorial.moderation_queue(identity, network=filters["network"] or None,
                                        theme=filters["theme"] or None,
                                        language=filters["language"] or None,
-                                       min_age_days=min_age)
-    return render_template("moderation/queue.html", items=items, filters=filters,
-                           errors=errors, networks=networks_list(identity),
-                           filtered=any(filters.values())), 400 if errors else 200
+                                       min_age_days=min_age, page=page_arg(),
+                                       per_page=current_app.config["PER_PAGE"])
+    return render_template("moderation/queue.html", queue=queue, filters=filters,
+                           errors=errors, filtered=any(filters.values())), \
+        400 if errors else 200
 
 
 # ----------------------------------------------------------------- reviewing

@@ -13,7 +13,7 @@ bp = Blueprint("networks", __name__)
 @bp.get("/networks")
 def network_index():
     return render_template("networks/index.html",
-                           networks=organizations.networks_list(current_identity()))
+                           networks=organizations.network_index_get(current_identity()))
 
 
 @bp.get("/networks/<slug>")

@@ -20,12 +20,11 @@ def home():
 
 @bp.get("/practices")
 def practice_list():
-    identity = current_identity()
     filters = list_args(*svc.LIST_FILTERS)
-    page = svc.practice_list(identity, filters, page=page_arg(),
-                             per_page=current_app.config["PER_PAGE"])
-    return render_template("practices/list.html", page=page, filters=filters,
-                           facets=svc.practice_facets(identity))
+    listing = pages.practice_list_page_get(current_identity(), filters, page=page_arg(),
+                                           per_page=current_app.config["PER_PAGE"])
+    return render_template("practices/list.html", page=listing.practices, filters=filters,
+                           facets=listing.facets)
 
 
 @bp.get("/practices/<slug>")
@@ -45,9 +44,7 @@ def practice_source(slug: str):
 
 @bp.get("/themes")
 def theme_index():
-    facets = svc.practice_facets(current_identity())
-    counts = dict(facets.themes)
-    return render_template("themes/index.html", counts=counts)
+    return render_template("themes/index.html", counts=svc.theme_counts(current_identity()))
 
 
 @bp.get("/themes/<theme>")
@@ -62,7 +59,8 @@ def theme_detail(theme: str):
 @bp.get("/organizations")
 def organization_index():
     return render_template("organizations/index.html",
-                           organizations=svc.organization_list(current_identity()))
+                           organizations=svc.organization_list(current_identity(),
+                                                               page=page_arg()))
 
 
 @bp.get("/organizations/<slug>")

@@ -342,7 +342,7 @@ def test_a_network_only_submission_is_private_to_its_network_even_for_global_mod
     notified = set(session().scalars(select(Notification.user_id).where(
         Notification.kind == "new_submission")))
     assert people["netmod"] in notified and people["globalmod"] not in notified
-    assert ed.moderation_queue(who("globalmod")) == []
+    assert ed.moderation_queue(who("globalmod")).items == []
     for hidden in (lambda i: ed.review_get(i, "rain-gardens"),
                    lambda i: ed.practice_history(i, "rain-gardens"),
                    lambda i: ed.revisions_diff(i, "rain-gardens", 1, 1),
@@ -350,7 +350,7 @@ def test_a_network_only_submission_is_private_to_its_network_even_for_global_mod
                    lambda i: ed.revision_restore(i, "rain-gardens", 1)):
         with pytest.raises(NotFound):
             hidden(who("globalmod"))
-    assert [i.practice.slug for i in ed.moderation_queue(who("netmod"))] == ["rain-gardens"]
+    assert [i.practice.slug for i in ed.moderation_queue(who("netmod")).items] == ["rain-gardens"]
     ed.review_approve(who("netmod"), "rain-gardens")
     flag = ed.flag_create(who("author"), "rain-gardens", "The figure is old")
     assert ed.flags_open(who("globalmod")) == []
@@ -395,7 +395,7 @@ def test_a_half_written_draft_is_kept_but_never_reaches_moderators(ctx, who):
         ed.practice_submit(who("author"), "rain-gardens")
     assert {"summary", "language", "country", "themes", "stage", "evidence", "body"} <= set(
         refused.value.by_field())
-    assert ed.moderation_queue(who("globalmod")) == []
+    assert ed.moderation_queue(who("globalmod")).items == []
     # the strict path (file import, API) still refuses it outright
     with pytest.raises(ValidationFailed):
         ed.practice_draft_create(who("author"), half.replace("Rain", "Snow"))

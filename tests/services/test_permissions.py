@@ -125,6 +125,8 @@ HELPERS = {
     "kb.services.search.search_refresh": "the bounded check a checked search makes first",
     "kb.services.search.search_apply_own": "applies a committed unit of work's own changes "
                                            "after commit; no user input",
+    "kb.services.search.search_apply_bulk": "the index's catch-up after a checked bulk "
+                                            "import; no user input",
     # every derived view, and the background applier that follows the change log
     "kb.services.derived.register_view": "adds a derived view at import of its module",
     "kb.services.derived.views": "lists the registered derived views",
@@ -132,10 +134,14 @@ HELPERS = {
     "kb.services.derived.apply_after_commit": "the after-commit effect of a checked service",
     "kb.services.derived.catch_up_round": "one bounded batch per view; no user input",
     "kb.services.derived.catch_up_all": "applies the backlog for the CLI and at start",
+    "kb.services.derived.catch_up_after_bulk": "each view's catch-up after a checked bulk "
+                                               "import",
     "kb.services.derived.start_applier": "starts this process's background applier thread",
     "kb.services.derived.applier_running": "tells whether that thread runs",
     "kb.services.effects.watch_changes": "the unit of work collects its change-log ids",
     "kb.services.effects.forget_changes": "the unit of work rolled back: none committed",
+    "kb.services.effects.derived_views_deferred": "a checked bulk import defers the "
+                                                  "derived views to its end",
     # the read model, derived from the change log like the index
     "kb.services.readmodel.catchup.read_model_catch_up": "applies committed changes to the "
                                                          "read model; no user input",
@@ -167,6 +173,10 @@ HELPERS = {
     "kb.services.readmodel.facts.replication_refresh": "the replication part of a catch-up",
     "kb.services.readmodel.facts.facts_rebuild": "the facts part of the read model's rebuild",
     "kb.services.readmodel.similar.similar_refresh": "the similar part of a catch-up",
+    "kb.services.readmodel.similar.similar_find": "the searches of the similar part",
+    "kb.services.readmodel.similar.similar_store": "the writes of the similar part",
+    "kb.services.readmodel.catchup.read_model_after_bulk": "the read model's catch-up after "
+                                                           "a checked bulk import",
     "kb.services.readmodel.similar.similar_cards": "stored similar practices filtered by "
                                                    "visible_to, for checked services",
     "kb.services.exchange.common.family_pool": "a family's visible practices, for checked "
@@ -198,6 +208,12 @@ HELPERS = {
     "kb.services.tags.applying.log_tag_change": "adds the change-log entry inside the "
                                                 "checked service's unit of work",
     "kb.services.tags.applying.bad_tag_message": "pure: says what is wrong with a tag",
+    "kb.services.permissions.reviewable_by": "the rule of practice.review as one SQL "
+                                             "condition, for the moderation queue",
+    "kb.services.permissions.curated_by": "an SQL condition: a network curates a practice",
+    "kb.services.permissions.shared_with_any": "an SQL condition: shared with networks",
+    "kb.services.permissions.of_member_of_any": "an SQL condition: of a member organization",
+    "kb.services.permissions.json_list_has": "an SQL condition on a JSON list column",
     # the unit of work itself
     "kb.services.uow.unit_of_work": "the decorator that runs a service in its unit of work",
     "kb.services.uow.is_transient": "pure: classifies a database error for a retry",

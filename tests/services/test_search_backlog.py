@@ -31,11 +31,13 @@ class Recorder:
 
     def __init__(self, index):
         self.calls: list[tuple[int, int, bool]] = []
+        self.optimized: list[bool] = []  # per call: the commit merged the segments
         self._apply = index.apply
 
         def apply(changes, upto, **kwargs):
             changes = list(changes)
             self.calls.append((threading.get_ident(), len(changes), kwargs.get("ahead", False)))
+            self.optimized.append(kwargs.get("optimize", False))
             return self._apply(changes, upto, **kwargs)
 
         index.apply = apply
@@ -141,18 +143,31 @@ def test_the_author_sees_a_change_at_once_while_a_backlog_waits(two_nodes, tmp_p
         assert search_status(SYSTEM).pending == 0
 
 
-def test_import_applies_the_index_once_per_batch(make_app, tmp_path):
+def test_import_applies_the_index_once_after_its_last_batch(make_app, tmp_path):
     app = make_app(IMPORT_BATCH=50)
     write_documents(tmp_path / "docs", 120)
     with app.app_context():
+        from kb.services.readmodel import read_model_status
+
         recorder = Recorder(get_index())
         reported: list[str] = []
-        report = practices_import_dir(SYSTEM, tmp_path / "docs",
-                                      on_file=lambda path, status, _p: reported.append(status))
+
+        def on_file(path, status, _problems):
+            reported.append(status)
+            if len(reported) == 50:  # the first batch is committed: nothing indexed yet
+                assert recorder.calls == []
+
+        report = practices_import_dir(SYSTEM, tmp_path / "docs", on_file=on_file)
         assert len(report.created) == 120
         assert reported == ["created"] * 120
-        # 120 documents in batches of 50: three index commits, not 120
-        assert [n for _t, n, _a in recorder.calls] == [50, 50, 20]
+        # 120 documents in batches of 50: one index commit, after the last batch,
+        # which merges the index's segments; not one per batch or per document
+        assert [n for _t, n, _a in recorder.calls] == [120]
+        assert recorder.optimized == [True]
         assert get_index().doc_ids() == published_ids()
         assert session().scalar(select(func.count()).select_from(Practice).where(
             Practice.status == PracticeStatus.PUBLISHED)) == len(published_ids())
+        # the read model's lineage caught up in the same step; no background thread
+        status = read_model_status(SYSTEM)
+        assert status.lineage_change_id == status.latest_change_id
+        assert not derived.applier_running()

@@ -41,7 +41,7 @@ def test_services_in_one_unit_of_work_commit_together_or_not_at_all(ctx, author)
     assert revision.state == "submitted" and "beta" in revision.document
     queue = ed.moderation_queue(identity_for(session().scalar(
         select(User).where(User.email == "globalmod@kb.example"))))
-    assert [item.revision.id for item in queue] == [revision.id]
+    assert [item.revision.id for item in queue.items] == [revision.id]
 
 
 def test_a_refusal_by_a_concurrent_write_runs_the_operation_again(ctx, author):

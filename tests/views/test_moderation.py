@@ -195,6 +195,26 @@ def test_queue_filters_by_network_theme_language_and_age(app, people):
     assert bad.status_code == 400 and 'id="f-age-error"' in html(bad)
 
 
+def test_queue_offers_a_moderator_their_networks_and_pages_a_long_queue(app, people):
+    for n in range(3):
+        submit(app, people, rain_gardens(slug=f"riverton-rain-gardens-{n}"))
+    river = html(signed_in(app, people, "river").get("/moderation"))
+    assert '<option value="river-towns"' in river and "alpine-towns" not in river
+    client = signed_in(app, people, "global")
+    both = html(client.get("/moderation"))
+    assert '<option value="river-towns"' in both and '<option value="alpine-towns"' in both
+    app.config["PER_PAGE"] = 2
+    first = html(client.get("/moderation"))
+    second = html(client.get("/moderation?page=2"))
+    assert "3 submissions waiting for review" in first and 'rel="next"' in first
+    shown = [s for s in (f"riverton-rain-gardens-{n}" for n in range(3))
+             if f'/moderation/practices/{s}"' in first]
+    assert len(shown) == 2
+    assert [s for s in (f"riverton-rain-gardens-{n}" for n in range(3))
+            if f'/moderation/practices/{s}"' in second] == [
+        s for s in (f"riverton-rain-gardens-{n}" for n in range(3)) if s not in shown]
+
+
 # --------------------------------------------------------------- reviewing
 
 

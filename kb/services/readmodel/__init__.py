@@ -16,7 +16,8 @@ catch-up. Visibility is applied when a page reads it, with the one SQL condition
 """
 
 from kb.services.derived import DerivedView, register_view
-from kb.services.readmodel.catchup import (ReadModelStatus, read_model_apply_own,
+from kb.services.readmodel.catchup import (ReadModelStatus, read_model_after_bulk,
+                                           read_model_apply_own,
                                            read_model_catch_up, read_model_pending,
                                            read_model_rebuild, read_model_refresh,
                                            read_model_status)
@@ -26,7 +27,8 @@ from kb.services.readmodel.similar import similar_cards
 # followed by the background applier after the search index (similar lists read it)
 register_view(DerivedView("read_model", pending=read_model_pending,
                           apply=lambda limit: read_model_catch_up(limit),
-                          after_commit=read_model_apply_own))
+                          after_commit=read_model_apply_own,
+                          after_bulk=read_model_after_bulk))
 
 __all__ = ["ReadModelStatus", "read_model_catch_up", "read_model_rebuild",
            "read_model_status", "family_members", "lineage_rows", "similar_cards"]

@@ -17,7 +17,7 @@ from kb.services.identity import Identity
 from kb.services.permissions import require
 from kb.services.readmodel.facts import facts_rebuild, facts_refresh, replication_refresh
 from kb.services.readmodel.lineage import lineage_refresh
-from kb.services.readmodel.similar import similar_refresh
+from kb.services.readmodel.similar import similar_find, similar_refresh, similar_store
 from kb.services.uow import UnitOfWork
 from search import IndexBusy, IndexUnavailable
 
@@ -96,9 +96,12 @@ def read_model_catch_up(limit: int | None = None) -> int:
     if upto > last:
         ids = _changed(last, upto)
         try:
+            # the searches first, outside any write transaction: a batch of them takes
+            # a while, and writers (people saving, an import) must not wait for it
+            found = similar_find(index, ids)
             with UnitOfWork():
                 if _claim(SIMILAR, last, upto):
-                    similar_refresh(index, ids)
+                    similar_store(ids, found)
         except (IndexBusy, IndexUnavailable) as exc:
             log.warning("similar practices not refreshed now (%s); the next catch-up will",
                         exc)
@@ -111,6 +114,21 @@ def _changed(last: int, upto: int) -> list[int]:
     """The practices changed by the change-log entries after `last` up to `upto`."""
     return list(dict.fromkeys(session().scalars(select(ChangeLog.practice_id).where(
         ChangeLog.id > last, ChangeLog.id <= upto).order_by(ChangeLog.id))))
+
+
+def read_model_after_bulk() -> int:
+    """After a bulk import (kb.services.derived.catch_up_after_bulk): the lineage rows
+    catch up once. The similar lists, one more-like-this search per imported practice,
+    are left to the background applier (or `kb reindex`)."""
+    latest = _latest_change_id()
+    last = _state(LINEAGE)
+    if latest <= last:
+        return 0
+    with UnitOfWork():
+        if not _claim(LINEAGE, last, latest):
+            return 0
+        lineage_refresh()
+    return latest - last
 
 
 def read_model_pending() -> int:
@@ -186,8 +204,10 @@ def read_model_rebuild_unchecked(progress=None, on_total=None) -> int:
         s.execute(delete(SimilarEntry))
     done = 0
     for start in range(0, len(ids), BATCH):
+        part = ids[start:start + BATCH]
+        found = similar_find(index, part)  # outside the write transaction
         with UnitOfWork():
-            done += similar_refresh(index, ids[start:start + BATCH])
+            done += similar_store(part, found)
         if progress:
             progress(min(start + BATCH, len(ids)))
     with UnitOfWork():
