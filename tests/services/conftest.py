@@ -6,7 +6,7 @@ import pytest
 # with `-m slow` only, so the default run stays within its time (docs/database.md).
 SLOW_ON_POSTGRESQL = {
     "test_incremental_read_model_equals_rebuild_and_the_full_computation[postgresql-2027]",
-    "test_a_node_with_thousands_of_pending_changes_answers_and_converges[postgresql]",
+    "test_a_node_with_a_large_backlog_answers_and_converges[postgresql]",
 }
 
 

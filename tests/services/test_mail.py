@@ -232,16 +232,14 @@ def test_a_due_retry_goes_out_with_the_next_message(make_app, smtp_server):
 def test_an_older_installation_gets_the_outbox_table_on_start(make_app, tmp_path):
     from sqlalchemy import inspect
 
-    from sqlalchemy import text
-
     from kb.cli import main
+    from tests.schema_helpers import as_made_before_migrations
 
     instance = str(tmp_path / "upgraded")
     old = make_app(INSTANCE_PATH=instance)
     engine = old.extensions["kb.db"].engine
+    as_made_before_migrations(engine)
     MailOutbox.__table__.drop(engine)
-    with engine.begin() as connection:  # made before migrations
-        connection.execute(text("DROP TABLE alembic_version"))
     if not old.extensions["kb.db"].embedded:  # a database set by URL: the operator upgrades
         result = old.test_cli_runner().invoke(main, ["db", "upgrade"])
         assert result.exit_code == 0, result.output

@@ -192,7 +192,25 @@ def test_review_names_changed_fields_by_their_labels(portal):
 
 
 def test_a_chart_by_month_names_the_months(portal):
+    from sqlalchemy import select
+
+    from kb.db import session
+    from kb.models import PracticeFact
+
     app, _pages = portal
-    html = app.test_client().get("/dashboard?lang=fi").get_data(as_text=True)
+    with app.app_context():  # published over three months: enough for the activity chart
+        facts = session().scalars(select(PracticeFact).order_by(PracticeFact.practice_id))
+        kept = {}
+        for i, fact in enumerate(facts):
+            kept[fact.practice_id] = (fact.published_month, fact.example)
+            fact.published_month, fact.example = f"2026-0{1 + i % 3}", False
+        session().commit()
+    try:
+        html = app.test_client().get("/dashboard?lang=fi").get_data(as_text=True)
+    finally:
+        with app.app_context():
+            for fact in session().scalars(select(PracticeFact)):
+                fact.published_month, fact.example = kept[fact.practice_id]
+            session().commit()
     months = re.findall(r'<th scope="row">([^<]*\d{4})</th>', html)
     assert months and all(re.fullmatch(r"[a-zä]+ \d{4}", m) for m in months), months
