@@ -112,6 +112,10 @@ def configure_logging(level: str, kind: str) -> None:
         root.addHandler(handler)
     handler.setFormatter(formatter(kind))
     root.setLevel(level)
+    # Alembic announces each of its plugins at INFO whenever a command checks the schema;
+    # its migration steps ("Running upgrade ...") stay in the log
+    logging.getLogger("alembic.runtime.plugins").setLevel(max(logging.WARNING,
+                                                               root.level))
 
 
 def init_app(app: Flask) -> None:
