@@ -7,7 +7,7 @@ Helpers never commit on their own; services commit through a unit of work
 from __future__ import annotations
 
 from flask import Flask, current_app
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
@@ -35,9 +35,10 @@ class Database:
         # read-only stays read-only for its whole life)
         self.degraded = False
         event.listen(self.engine, "checkout", self._fresh_while_degraded)
-        self.session: scoped_session[Session] = scoped_session(
-            sessionmaker(bind=self.engine, expire_on_commit=False)
-        )
+        factory = sessionmaker(bind=self.engine, expire_on_commit=False)
+        if url.startswith("postgresql"):
+            event.listen(factory, "before_flush", _change_log_in_commit_order)
+        self.session: scoped_session[Session] = scoped_session(factory)
 
     @property
     def location(self) -> str:
@@ -116,3 +117,20 @@ def get_db() -> Database:
 
 def session() -> Session:
     return get_db().session()
+
+
+#: the advisory lock a transaction holds from its first change-log row until it ends
+CHANGE_LOG_LOCK = 0x6B62_0C10
+
+
+def _change_log_in_commit_order(session: Session, _context, _instances) -> None:
+    """PostgreSQL numbers change-log rows when they are inserted, but transactions commit
+    in their own order: a node that has applied every change up to the highest number it
+    sees would skip a change numbered lower whose transaction commits later. So a
+    transaction takes one lock before it writes its first change-log row and holds it
+    until it ends: change-log numbers become visible in the order they were given.
+    (SQLite writes one transaction at a time, so it needs no lock.)"""
+    from kb.models import ChangeLog
+
+    if any(isinstance(obj, ChangeLog) for obj in session.new):
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHANGE_LOG_LOCK})
