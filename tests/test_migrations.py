@@ -228,3 +228,34 @@ def test_a_database_of_a_later_release_is_left_alone(database_url, tmp_path):
     app.extensions["kb.db"].dispose()
     assert migrations.state(engine).current == "9999"
     engine.dispose()
+
+
+def test_tag_aliases_made_before_scopes_stay_public(database_url):
+    """0005: the moderators' renames and synonyms of an older database keep holding for
+    everyone, and a network may then decide about the same words for its private tags."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy.exc import IntegrityError
+
+    engine = create_engine(database_url)
+    config = Config()
+    config.set_main_option("script_location", str(migrations.HERE))
+    with engine.connect() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0004")
+        connection.execute(text(
+            "INSERT INTO tag_aliases (tag, target, kind, created_at) "
+            "VALUES ('flood', 'floods', 'merged', CURRENT_TIMESTAMP)"))
+        connection.commit()
+    before, after = migrations.upgrade(engine)
+    assert (before.current, after.current) == ("0004", migrations.head())
+    insert = text("INSERT INTO tag_aliases (tag, scope, target, kind, created_at) "
+                  "VALUES ('flood', :scope, 'shortlist', 'synonym', CURRENT_TIMESTAMP)")
+    with engine.begin() as connection:
+        assert connection.execute(text(
+            "SELECT tag, scope, target FROM tag_aliases")).all() == [
+            ("flood", "public", "floods")]
+        connection.execute(insert, {"scope": "alpine-towns"})
+    with pytest.raises(IntegrityError), engine.begin() as connection:
+        connection.execute(insert, {"scope": "public"})
+    engine.dispose()

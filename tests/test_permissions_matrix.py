@@ -27,6 +27,7 @@ from kb.services.organizations import (membership_add, network_add_member, netwo
 from kb.services.practices import practice_import
 from kb.services.search import search_rebuild
 from kb.services.tags.applying import practice_tag_add, practice_tag_remove
+from kb.services.tags.moderating import tag_rename, tag_synonym_set
 from tests.auth_helpers import post
 from tests.conftest import FIXTURE_PRACTICES
 
@@ -41,6 +42,7 @@ PUBLIC = "riverton-flood-wardens"
 UNKNOWN = "no-such-practice-here"
 PASSWORD = "correct horse battery"
 PRIVATE_TAG = "shortlist-2027"  # alpine-towns' private tag on the public practice
+PRIVATE_SYNONYM = "alpine-pick"  # another, which alpine-towns' moderator made its synonym
 
 # role -> (e-mail, site role, organizations)
 PEOPLE = {
@@ -111,6 +113,10 @@ def world(tmp_path_factory):
         membership_add(SYSTEM, LAKESIDE, "lakeside@kb.example", "contributor")
         practice_tag_add(_lakeside(), PUBLIC, "lakeside-spot")
         practice_tag_add(_identity("owner"), PUBLIC, PRIVATE_TAG, scope="alpine-towns")
+        # and another private one, which the network's moderator made a synonym of it
+        practice_tag_add(_identity("owner"), PUBLIC, PRIVATE_SYNONYM, scope="alpine-towns")
+        tag_synonym_set(_identity("moderator"), PRIVATE_SYNONYM, PRIVATE_TAG,
+                        scope="alpine-towns")
         # each practice has its published revision 1 and an edit (revision 2) under review
         _edit_and_submit(_identity("owner"), HIDDEN)
         _edit_and_submit(_identity("other"), PUBLIC)
@@ -362,6 +368,8 @@ def check_see_network_tags(c, **_):
         "suggestions": PRIVATE_TAG in c.get(
             "/api/v1/tags/suggestions?q=shortlist").get_json(),
         "related": PRIVATE_TAG in c.get("/tags/volunteers").get_data(as_text=True),
+        # the network's synonym leads to the tag it names
+        "synonym": c.get(f"/tags/{PRIVATE_SYNONYM}").status_code == 301,
     })
 
 
@@ -376,6 +384,18 @@ def check_moderate_tags(c, app, **_):
         with app.app_context():
             practice_tag_add(_lakeside(), PUBLIC, "lakeside-spot")
     return removed
+
+
+def check_moderate_network_tags(c, app, **_):
+    """Rename the network's private tag from /moderation/tags (then back)."""
+    renamed = "shortlist-renamed"
+    post(c, "/moderation/tags", {"action": "rename", "source": PRIVATE_TAG,
+                                 "target": renamed, "scope": "alpine-towns"}, token_from="/")
+    done = bool(count(app, TagApplication, TagApplication.tag == renamed))
+    if done:
+        with app.app_context():
+            tag_rename(SYSTEM, renamed, PRIVATE_TAG, scope="alpine-towns")
+    return done
 
 
 # ---------------------------------------------------- people and operators
@@ -453,6 +473,7 @@ CHECKS = {
     "compare": check_compare, "contact": check_contact, "follow": check_follow,
     "tag": check_tag, "tag-network": check_tag_network,
     "see-network-tags": check_see_network_tags, "moderate-tags": check_moderate_tags,
+    "moderate-network-tags": check_moderate_network_tags,
     "join-org": check_join_org, "manage-people": check_manage_people,
     "admin-area": check_admin_area, "create-org": check_create_org,
     "manage-networks": check_manage_networks, "set-roles": check_set_roles,

@@ -681,11 +681,18 @@ class TagApplication(Base):
 
 class TagAlias(Base):
     """A moderator's decision about a tag: merged into (or renamed to) another tag, or a
-    synonym of it. Both lead the tag's page and its search filter to `target`."""
+    synonym of it. Both lead the tag's page and its search filter to `target`.
+
+    `scope` is "public" (global moderators' decisions, for every tag of that name), or
+    the slug of a network whose moderators decided it for the network's private tags
+    alone; only the network's members and moderators ever meet such an alias.
+    """
 
     __tablename__ = "tag_aliases"
 
     tag: Mapped[str] = mapped_column(String(80), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(80), primary_key=True, default="public",
+                                       server_default="public")
     target: Mapped[str] = mapped_column(String(80), index=True)
     kind: Mapped[str] = mapped_column(String(10))  # "merged" | "synonym"
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -7,7 +7,7 @@ from flask import (Blueprint, abort, current_app, flash, redirect, render_templa
 from flask_babel import get_locale, gettext as _
 from flask_login import login_required
 
-from kb.services.errors import Conflict, InvalidInput, RateLimited
+from kb.services.errors import Conflict, InvalidInput, NotFound, RateLimited
 from kb.services.tags import applying, moderating, reading
 from kb.views.helpers import current_identity, page_arg
 
@@ -74,17 +74,18 @@ def tag_report(slug: str):
 @login_required
 def moderate():
     identity = current_identity()
-    if not (identity.is_global_moderator or identity.moderates):
+    scopes = moderating.tag_moderation_scopes(identity)
+    if not scopes:
         abort(403)
     errors: dict[str, str] = {}
     if request.method == "POST":
         action = request.form.get("action")
         source = request.form.get("source", "")
         target = request.form.get("target", "")
-        scope = request.form.get("scope") or "public"
+        scope = request.form.get("scope") or scopes[0][0]
         try:
             if action == "synonym":
-                moderating.tag_synonym_set(identity, source, target)
+                moderating.tag_synonym_set(identity, source, target, scope)
             elif action == "merge":
                 moderating.tag_merge(identity, source, target, scope)
             else:
@@ -93,6 +94,7 @@ def moderate():
             return redirect(url_for("tags.moderate"))
         except InvalidInput as exc:
             errors = exc.errors
+        except NotFound as exc:
+            errors = {"source": str(exc)}
     return render_template("tags/moderate.html", errors=errors, form=request.form,
-                           scopes=["public", *sorted(identity.moderates)]), \
-        400 if errors else 200
+                           scopes=scopes), 400 if errors else 200

@@ -199,6 +199,9 @@ HELPERS = {
     "kb.services.tags.common.resolve": "follows moderators' merges and synonyms of a tag",
     "kb.services.tags.common.resolve_many": "the same for many tags",
     "kb.services.tags.common.group_of": "the tags that lead to a tag",
+    "kb.services.tags.common.resolve_scoped": "resolve_many for tags of several scopes",
+    "kb.services.tags.common.network_aliases": "the aliases of the networks whose private "
+                                               "tags the identity sees (its own networks)",
     "kb.services.tags.common.index_fields": "the tags of a practice for its search "
                                             "document (public ones, and private ones "
                                             "filtered inside the index)",

@@ -318,3 +318,107 @@ def test_a_network_moderator_renames_their_network_tags_only(people):
     tag_rename(people("netmod"), "shortlist", "shortlist-2027", scope="alpine-towns")
     assert _community(people("hillford"), PUBLIC) == {"shortlist": [HILLFORD],
                                                       "shortlist-2027": [HILLFORD]}
+
+
+# ------------------------------------------------ a network's moderators curate its tags
+
+OUTSIDERS = ("anonymous", "reader", "lakeside", "riverton", "globalmod")
+
+
+def _facet(identity):
+    return {f["value"]: f["count"] for f in practice_search(identity, "").facets["tag"]}
+
+
+def test_a_network_moderator_marks_synonyms_among_their_network_tags(people):
+    practice_tag_add(people("hillford"), PUBLIC, "kandidat", scope="alpine-towns")
+    practice_tag_add(people("bergdorf"), SWEDISH, "shortlist-2027", scope="alpine-towns")
+    practice_tag_add(people("lakeside"), SWEDISH, "kandidat")   # a public tag, same words
+    before = session().scalar(select(func.max(ChangeLog.id)))
+    assert tag_synonym_set(people("netmod"), "kandidat", "shortlist-2027",
+                           scope="alpine-towns") == 1
+    # in the change log at once, and audited with its scope
+    assert session().scalars(select(ChangeLog.slug).where(ChangeLog.id > before)).all() == [
+        PUBLIC]
+    event = session().scalar(select(AuditEvent).where(AuditEvent.action == "tag.synonym"))
+    assert event.actor_id == people.ids["netmod"]
+    assert (event.target_id, event.detail["target"], event.detail["scope"]) == (
+        "kandidat", "shortlist-2027", "alpine-towns")
+    # the network's members meet both private tags as one: page, links, facet, filter
+    for insider in ("hillford", "bergdorf", "netmod"):
+        who = people(insider)
+        page = tag_page_get(who, "shortlist-2027")
+        assert {c.slug for c in page.practices.items} == {PUBLIC, SWEDISH}
+        assert _facet(who)["shortlist-2027"] == 2
+        assert practice_search(who, "", {"tag": ["shortlist-2027"]}).total == 2
+        shown = practice_tags_get(who, PUBLIC).community
+        assert [(t.label, t.key) for t in shown] == [("kandidat", "shortlist-2027")]
+        # the public tag of the same words is not the network's to decide
+        assert {c.slug for c in tag_page_get(who, "kandidat").practices.items} == {SWEDISH}
+    # everyone else meets the public "kandidat" as it was, and nothing of the network's
+    for outsider in OUTSIDERS:
+        who = people(outsider)
+        page = tag_page_get(who, "kandidat")
+        assert (page.key, [c.slug for c in page.practices.items]) == ("kandidat", [SWEDISH])
+        assert [(t.label, t.key) for t in practice_tags_get(who, SWEDISH).community] == [
+            ("kandidat", "kandidat")]
+        assert _facet(who).get("kandidat") == 1 and "shortlist-2027" not in _facet(who)
+        with pytest.raises(NotFound):
+            tag_page_get(who, "shortlist-2027")
+        assert "shortlist-2027" not in [t.key for t in tags_index_get(who).top]
+        assert tag_suggest(who, "shortl") == []
+
+
+def test_a_network_synonym_leads_its_members_only_to_the_other_tag(people):
+    practice_tag_add(people("hillford"), PUBLIC, "alpine pick", scope="alpine-towns")
+    practice_tag_add(people("bergdorf"), SWEDISH, "shortlist-2027", scope="alpine-towns")
+    tag_synonym_set(people("netmod"), "alpine pick", "shortlist-2027", scope="alpine-towns")
+    assert tag_page_get(people("bergdorf"), "alpine pick").key == "shortlist-2027"
+    top = {t.key: t.count for t in tags_index_get(people("bergdorf")).top}
+    assert top["shortlist-2027"] == 2 and "alpine pick" not in top
+    for outsider in OUTSIDERS:
+        with pytest.raises(NotFound):
+            tag_page_get(people(outsider), "alpine pick")
+
+
+def test_a_network_moderator_merges_their_network_tags_only(people):
+    practice_tag_add(people("hillford"), PUBLIC, "shortlist", scope="alpine-towns")
+    practice_tag_add(people("lakeside"), PUBLIC, "shortlist")
+    with pytest.raises(PermissionDenied):
+        tag_merge(people("netmod"), "shortlist", "shortlist-2027")
+    assert tag_merge(people("netmod"), "shortlist", "shortlist-2027",
+                     scope="alpine-towns") == 1
+    # a later private application of the old words is the new tag; a public one is not
+    practice_tag_add(people("bergdorf"), SWEDISH, "Shortlist", scope="alpine-towns")
+    practice_tag_add(people("jarvela"), SWEDISH, "shortlist")
+    assert _community(people("bergdorf"), SWEDISH) == {"shortlist": [JARVELA],
+                                                       "shortlist-2027": [BERGDORF]}
+    assert _community(ANONYMOUS, PUBLIC) == {"shortlist": [LAKESIDE]}
+    assert tag_page_get(ANONYMOUS, "shortlist").key == "shortlist"
+    assert _facet(people("hillford"))["shortlist-2027"] == 2
+    assert session().scalar(select(AuditEvent.detail).where(
+        AuditEvent.action == "tag.merge"))["scope"] == "alpine-towns"
+
+
+@pytest.mark.parametrize("action", [tag_rename, tag_merge, tag_synonym_set])
+def test_moderators_curate_no_scope_but_their_own(people, action, make_user):
+    practice_tag_add(people("hillford"), PUBLIC, "shortlist", scope="alpine-towns")
+    network_create(SYSTEM, "Baltic cities", "baltic")
+    make_user("bm@kb.example")
+    network_set_moderator(SYSTEM, "baltic", "bm@kb.example")
+    baltic = identity_for(session().scalar(select(User).where(User.email == "bm@kb.example")))
+    # another network's moderator, a global moderator and a member: not these tags
+    for who in (baltic, people("globalmod"), people("hillford")):
+        with pytest.raises(PermissionDenied):
+            action(who, "shortlist", "shortlist-2027", scope="alpine-towns")
+    # a network's moderator: not the public tags
+    with pytest.raises(PermissionDenied):
+        action(people("netmod"), "shortlist", "shortlist-2027")
+    assert _community(people("hillford"), PUBLIC) == {"shortlist": [HILLFORD]}
+    assert session().scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action.like("tag.%"), AuditEvent.action != "tag.add")) == 0
+    # site admins curate every scope, a network that exists
+    with pytest.raises(InvalidInput) as refused:
+        action(SYSTEM, "shortlist", "shortlist-2027", scope="no-such-network")
+    assert set(refused.value.errors) == {"scope"}
+    action(SYSTEM, "shortlist", "shortlist-2027", scope="alpine-towns")
+    assert _facet(people("hillford"))["shortlist-2027"] == 1

@@ -169,6 +169,41 @@ def test_moderators_rename_tags_from_their_page(app, cities):
     assert refused.status_code == 400 and "Write a tag." in refused.get_data(as_text=True)
 
 
+def test_a_network_moderator_curates_the_network_tags_from_their_page(app, cities, make_user):
+    from kb.services.identity import SYSTEM
+    from kb.services.organizations import network_set_moderator
+
+    make_user("nm@kb.example")
+    with app.app_context():
+        network_set_moderator(SYSTEM, "alpine-towns", "nm@kb.example")
+    hugo = _signed_in(app, "hugo@hillford.example")
+    _tag(hugo, PUBLIC, "kandidat", scope="alpine-towns")
+    nm = _signed_in(app, "nm@kb.example")
+    form = nm.get("/moderation/tags").get_data(as_text=True)
+    # the network's private tags are the only ones this moderator curates
+    assert '<input type="hidden" name="scope" value="alpine-towns">' in form
+    assert "Members of Alpine towns (its private tags)" in form
+    response = post(nm, "/moderation/tags", {"action": "synonym", "source": "kandidat",
+                                             "target": "shortlist-2027"})
+    assert response.status_code == 302
+    # the members meet the tag as the other one at once; nobody else meets either
+    html = hugo.get(f"/practices/{PUBLIC}").get_data(as_text=True)
+    assert 'href="/tags/shortlist-2027"' in html
+    assert hugo.get("/tags/kandidat").headers["Location"].endswith("/tags/shortlist-2027")
+    anonymous = app.test_client()
+    page = anonymous.get(f"/practices/{PUBLIC}").get_data(as_text=True)
+    assert "kandidat" not in page and "shortlist" not in page
+    assert anonymous.get("/tags/kandidat").status_code == 404
+    assert anonymous.get("/tags/shortlist-2027").status_code == 404
+    # not the public tags, and a tag the network does not use is said so
+    assert post(nm, "/moderation/tags", {"action": "rename", "source": "volunteers",
+                                         "target": "helpers", "scope": "public"}
+                ).status_code == 403
+    refused = post(nm, "/moderation/tags", {"action": "merge", "source": "no such words",
+                                            "target": "shortlist-2027"})
+    assert refused.status_code == 400 and "No such tag." in refused.get_data(as_text=True)
+
+
 def test_a_reader_reports_a_misused_tag_to_the_moderators(app, cities, make_user):
     from sqlalchemy import select
 

@@ -112,11 +112,14 @@ def practice_tag_add(identity: Identity, slug: str, tag: str, organization: str 
         raise InvalidInput(errors)
     assert org is not None
     _check_rate(identity)
-    # a tag moderators merged into another one is applied as that one
-    merged = s.scalar(select(TagAlias.target).where(TagAlias.tag == key,
-                                                    TagAlias.kind == "merged"))
-    if merged:
-        key, label = merged, merged
+    # a tag moderators merged into another one is applied as that one: a network's
+    # moderators decide for its private tags, global moderators for every tag
+    merged = dict(s.execute(select(TagAlias.scope, TagAlias.target).where(
+        TagAlias.tag == key, TagAlias.kind == "merged",
+        TagAlias.scope.in_(sorted({PUBLIC, scope})))).all())
+    target = merged.get(scope) or merged.get(PUBLIC)
+    if target:
+        key, label = target, target
     exists = s.scalar(select(TagApplication.id).where(
         TagApplication.practice_id == practice.id, TagApplication.tag == key,
         TagApplication.organization_id == org.id, TagApplication.scope == scope))

@@ -16,29 +16,32 @@ def concept_of(tag: str) -> str | None:
     return glossary().concept_of(tag)
 
 
-def resolve(key: str) -> str:
-    """The tag a tag leads to after moderators' merges and synonyms (itself if none)."""
-    seen = {key}
-    s = session()
-    while True:
-        target = s.scalar(select(TagAlias.target).where(TagAlias.tag == key))
-        if target is None or target in seen:
-            return key
-        seen.add(target)
-        key = target
+def resolve(key: str, scope: str = PUBLIC) -> str:
+    """The tag a tag leads to after moderators' merges and synonyms (itself if none).
+
+    In a network's scope, the network's own aliases come first, then the public ones."""
+    return resolve_many({key}, scope)[key]
 
 
-def resolve_many(keys) -> dict[str, str]:
-    """{key: the tag it leads to} for many tags, one query per alias step."""
+def resolve_many(keys, scope: str = PUBLIC) -> dict[str, str]:
+    """{key: the tag it leads to} for many tags of one scope, one query per alias step.
+
+    A network's private tags follow the network's own aliases first, then the public
+    ones; public tags and the owner's follow the public aliases only."""
     keys = set(keys)
     out = {k: k for k in keys}
     pending = set(keys)
+    scopes = sorted({PUBLIC, scope or PUBLIC})
     s = session()
     for _step in range(5):
         if not pending:
             break
-        found = dict(s.execute(select(TagAlias.tag, TagAlias.target).where(
-            TagAlias.tag.in_(pending))).all())
+        found: dict[str, str] = {}
+        for tag, target, alias_scope in s.execute(
+                select(TagAlias.tag, TagAlias.target, TagAlias.scope).where(
+                    TagAlias.tag.in_(pending), TagAlias.scope.in_(scopes))).all():
+            if alias_scope != PUBLIC or tag not in found:
+                found[tag] = target
         if not found:
             break
         for k, v in out.items():
@@ -48,13 +51,41 @@ def resolve_many(keys) -> dict[str, str]:
     return out
 
 
+def resolve_scoped(pairs) -> dict[tuple[str, str], str]:
+    """{(scope, key): the tag it leads to in that scope} for (scope, key) pairs."""
+    by_scope: dict[str, set[str]] = {}
+    for scope, key in pairs:
+        by_scope.setdefault(scope, set()).add(key)
+    out = {}
+    for scope, keys in by_scope.items():
+        for key, lead in resolve_many(keys, scope).items():
+            out[(scope, key)] = lead
+    return out
+
+
+def network_aliases(identity) -> dict[str, dict[str, str]]:
+    """{network: {tag: target}}: the aliases the moderators of the networks whose private
+    tags the identity sees made for those tags (all networks' for site admins)."""
+    query = select(TagAlias.scope, TagAlias.tag, TagAlias.target).where(
+        TagAlias.scope != PUBLIC)
+    if not identity.is_site_admin:
+        if not identity.networks:
+            return {}
+        query = query.where(TagAlias.scope.in_(sorted(identity.networks)))
+    out: dict[str, dict[str, str]] = {}
+    for scope, tag, target in session().execute(query).all():
+        out.setdefault(scope, {})[tag] = target
+    return out
+
+
 def group_of(key: str) -> set[str]:
-    """The tag and every tag that leads to it (its merged tags and synonyms)."""
+    """The tag and every tag that leads to it publicly (its merged tags and synonyms)."""
     group = {key}
     frontier = {key}
     s = session()
     for _step in range(5):
-        more = set(s.scalars(select(TagAlias.tag).where(TagAlias.target.in_(frontier))))
+        more = set(s.scalars(select(TagAlias.tag).where(TagAlias.target.in_(frontier),
+                                                        TagAlias.scope == PUBLIC)))
         frontier = more - group
         if not frontier:
             break
@@ -81,7 +112,9 @@ def index_fields(practice_id: int, owner_tags) -> dict:
         .join(Organization, Organization.id == TagApplication.organization_id)
         .where(TagApplication.practice_id == practice_id)
         .order_by(TagApplication.created_at, TagApplication.id)).all()
-    leads = resolve_many(set(owner) | {r.tag for r in rows})
+    leads = resolve_many(set(owner) | {r.tag for r in rows if r.scope == PUBLIC})
+    # a network's private tags lead where the network's moderators said, for its members
+    private = resolve_scoped({(r.scope, r.tag) for r in rows if r.scope != PUBLIC})
     labels = dict(owner)
     cards = [{"key": leads[k], "label": v, "owner": True, "cities": []}
              for k, v in owner.items()]
@@ -89,7 +122,7 @@ def index_fields(practice_id: int, owner_tags) -> dict:
     network: set[str] = set()
     for key, label, scope, org in rows:
         if scope != PUBLIC:
-            network.add(f"{scope}:{leads[key]}")
+            network.add(f"{scope}:{private[(scope, key)]}")
             continue
         labels.setdefault(key, label)
         card = community.get(key)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, func, literal, or_, select, union, union_all
+from sqlalchemy import ColumnElement, and_, func, literal, or_, select, union, union_all
 
 from kb.content.tags import tag_key, tag_label
 from kb.content.vocab import THEMES
@@ -22,7 +22,8 @@ from kb.services.identity import Identity
 from kb.services.permissions import can, require, tag_visible_to
 from kb.services.practices import (Page, PracticeCard, load_for_cards, visible_practices)
 from kb.services.tags.applying import practice_for_tags
-from kb.services.tags.common import PUBLIC, concept_of, group_of, resolve, resolve_many
+from kb.services.tags.common import (PUBLIC, concept_of, group_of, network_aliases, resolve,
+                                    resolve_many, resolve_scoped)
 from search.glossary import glossary
 
 RELATED = 12
@@ -67,8 +68,9 @@ class PracticeTags:
 
 def _shown(identity: Identity, practice_ids: list[int], owner_rows, apps) -> dict[int, list]:
     """{practice id: owner tags then community tags} from loaded rows."""
-    keys = {r.tag for r in owner_rows} | {a.tag for a, _o in apps}
+    keys = {r.tag for r in owner_rows} | {a.tag for a, _o in apps if a.scope == PUBLIC}
     leads = resolve_many(keys)
+    private = resolve_scoped({(a.scope, a.tag) for a, _o in apps if a.scope != PUBLIC})
     out: dict[int, list[ShownTag]] = {pid: [] for pid in practice_ids}
     seen: dict[tuple[int, str, str], ShownTag] = {}
     for row in sorted(owner_rows, key=lambda r: r.label.casefold()):
@@ -77,7 +79,8 @@ def _shown(identity: Identity, practice_ids: list[int], owner_rows, apps) -> dic
         k = (app.practice_id, app.tag, app.scope)
         shown = seen.get(k)
         if shown is None:
-            shown = seen[k] = ShownTag(leads[app.tag], app.label, scope=app.scope)
+            lead = leads[app.tag] if app.scope == PUBLIC else private[(app.scope, app.tag)]
+            shown = seen[k] = ShownTag(lead, app.label, scope=app.scope)
             out[app.practice_id].append(shown)
         shown.cities.append(TagCity(org.name, org.slug))
         if app.scope == PUBLIC:
@@ -147,11 +150,26 @@ def card_tags(identity: Identity, cards: list[PracticeCard]) -> list[PracticeCar
 # ---------------------------------------------------------------- tag pages
 
 
+def _application_match(identity: Identity, keys: set[str]) -> ColumnElement[bool]:
+    """Community tags that lead to one of `keys`, as the viewer sees them: public tags by
+    the public aliases, a network's private tags by the network's own aliases first."""
+    aliases = network_aliases(identity)
+    if not aliases:
+        return TagApplication.tag.in_(keys)
+    parts = [and_(TagApplication.scope.not_in(sorted(aliases)), TagApplication.tag.in_(keys))]
+    for network, table in sorted(aliases.items()):
+        leads = resolve_many(set(table), network)
+        tags = {k for k in keys if k not in table} | {t for t, lead in leads.items()
+                                                      if lead in keys}
+        parts.append(and_(TagApplication.scope == network, TagApplication.tag.in_(tags)))
+    return or_(*parts)
+
+
 def _tagged(identity: Identity, keys: set[str], concept: str | None):
     """(practice id, tag, label) rows of tags in `keys` or naming `concept`, the viewer
     may see, owner's and community's together."""
     owner_match: ColumnElement[bool] = PracticeTag.tag.in_(keys)
-    app_match: ColumnElement[bool] = TagApplication.tag.in_(keys)
+    app_match: ColumnElement[bool] = _application_match(identity, keys)
     if concept:
         owner_match = or_(owner_match, PracticeTag.concept == concept)
         app_match = or_(app_match, TagApplication.concept == concept)
@@ -164,13 +182,24 @@ def _tagged(identity: Identity, keys: set[str], concept: str | None):
         .where(app_match, tag_visible_to(identity)))
 
 
-def _all_tags(identity: Identity):
-    """(practice id, tag, label) of every tag the viewer may see."""
+def _all_tags(identity: Identity, as_led: bool = True):
+    """(practice id, tag, label) of every tag the viewer may see; with `as_led`, a
+    network's private tag its moderators renamed or made a synonym counts as the tag it
+    leads to (public aliases are followed by the callers)."""
+    app_tag: ColumnElement = TagApplication.tag
+    app_label: ColumnElement = TagApplication.label
+    apps = select(TagApplication.practice_id, app_tag, app_label)
+    if as_led:
+        apps = select(TagApplication.practice_id,
+                      func.coalesce(TagAlias.target, TagApplication.tag),
+                      func.coalesce(TagAlias.target, TagApplication.label)).outerjoin(
+            TagAlias, and_(TagAlias.tag == TagApplication.tag,
+                           TagAlias.scope == TagApplication.scope,
+                           TagApplication.scope != PUBLIC))
     return union_all(
         select(PracticeTag.practice_id.label("practice_id"), PracticeTag.tag.label("tag"),
                PracticeTag.label.label("label")),
-        select(TagApplication.practice_id, TagApplication.tag, TagApplication.label)
-        .where(tag_visible_to(identity))).subquery()
+        apps.where(tag_visible_to(identity))).subquery()
 
 
 @dataclass
@@ -199,7 +228,11 @@ def tag_page_get(identity: Identity, tag: str, page: int = 1, per_page: int = 20
     """/tags/<tag>: the practices with the tag, its merged tags, synonyms and glossary
     concept (in any language), with related tags and the cities that use it."""
     require(identity, "kb.read")
-    key = resolve(tag_key(tag))
+    return _tag_page(identity, resolve(tag_key(tag)), page, per_page, language, follow=True)
+
+
+def _tag_page(identity: Identity, key: str, page: int, per_page: int,
+              language: str | None, follow: bool) -> TagPage:
     if not key:
         raise NotFound("no such tag")
     keys = group_of(key)
@@ -209,7 +242,17 @@ def tag_page_get(identity: Identity, tag: str, page: int = 1, per_page: int = 20
     visible = visible_practices(identity).where(
         Practice.id.in_(select(tagged.c.practice_id))).with_only_columns(Practice.id)
     total = s.scalar(select(func.count()).select_from(visible.subquery())) or 0
-    if not total and not s.scalar(select(TagAlias.tag).where(TagAlias.target == key).limit(1)):
+    aliases = network_aliases(identity)
+    if not total and follow:
+        # a tag the viewer's network renamed or made a synonym among its private tags
+        for network, table in sorted(aliases.items()):
+            if key in table:
+                lead = resolve(key, network)
+                if lead != key:
+                    return _tag_page(identity, lead, page, per_page, language, follow=False)
+    seen_scopes = [PUBLIC, *aliases]
+    if not total and not s.scalar(select(TagAlias.tag).where(
+            TagAlias.target == key, TagAlias.scope.in_(seen_scopes)).limit(1)):
         raise NotFound("no such tag")
     page = max(1, page)
     rows = s.scalars(load_for_cards(visible_practices(identity).where(
@@ -301,7 +344,7 @@ def tag_suggest(identity: Identity, prefix: str, language: str = "en",
     if len(typed) < 2:
         return []
     out = glossary().labels_starting(typed, language, limit)
-    everything = _all_tags(identity)
+    everything = _all_tags(identity, as_led=False)
     visible = visible_practices(identity).with_only_columns(Practice.id)
     like = tag_key(typed).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     used = session().execute(
