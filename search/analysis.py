@@ -83,6 +83,23 @@ def _build_fold_table() -> dict[int, str]:
 _FOLD_TABLE = _build_fold_table()
 
 
+_TAG_WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def tag_words(tag: str) -> list[str]:
+    """The words of a tag as stored in the index ("shortlist_2027": shortlist, 2027),
+    case- and accent-folded."""
+    return [fold(w.casefold()) for w in _TAG_WORD_RE.findall(tag)]
+
+
+def private_tag_words(text: str) -> list[str]:
+    """The words a query names a tag with ("shortlist 2027", "Shortlist-2027"); none for
+    a query with field names (``title:...``) or operators, which searches as written."""
+    if ":" in text or re.search(r"(^|\s)(AND|OR|NOT|ANDNOT|ANDMAYBE)(\s|$)|[()]", text):
+        return []
+    return tag_words(text)
+
+
 def fold(text: str) -> str:
     """Lowercase-independent accent folding: "Åland" -> "Aland"."""
     if text.isascii():

@@ -59,7 +59,7 @@ from whoosh.index import LockError
 from whoosh.searching import TimeLimit
 from whoosh.reading import TermNotFound
 
-from .analysis import WORD_RE, field_language, fold
+from .analysis import WORD_RE, field_language, fold, private_tag_words, tag_words
 from . import dense as dense_mod
 from .decompound import setup as analysis_setup
 from .glossary import glossary
@@ -393,6 +393,26 @@ class _View:
             return frozenset(out)
         return frozenset().union(*(self.term_docs("f_ntag", f"{n}:{tag}")
                                    for n in sorted(viewer.networks)))
+
+    def network_tag_text_docs(self, viewer: Viewer, words: list[str]) -> frozenset:
+        """Documents with a private tag of one of the viewer's networks that holds every
+        word typed: "shortlist 2027" finds "shortlist-2027" and "shortlist 2027". Only
+        the viewer's networks' tags are read, so nobody else finds anything by them."""
+        wanted = set(words)
+        if not wanted or not (viewer.see_all or viewer.networks):
+            return frozenset()
+        if viewer.see_all:
+            values = list(_lexicon(self.reader, "f_ntag"))
+        else:
+            values = []
+            for network in sorted(viewer.networks):
+                for value in self.reader.expand_prefix("f_ntag", f"{network}:"):
+                    values.append(value.decode("utf-8") if isinstance(value, bytes) else value)
+        out: set = set()
+        for value in values:
+            if wanted <= set(tag_words(value.partition(":")[2])):
+                out |= self.term_docs("f_ntag", value)
+        return frozenset(out)
 
     def term_docs(self, fieldname: str, text: str) -> frozenset:
         key = (fieldname, text)
@@ -1182,16 +1202,22 @@ class SearchIndex:
             degraded = False
             built = Built(None)
             base: frozenset | set = visible
+            # practices a private tag of the viewer's networks names in the words typed
+            private: frozenset = frozenset()
             if text:
                 operator = "or" if self.operator == "or" else "and"
                 built, degraded, hits = self._build(view, text, operator, expand)
                 if built.query is not None:
+                    private = view.network_tag_text_docs(
+                        viewer, private_tag_words(text)) & visible
                     base = view.docset(built.query) & visible
-                    if (not base and operator == "and" and not has_operators(text)
-                            and len(built.words) > 1):
+                    if (not base and not private and operator == "and"
+                            and not has_operators(text) and len(built.words) > 1):
                         built, degraded2, hits = self._build(view, text, "or", expand)
                         degraded = degraded or degraded2
                         base = view.docset(built.query) & visible if built.query else set()
+                    if private:
+                        base = set(base) | private
                 limits += hits
             dense_docs: list[int] = []
             if (self.dense and expand and built.query is not None and not has_operators(text)
@@ -1217,19 +1243,30 @@ class SearchIndex:
             pages = max(1, math.ceil(total / per_page)) if total else 0
             start = (page - 1) * per_page
             scored = []
+            # a private tag of the viewer's network that names the words typed is the
+            # strongest match there is: those practices come first, newest first
+            pinned: list[tuple[int, float]] = []
+            ranked_result = result
+            if private and built.query is not None and sort == "relevance" and total:
+                pinned = [(d, 0.0) for d in self._sorted(view, result & private, "newest",
+                                                         start + per_page)]
+                ranked_result = result - private
+            need = max(0, start + per_page - len(pinned))
             if built.query is not None and sort == "relevance" and total and dense_docs:
                 budget = _Budget(deadline)
-                lexical = self._ranked(view, text, built, result & view.docset(built.query),
-                                       start + per_page + FUSE_DEPTH, degraded, budget)
-                in_result = [d for d in dense_docs if d in result]
+                lexical = self._ranked(view, text, built,
+                                       ranked_result & view.docset(built.query),
+                                       need + FUSE_DEPTH, degraded, budget) if need else []
+                in_result = [d for d in dense_docs if d in ranked_result]
                 fused = dense_mod.rrf([[d for d, _ in lexical], in_result])
-                scored = fused[start:start + per_page]
+                scored = (pinned + fused)[start:start + per_page]
                 if budget.exceeded:
                     limits.append(LimitHit("time", 0, int(self.limits.time_limit)))
             elif built.query is not None and sort == "relevance" and total:
                 budget = _Budget(deadline)
-                scored = self._ranked(view, text, built, result, start + per_page,
-                                      degraded, budget)[start:start + per_page]
+                rest = self._ranked(view, text, built, ranked_result, need, degraded,
+                                    budget) if need else []
+                scored = (pinned + rest)[start:start + per_page]
                 if budget.exceeded:
                     limits.append(LimitHit("time", 0, int(self.limits.time_limit)))
             elif total:

@@ -48,3 +48,45 @@ def test_a_tag_public_and_private_on_one_practice_counts_once(index):
     index.rebuild([make_doc(1, tags=["floods"], tag_keys=["floods"],
                             network_tags=["alpine-towns:floods"])], last_change_id=1)
     assert _facet(index.search("", viewer=ALPINE)) == {"floods": 1}
+
+
+def _shortlists(index):
+    index.rebuild([
+        make_doc(1, network_tags=["alpine-towns:shortlist-2027"]),
+        make_doc(2, network_tags=["alpine-towns:shortlist 2027"]),
+        make_doc(3, network_tags=["baltic:shortlist-2027"]),
+        make_doc(4, title="Our 2027 climate plan", body="Targets for 2027."),
+    ], last_change_id=1)
+    return index
+
+
+def test_a_networks_members_find_its_private_tags_by_their_words(index):
+    _shortlists(index)
+    for typed in ("shortlist 2027", "Shortlist-2027", '"shortlist 2027"', "shortlist"):
+        found = index.search(typed, viewer=ALPINE)
+        # the network's shortlist first, then what the words find in the text
+        assert {h.id for h in found.hits[:2]} == {1, 2}, typed
+        assert {h.id for h in found.hits[2:]} <= {4} and found.total == len(found.hits)
+    assert {h.id for h in index.search("shortlist", viewer=ALPINE).hits} == {1, 2}
+    assert [h.id for h in index.search("shortlist 2027",
+                                       viewer=Viewer(networks=frozenset({"baltic"}))).hits] == [3, 4]
+    # words the tag does not hold find nothing through it
+    assert index.search("shortlist 2028", viewer=ALPINE).total == 0
+
+
+def test_a_private_tag_match_comes_first_for_the_members(index):
+    _shortlists(index)
+    found = index.search("2027", viewer=ALPINE)
+    assert {h.id for h in found.hits[:2]} == {1, 2} and [h.id for h in found.hits[2:]] == [4]
+    assert found.total == 3 and sum(f["count"] for f in found.facets["language"]) == 3
+
+
+def test_nobody_else_finds_or_counts_a_practice_by_a_networks_private_tag(index):
+    _shortlists(index)
+    for outsider in (Viewer(), Viewer(networks=frozenset({"other"}))):
+        for typed in ("shortlist 2027", "shortlist", "2027"):
+            found = index.search(typed, viewer=outsider)
+            assert {h.id for h in found.hits} <= {4}, typed
+            assert found.total == len(found.hits)
+            assert sum(f["count"] for f in found.facets["language"]) == found.total
+            assert "shortlist-2027" not in _facet(found)

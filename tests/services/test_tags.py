@@ -422,3 +422,15 @@ def test_moderators_curate_no_scope_but_their_own(people, action, make_user):
     assert set(refused.value.errors) == {"scope"}
     action(SYSTEM, "shortlist", "shortlist-2027", scope="alpine-towns")
     assert _facet(people("hillford"))["shortlist-2027"] == 1
+
+
+def test_members_find_their_network_private_tags_by_typing_them(people):
+    practice_tag_add(people("hillford"), PUBLIC, "shortlist-2027", scope="alpine-towns")
+    practice_tag_add(people("bergdorf"), SWEDISH, "Shortlist 2027", scope="alpine-towns")
+    for insider in ("hillford", "bergdorf", "netmod"):
+        found = practice_search(people(insider), "shortlist 2027")
+        assert {h.slug for h in found.hits[:2]} == {PUBLIC, SWEDISH}
+    for outsider in OUTSIDERS:
+        found = practice_search(people(outsider), "shortlist 2027")
+        assert not {h.slug for h in found.hits} & {PUBLIC, SWEDISH}
+        assert found.total == len(found.hits)
