@@ -360,6 +360,8 @@ def check_see_network_tags(c, **_):
     return consistent("see-network-tags", {
         "page": PRIVATE_TAG in c.get(f"/practices/{PUBLIC}").get_data(as_text=True),
         "api": PRIVATE_TAG in c.get(f"/api/v1/practices/{PUBLIC}/tags").get_data(as_text=True),
+        "practice-api": PRIVATE_TAG in c.get(f"/api/v1/practices/{PUBLIC}").get_data(
+            as_text=True),
         "tag-page": c.get(f"/tags/{PRIVATE_TAG}").status_code == 200,
         "tag-api": c.get(f"/api/v1/tags/{PRIVATE_TAG}").status_code == 200,
         "tag-index": PRIVATE_TAG in c.get("/tags").get_data(as_text=True),

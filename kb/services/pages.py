@@ -57,6 +57,19 @@ def practice_page_get(identity: Identity, slug: str) -> PracticePage:
 
 
 @dataclass
+class PracticeWithTags:
+    detail: PracticeDetail
+    tags: PracticeTags  # the owner's, then the community's with their provenance
+
+
+def practice_with_tags_get(identity: Identity, slug: str) -> PracticeWithTags:
+    """A practice and its tags, as the JSON API answers for its address (a network's
+    private tags for those who may see them only)."""
+    detail = practice_get(identity, slug)
+    return PracticeWithTags(detail, practice_tags_get(identity, slug))
+
+
+@dataclass
 class PracticeListPage:
     practices: Page
     facets: Facets

@@ -7,7 +7,7 @@ import dataclasses
 from flask import Blueprint, current_app, jsonify, request, url_for
 
 from kb.content.metrics import outcome_figures
-from kb.services import exchange
+from kb.services import exchange, pages
 from kb.services import practices as svc
 from kb.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RateLimited
 from kb.services.tags import applying as tagging, reading as tag_reading
@@ -53,7 +53,8 @@ def practices():
 
 @bp.get("/practices/<slug>")
 def practice(slug: str):
-    detail = svc.practice_get(current_identity(), slug)
+    answer = pages.practice_with_tags_get(current_identity(), slug)
+    detail = answer.detail
     meta = detail.doc.frontmatter()
     if not detail.show_email and isinstance(meta.get("contact"), dict):
         meta["contact"] = {k: v for k, v in meta["contact"].items() if k != "email"}
@@ -79,7 +80,27 @@ def practice(slug: str):
         source_url=url_for("pages.practice_source", slug=slug, _external=True),
         adapted_from=_card(detail.adapted_from) if detail.adapted_from else None,
         adapted_by=[_card(c) for c in detail.adapted_by],
+        tags=_tags_with_provenance(answer.tags, detail),
     )
+
+
+def _tags_with_provenance(tags, detail) -> dict:
+    """The owner's tags (the owner's organization, as of the published revision), then
+    the community's, each with the organizations that applied it and when."""
+    owner = {"slug": detail.card.organization_slug, "name": detail.card.organization}
+
+    def entry(t) -> dict:
+        return {"key": t.key, "label": t.label, "scope": t.scope,
+                "url": url_for("tags.tag_detail", tag=t.key, _external=True)}
+
+    return {
+        "owner": [{**entry(t), "applied": [{"organization": owner,
+                                            "tagged_at": detail.updated_at}]}
+                  for t in tags.owner],
+        "community": [{**entry(t), "applied": [
+            {"organization": {"slug": c.slug, "name": c.name}, "tagged_at": c.tagged_at}
+            for c in t.cities]} for t in tags.community],
+    }
 
 
 @bp.get("/practices/<slug>/comparison")

@@ -8,6 +8,7 @@ by loading the practices.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, and_, func, literal, or_, select, union, union_all
@@ -37,6 +38,8 @@ SUGGESTIONS = 10
 class TagCity:
     name: str
     slug: str
+    # when this organization applied the tag
+    tagged_at: dt.datetime | None = None
 
 
 @dataclass
@@ -82,7 +85,7 @@ def _shown(identity: Identity, practice_ids: list[int], owner_rows, apps) -> dic
             lead = leads[app.tag] if app.scope == PUBLIC else private[(app.scope, app.tag)]
             shown = seen[k] = ShownTag(lead, app.label, scope=app.scope)
             out[app.practice_id].append(shown)
-        shown.cities.append(TagCity(org.name, org.slug))
+        shown.cities.append(TagCity(org.name, org.slug, app.created_at))
         if app.scope == PUBLIC:
             shown.applications.append((app.id, org.name))
         if can(identity, "tag.untag", app):
