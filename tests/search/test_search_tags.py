@@ -68,8 +68,8 @@ def test_a_networks_members_find_its_private_tags_by_their_words(index):
         assert {h.id for h in found.hits[:2]} == {1, 2}, typed
         assert {h.id for h in found.hits[2:]} <= {4} and found.total == len(found.hits)
     assert {h.id for h in index.search("shortlist", viewer=ALPINE).hits} == {1, 2}
-    assert [h.id for h in index.search("shortlist 2027",
-                                       viewer=Viewer(networks=frozenset({"baltic"}))).hits] == [3, 4]
+    baltic = Viewer(networks=frozenset({"baltic"}))
+    assert [h.id for h in index.search("shortlist 2027", viewer=baltic).hits] == [3, 4]
     # words the tag does not hold find nothing through it
     assert index.search("shortlist 2028", viewer=ALPINE).total == 0
 

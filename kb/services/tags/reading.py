@@ -189,9 +189,7 @@ def _all_tags(identity: Identity, as_led: bool = True):
     """(practice id, tag, label) of every tag the viewer may see; with `as_led`, a
     network's private tag its moderators renamed or made a synonym counts as the tag it
     leads to (public aliases are followed by the callers)."""
-    app_tag: ColumnElement = TagApplication.tag
-    app_label: ColumnElement = TagApplication.label
-    apps = select(TagApplication.practice_id, app_tag, app_label)
+    apps = select(TagApplication.practice_id, TagApplication.tag, TagApplication.label)
     if as_led:
         apps = select(TagApplication.practice_id,
                       func.coalesce(TagAlias.target, TagApplication.tag),
