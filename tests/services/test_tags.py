@@ -348,6 +348,7 @@ def test_a_network_moderator_marks_synonyms_among_their_network_tags(people):
         who = people(insider)
         page = tag_page_get(who, "shortlist-2027")
         assert {c.slug for c in page.practices.items} == {PUBLIC, SWEDISH}
+        assert page.gathered == ["kandidat", "shortlist-2027"]
         assert _facet(who)["shortlist-2027"] == 2
         assert practice_search(who, "", {"tag": ["shortlist-2027"]}).total == 2
         shown = practice_tags_get(who, PUBLIC).community
@@ -359,6 +360,7 @@ def test_a_network_moderator_marks_synonyms_among_their_network_tags(people):
         who = people(outsider)
         page = tag_page_get(who, "kandidat")
         assert (page.key, [c.slug for c in page.practices.items]) == ("kandidat", [SWEDISH])
+        assert page.gathered == ["kandidat"]
         assert [(t.label, t.key) for t in practice_tags_get(who, SWEDISH).community] == [
             ("kandidat", "kandidat")]
         assert _facet(who).get("kandidat") == 1 and "shortlist-2027" not in _facet(who)

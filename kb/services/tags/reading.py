@@ -153,26 +153,30 @@ def card_tags(identity: Identity, cards: list[PracticeCard]) -> list[PracticeCar
 # ---------------------------------------------------------------- tag pages
 
 
-def _application_match(identity: Identity, keys: set[str]) -> ColumnElement[bool]:
-    """Community tags that lead to one of `keys`, as the viewer sees them: public tags by
-    the public aliases, a network's private tags by the network's own aliases first."""
-    aliases = network_aliases(identity)
+def _application_match(aliases: dict[str, dict[str, str]],
+                       keys: set[str]) -> tuple[ColumnElement[bool], set[str]]:
+    """Community tags that lead to one of `keys`, as the viewer sees them (`aliases`: the
+    network_aliases of the viewer): public tags by the public aliases, a network's
+    private tags by the network's own aliases first. Also the tags the networks' aliases
+    lead to `keys`."""
     if not aliases:
-        return TagApplication.tag.in_(keys)
+        return TagApplication.tag.in_(keys), set()
     parts = [and_(TagApplication.scope.not_in(sorted(aliases)), TagApplication.tag.in_(keys))]
+    gathered: set[str] = set()
     for network, table in sorted(aliases.items()):
         leads = resolve_many(set(table), network)
-        tags = {k for k in keys if k not in table} | {t for t, lead in leads.items()
-                                                      if lead in keys}
+        led = {t for t, lead in leads.items() if lead in keys}
+        gathered |= led
+        tags = {k for k in keys if k not in table} | led
         parts.append(and_(TagApplication.scope == network, TagApplication.tag.in_(tags)))
-    return or_(*parts)
+    return or_(*parts), gathered
 
 
-def _tagged(identity: Identity, keys: set[str], concept: str | None):
-    """(practice id, tag, label) rows of tags in `keys` or naming `concept`, the viewer
-    may see, owner's and community's together."""
+def _tagged(identity: Identity, keys: set[str], app_match: ColumnElement[bool],
+            concept: str | None):
+    """(practice id, tag, label) rows of tags in `keys` (community tags: `app_match`) or
+    naming `concept`, the viewer may see, owner's and community's together."""
     owner_match: ColumnElement[bool] = PracticeTag.tag.in_(keys)
-    app_match: ColumnElement[bool] = _application_match(identity, keys)
     if concept:
         owner_match = or_(owner_match, PracticeTag.concept == concept)
         app_match = or_(app_match, TagApplication.concept == concept)
@@ -239,11 +243,12 @@ def _tag_page(identity: Identity, key: str, page: int, per_page: int,
     keys = group_of(key)
     concept = concept_of(key)
     s = session()
-    tagged = _tagged(identity, keys, concept).subquery()
+    aliases = network_aliases(identity)
+    app_match, led_here = _application_match(aliases, keys)
+    tagged = _tagged(identity, keys, app_match, concept).subquery()
     visible = visible_practices(identity).where(
         Practice.id.in_(select(tagged.c.practice_id))).with_only_columns(Practice.id)
     total = s.scalar(select(func.count()).select_from(visible.subquery())) or 0
-    aliases = network_aliases(identity)
     if not total and follow:
         # a tag the viewer's network renamed or made a synonym among its private tags
         for network, table in sorted(aliases.items()):
@@ -289,7 +294,7 @@ def _tag_page(identity: Identity, key: str, page: int, per_page: int,
                 labels.append((item.language, item.text))
         if language:
             labels.sort(key=lambda lt: lt[0] != language)
-    return TagPage(key, label, concept, labels, sorted(keys),
+    return TagPage(key, label, concept, labels, sorted(keys | led_here),
                    Page(cards, total, page, per_page),
                    [TagCount(k, lb, n) for k, lb, n in related],
                    [(n, sl, c) for n, sl, c in cities])
