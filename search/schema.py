@@ -70,8 +70,9 @@ FACETS: list[Facet] = [
     # (kb.services.exchange, docs/exchange.md); absent otherwise
     Facet("replicated", "f_replicated", "replicated"),
     # normalised tags (owner's and public community tags, after moderators' merges and
-    # synonyms); a network's private tags are in "f_ntag" as "network:tag", counted and
-    # filtered for that network's members only (SearchIndex.search)
+    # synonyms); a network's private tags are in "f_ntag" as "network:tag", counted,
+    # filtered and matched against the words typed for that network's members only
+    # (SearchIndex.search)
     Facet("tag", "f_tag", "tag_keys", multi=True),
 ]
 FACETS_BY_NAME: dict[str, Facet] = {f.name: f for f in FACETS}
