@@ -46,7 +46,7 @@ READERS = {
     "kb.services.search.search_autocomplete",
     "kb.services.tags.reading.practice_tags_get", "kb.services.tags.reading.card_tags",
     "kb.services.tags.reading.tag_page_get", "kb.services.tags.reading.tags_index_get",
-    "kb.services.tags.reading.tag_suggest",
+    "kb.services.tags.reading.tag_suggest", "kb.services.pages.practice_with_tags_get",
 }
 
 # Services that read no list or count of practices, with the reason (reviewed).
@@ -55,6 +55,8 @@ OTHERS = {
     "kb.services.tags.moderating.tag_merge": "writes: a moderator merges tags",
     "kb.services.tags.applying.practice_tag_report": "writes: a report on one practice",
     "kb.services.tags.moderating.tag_rename": "writes: a moderator renames a tag",
+    "kb.services.tags.moderating.tag_moderation_scopes": "the tags a moderator curates: "
+                                                         "networks, not practices",
     "kb.services.practices.practice_import": "writes: an operator's import",
     "kb.services.practices.practices_import_dir": "writes: an operator's import",
     "kb.services.practices.practices_export": "an operator's export of every practice",
