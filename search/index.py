@@ -176,6 +176,9 @@ def document_fields(doc: dict) -> dict:
     ntags = [str(t).replace(" ", "_") for t in (doc.get("network_tags") or []) if t]
     if ntags:
         f["f_ntag"] = " ".join(ntags)
+    nwords = [str(t).replace(" ", "_") for t in (doc.get("network_tag_words") or []) if t]
+    if nwords:
+        f["f_nword"] = " ".join(nwords)
     for facet in FACETS:
         values = [v.replace(" ", "_") for v in facet.values(doc)]
         if values:
@@ -396,22 +399,25 @@ class _View:
 
     def network_tag_text_docs(self, viewer: Viewer, words: list[str]) -> frozenset:
         """Documents with a private tag of one of the viewer's networks that holds every
-        word typed: "shortlist 2027" finds "shortlist-2027" and "shortlist 2027". Only
-        the viewer's networks' tags are read, so nobody else finds anything by them."""
+        word typed: "shortlist 2027" finds "shortlist-2027" and "shortlist 2027", as the
+        tag leads (f_ntag) or as a city typed it (f_nword). Only the viewer's networks'
+        tags are read, so nobody else finds anything by them."""
         wanted = set(words)
         if not wanted or not (viewer.see_all or viewer.networks):
             return frozenset()
-        if viewer.see_all:
-            values = list(_lexicon(self.reader, "f_ntag"))
-        else:
-            values = []
-            for network in sorted(viewer.networks):
-                for value in self.reader.expand_prefix("f_ntag", f"{network}:"):
-                    values.append(value.decode("utf-8") if isinstance(value, bytes) else value)
         out: set = set()
-        for value in values:
-            if wanted <= set(tag_words(value.partition(":")[2])):
-                out |= self.term_docs("f_ntag", value)
+        for fieldname in ("f_ntag", "f_nword"):
+            if viewer.see_all:
+                values = list(_lexicon(self.reader, fieldname))
+            else:
+                values = []
+                for network in sorted(viewer.networks):
+                    for value in self.reader.expand_prefix(fieldname, f"{network}:"):
+                        values.append(value.decode("utf-8") if isinstance(value, bytes)
+                                      else value)
+            for value in values:
+                if wanted <= set(tag_words(value.partition(":")[2])):
+                    out |= self.term_docs(fieldname, value)
         return frozenset(out)
 
     def term_docs(self, fieldname: str, text: str) -> frozenset:

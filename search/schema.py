@@ -143,6 +143,9 @@ def build_schema() -> fields.Schema:
         # "yes" on fictional examples, ranked after real practices (EXAMPLE_WEIGHT)
         "example": fields.ID(),
         "f_ntag": fields.KEYWORD(lowercase=False, scorable=False),
+        # a network's private tags as the cities typed them ("network:tag", before the
+        # network's renames and synonyms), matched against the words its members type
+        "f_nword": fields.KEYWORD(lowercase=False, scorable=False),
     }
     for facet in FACETS:
         spec[facet.field] = fields.KEYWORD(lowercase=False, scorable=False)

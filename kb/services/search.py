@@ -76,6 +76,7 @@ def search_doc(practice: Practice, adaptations_count: int) -> dict:
         "population_band": rev.population_band, "themes": list(rev.themes),
         "tags": tags["tags"], "tag_keys": tags["tag_keys"],
         "network_tags": tags["network_tags"], "card_tags": tags["card_tags"],
+        "network_tag_words": tags["network_tag_words"],
         "stage": rev.stage, "evidence": rev.evidence,
         "started_year": rev.started_year, "published_at": practice.published_at,
         "updated_at": practice.updated_at, "adaptations_count": adaptations_count,

@@ -90,3 +90,11 @@ def test_nobody_else_finds_or_counts_a_practice_by_a_networks_private_tag(index)
             assert found.total == len(found.hits)
             assert sum(f["count"] for f in found.facets["language"]) == found.total
             assert "shortlist-2027" not in _facet(found)
+
+
+def test_members_find_a_private_tag_by_the_words_a_city_typed_before_a_synonym(index):
+    index.rebuild([make_doc(1, network_tags=["alpine-towns:shortlist-2027"],
+                            network_tag_words=["alpine-towns:kandidat"])], last_change_id=1)
+    assert [h.id for h in index.search("kandidat", viewer=ALPINE).hits] == [1]
+    assert _facet(index.search("", viewer=ALPINE)) == {"shortlist-2027": 1}
+    assert index.search("kandidat", viewer=Viewer()).total == 0

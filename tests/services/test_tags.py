@@ -351,6 +351,8 @@ def test_a_network_moderator_marks_synonyms_among_their_network_tags(people):
         assert page.gathered == ["kandidat", "shortlist-2027"]
         assert _facet(who)["shortlist-2027"] == 2
         assert practice_search(who, "", {"tag": ["shortlist-2027"]}).total == 2
+        # found by either words
+        assert practice_search(who, "kandidat").hits[0].slug == PUBLIC
         shown = practice_tags_get(who, PUBLIC).community
         assert [(t.label, t.key) for t in shown] == [("kandidat", "shortlist-2027")]
         # the public tag of the same words is not the network's to decide
@@ -364,6 +366,7 @@ def test_a_network_moderator_marks_synonyms_among_their_network_tags(people):
         assert [(t.label, t.key) for t in practice_tags_get(who, SWEDISH).community] == [
             ("kandidat", "kandidat")]
         assert _facet(who).get("kandidat") == 1 and "shortlist-2027" not in _facet(who)
+        assert PUBLIC not in [h.slug for h in practice_search(who, "kandidat").hits]
         with pytest.raises(NotFound):
             tag_page_get(who, "shortlist-2027")
         assert "shortlist-2027" not in [t.key for t in tags_index_get(who).top]

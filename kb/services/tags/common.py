@@ -99,7 +99,9 @@ def index_fields(practice_id: int, owner_tags) -> dict:
     ``tags``: the words of the owner's tags, then of the public community tags (searched
     as text, the `tag:` field and autocomplete); ``tag_keys``: the tags they lead to
     (the public facet); ``network_tags``: "network:tag" for each network's private tags,
-    counted and filtered inside the index for that network's members only;
+    counted and filtered inside the index for that network's members only (after the
+    network's renames and synonyms); ``network_tag_words``: the same before them, as the
+    cities typed them, so that the members find a practice by either words;
     ``card_tags``: what a search result shows (public only).
     """
     from kb.content.tags import keys_of
@@ -120,9 +122,11 @@ def index_fields(practice_id: int, owner_tags) -> dict:
              for k, v in owner.items()]
     community: dict[str, dict] = {}
     network: set[str] = set()
+    network_words: set[str] = set()
     for key, label, scope, org in rows:
         if scope != PUBLIC:
             network.add(f"{scope}:{private[(scope, key)]}")
+            network_words.add(f"{scope}:{key}")
             continue
         labels.setdefault(key, label)
         card = community.get(key)
@@ -134,5 +138,6 @@ def index_fields(practice_id: int, owner_tags) -> dict:
     return {"tags": list(labels.values()),
             "tag_keys": sorted({leads[k] for k in labels}),
             "network_tags": sorted(network),
+            "network_tag_words": sorted(network_words),
             "card_tags": cards + sorted(community.values(),
                                         key=lambda c: (-len(c["cities"]), c["label"]))}
