@@ -214,9 +214,11 @@ def ensure_ready(on_total=None, on_file=None) -> None:
             # index and the next catch-up tries again (`kb status` shows the state)
             log.exception("search index catch-up failed at start")
         try:
-            from kb.services.readmodel import read_model_catch_up
+            from kb.services.readmodel.catchup import START_SIMILAR, read_model_catch_up
 
-            read_model_catch_up()
+            # the lineage and dashboard rows are SQL and catch up now; the similar
+            # lists only for a small backlog (a large one goes to the background applier)
+            read_model_catch_up(similar_upto=START_SIMILAR)
         except Exception:  # the pages fall back to computing until the next catch-up
             log.exception("read model catch-up failed at start")
         get_db().session.remove()

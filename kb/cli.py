@@ -144,7 +144,7 @@ def init_command():
     from kb.bootstrap import init_database, seed_documents
     from kb.services.identity import SYSTEM
     from kb.services.places import org_places_seed
-    from kb.services.readmodel import read_model_catch_up
+    from kb.services.readmodel.catchup import START_SIMILAR, read_model_catch_up
     from kb.services.search import search_catch_up
 
     seed_documents()  # a missing or empty KB_SEED_DIR is an error, not an empty "Ready"
@@ -156,7 +156,7 @@ def init_command():
     if confirmed:
         click.echo(f"GeoNames places confirmed for {confirmed} organizations")
     search_catch_up()
-    read_model_catch_up()
+    read_model_catch_up(similar_upto=START_SIMILAR)  # a large backlog: the applier
     click.echo(f"Ready: database {current_app.config['DATABASE_URL']}")
     sys.exit(0 if ok else 1)
 
@@ -616,13 +616,13 @@ def practice_archive_command(slug, comment):
     """Archive a published practice: it leaves search and lists; its address says so."""
     from kb.services.editorial import practice_archive
     from kb.services.identity import SYSTEM
-    from kb.services.readmodel import read_model_catch_up
+    from kb.services.readmodel.catchup import START_SIMILAR, read_model_catch_up
     from kb.services.search import search_catch_up
 
     _require_database()
     _report(lambda: practice_archive(SYSTEM, slug, comment))
     search_catch_up()
-    read_model_catch_up()
+    read_model_catch_up(similar_upto=START_SIMILAR)  # a large backlog: the applier
     click.echo(f"Archived {slug} (undo with `kb practice restore {slug}`)")
 
 
@@ -633,13 +633,13 @@ def practice_restore_command(slug):
     """Publish an archived practice again."""
     from kb.services.editorial import practice_restore
     from kb.services.identity import SYSTEM
-    from kb.services.readmodel import read_model_catch_up
+    from kb.services.readmodel.catchup import START_SIMILAR, read_model_catch_up
     from kb.services.search import search_catch_up
 
     _require_database()
     _report(lambda: practice_restore(SYSTEM, slug))
     search_catch_up()
-    read_model_catch_up()
+    read_model_catch_up(similar_upto=START_SIMILAR)  # a large backlog: the applier
     click.echo(f"Restored {slug}")
 
 

@@ -445,7 +445,7 @@ class _View:
             return self.term_docs(q.fieldname, q.text)
         if isinstance(q, LimitedPrefix):
             return set().union(*(self.term_docs(q.fieldname, w) for w in q.words))
-        if isinstance(q, query.Or):
+        if isinstance(q, (query.Or, query.DisjunctionMax)):
             sets = [self.docset(s) for s in q.subqueries]
             return set().union(*sets) if sets else set()
         if isinstance(q, query.And):

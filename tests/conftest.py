@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import hashlib
 import os
@@ -42,8 +43,10 @@ class InstanceTemplates:
     patches what the import does, calls create_app directly.
     """
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, shared: Path | None = None):
         self.root = root
+        # SQLite first starts are also kept here, for every test process of the run
+        self.shared = shared
         self.prepared: dict[tuple, tuple[Path, str | None]] = {}
 
     def key(self, settings: dict, postgres: PostgresServer | None = None) -> tuple | None:
@@ -88,22 +91,48 @@ class InstanceTemplates:
              postgres: PostgresServer | None = None) -> None:
         """Copy the prepared first start for key into instance, preparing it if needed."""
         if key not in self.prepared:
-            source = Path(tempfile.mkdtemp(dir=self.root, prefix="instance-"))
-            first_start = {name: value for name, value in settings.items()
-                           if name not in REQUEST_ONLY}
-            template = postgres.create_database(prefix="template") if postgres else None
-            if template:
-                first_start["DATABASE_URL"] = postgres.url(template)
-            app = create_app({**first_start, "INSTANCE_PATH": str(source),
-                              "SEED_DIR": settings["SEED_DIR"], "AUTO_INIT": True,
-                              "TESTING": True, "SECRET_KEY": "template"})
-            app.extensions["kb.search"].close()
-            app.extensions["kb.db"].dispose()  # the last connection folds the WAL in
-            self.prepared[key] = (source, template)
+            if postgres is None and self.shared is not None:
+                self.prepared[key] = (self.shared_first_start(key, settings), None)
+            else:
+                source = Path(tempfile.mkdtemp(dir=self.root, prefix="instance-"))
+                self.prepared[key] = (source, self.first_start(settings, source, postgres))
         source, template = self.prepared[key]
         shutil.copytree(source, instance)
         if postgres is not None:
             settings["DATABASE_URL"] = postgres.url(postgres.create_database(template))
+
+    @staticmethod
+    def first_start(settings: dict, source: Path,
+                    postgres: PostgresServer | None = None) -> str | None:
+        """Do the first start for settings in source; returns the template database's
+        name on PostgreSQL."""
+        first_start = {name: value for name, value in settings.items()
+                       if name not in REQUEST_ONLY}
+        template = postgres.create_database(prefix="template") if postgres else None
+        if template:
+            first_start["DATABASE_URL"] = postgres.url(template)
+        app = create_app({**first_start, "INSTANCE_PATH": str(source),
+                          "SEED_DIR": settings["SEED_DIR"], "AUTO_INIT": True,
+                          "TESTING": True, "SECRET_KEY": "template"})
+        app.extensions["kb.search"].close()
+        app.extensions["kb.db"].dispose()  # the last connection folds the WAL in
+        return template
+
+    def shared_first_start(self, key: tuple, settings: dict) -> Path:
+        """The SQLite first start for key, done by whichever test process of the run asks
+        first (the others wait for it and copy it): the bundled practices with dense
+        retrieval take about 40 s of CPU to embed, once instead of once per process."""
+        assert self.shared is not None
+        self.shared.mkdir(parents=True, exist_ok=True)
+        name = hashlib.sha256(repr(key).encode()).hexdigest()[:20]
+        done = self.shared / name
+        with open(self.shared / f"{name}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not done.exists():
+                source = Path(tempfile.mkdtemp(dir=self.shared, prefix=f"{name}-"))
+                self.first_start(settings, source)
+                source.rename(done)
+        return done
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -128,7 +157,11 @@ def password_hashes_once():
 
 @pytest.fixture(scope="session")
 def instance_templates(tmp_path_factory):
-    return InstanceTemplates(tmp_path_factory.mktemp("instance-templates"))
+    base = tmp_path_factory.getbasetemp()
+    # test processes of one run (pytest-xdist's workers) share this run's base folder
+    run = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    return InstanceTemplates(tmp_path_factory.mktemp("instance-templates"),
+                             shared=run / "first-starts")
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -136,6 +136,11 @@ def portal(tmp_path, make_app):
            "KB_LOG_LEVEL": "WARNING"}
     if app.config["DATABASE_URL"].startswith("postgresql"):
         env["KB_DATABASE_URL"] = app.config["DATABASE_URL"]
+    else:
+        # the multilingual model embeds every approval (about half a second each): the
+        # PostgreSQL run, the multi-node set-up, keeps it; this one writes the same with
+        # lexical search only
+        env["KB_SEARCH_DENSE"] = "0"
     log = open(tmp_path / "gunicorn.log", "w")
     command = [str(Path(sys.executable).with_name("gunicorn")), "--workers", str(WORKERS),
                "--bind", f"127.0.0.1:{port}", "--timeout", "120", "--chdir", str(REPO)]

@@ -152,3 +152,28 @@ def test_pathological_markdown_still_renders_what_it_says():
     assert deep.count("<blockquote>") == 10 and "deep" in deep
     assert "&lt;http://a" in str(render_markdown("<http://a " * 3000))
     assert str(render_markdown("<em>kept</em> and <https://example.org>")).count("<a ") == 1
+
+
+
+def test_one_converter_per_thread_renders_each_document_as_a_new_one_would():
+    """The converter is reused from document to document: nothing of one document (heading
+    ids, stashed HTML, remembered matches) reaches the next."""
+    import random
+    import threading
+    from pathlib import Path
+
+    from kb.content import render
+
+    def fresh(body: str) -> str:
+        out = []
+        thread = threading.Thread(target=lambda: out.append(render._markdown().convert(body)))
+        thread.start()
+        thread.join()
+        return out[0]
+
+    bodies = [p.read_text(encoding="utf-8").split("\n---\n", 1)[1]
+              for p in sorted((Path(__file__).parents[2] / "practices").glob("*.md"))]
+    bodies += ["## Results\n\n## Results\n\n<div>stashed</div>", "## Results\n\n***\n\n> q"]
+    random.Random(7).shuffle(bodies)
+    for body in bodies + bodies[::-1]:
+        assert render._markdown().convert(body) == fresh(body)

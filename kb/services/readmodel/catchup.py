@@ -58,12 +58,21 @@ def _index():
     return current_app.extensions["kb.search"]
 
 
-def read_model_catch_up(limit: int | None = None) -> int:
+# At start-up the similar lists are refreshed only for a backlog of at most this many
+# change-log entries (a first start on the bundled practices writes 44): each costs a
+# more-like-this search, so a larger backlog (after `kb import` of thousands of
+# documents) is left to the background applier and a worker never starts late.
+START_SIMILAR = 100
+
+
+def read_model_catch_up(limit: int | None = None, similar_upto: int | None = None) -> int:
     """Apply the change-log entries the read model has not followed; returns how many.
 
     With `limit`, at most that many entries (one bounded batch of the background
-    applier, kb.services.derived); without, everything (the CLI and start-up). The
-    similar lists are read from the search index, so they follow the index's mark.
+    applier, kb.services.derived); without, everything (the CLI). The similar lists
+    are read from the search index, so they follow the index's mark; with
+    `similar_upto` (start-up), they are refreshed only when at most that many entries
+    wait for them, and otherwise left to the background applier.
     """
     latest = _latest_change_id()
     applied, lineage_fresh = 0, False
@@ -93,6 +102,10 @@ def read_model_catch_up(limit: int | None = None) -> int:
     last = _state(SIMILAR)
     if limit is not None:
         upto = min(upto, last + limit)
+    if similar_upto is not None and upto - last > similar_upto:
+        log.info("similar practices: %d changes left to the background applier",
+                 upto - last)
+        return applied
     if upto > last:
         ids = _changed(last, upto)
         try:
