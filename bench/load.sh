@@ -1,5 +1,6 @@
 #!/bin/sh
-# Load benchmark: search pages, the search API and a trivial route, side by side in one run,
+# Load benchmark: search pages, the search API, practice pages, the home page and a trivial
+# route, side by side in one run,
 # on gunicorn with 2 workers (docs/benchmarks.md). Needs wrk (Debian: apt-get install wrk)
 # and gunicorn (pip install -e '.[server]').
 #
@@ -38,6 +39,10 @@ for c in 16 64; do
   KB_PATH=/search wrk -t2 -c$c -d"$DURATION" --latency -s bench/search.lua "$URL"
   echo "== concurrency $c: search API /api/v1/search?q=... (60 queries)"
   KB_PATH=/api/v1/search wrk -t2 -c$c -d"$DURATION" --latency -s bench/search.lua "$URL"
+  echo "== concurrency $c: practice pages /practices/synthetic-NNNNNN (10,000 different)"
+  wrk -t2 -c$c -d"$DURATION" --latency -s bench/practices.lua "$URL"
+  echo "== concurrency $c: home page /"
+  wrk -t2 -c$c -d"$DURATION" --latency "$URL/"
 done
 echo "load: $(uptime)"
 echo "server errors in the log: $(grep -c -i 'error\|timeout' "$LOG" || true)"

@@ -18,11 +18,13 @@ per published practice.
 
 Usage (from the repository root, with the project's virtualenv):
     python bench/pages.py --n 10000 [--repeat 30] [--workdir DIR]
+    python bench/pages.py --again --workdir DIR     (the same knowledge base, measured again)
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import resource
@@ -247,6 +249,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=10000)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--workdir")
+    parser.add_argument("--again", action="store_true",
+                        help="measure the knowledge base an earlier run left in --workdir")
     args = parser.parse_args()
     workdir = args.workdir or tempfile.mkdtemp(prefix="kb-pages-")
     empty_seed = os.path.join(workdir, "seed")
@@ -268,20 +272,30 @@ def main() -> None:
                       "WTF_CSRF_ENABLED": False, "AUTO_INIT": True,
                       "RATELIMIT_ENABLED": False})
     t0 = time.perf_counter()
-    with app.app_context():
-        kb = build(args.n)
-        built = time.perf_counter() - t0
-        search_rebuild_unchecked()
-        indexed = time.perf_counter() - t0 - built
-        with UnitOfWork():
-            lineage_refresh()
-            visited = session().scalar(select(Practice.id).where(
-                Practice.slug == kb["practice"]))
-            similar_refresh(get_index(), [visited])
-        derived = time.perf_counter() - t0 - built - indexed
-        user_create(SYSTEM, "admin@bench.example", "Admin", "correct horse battery", "admin")
-    print(f"built {args.n} practices in {built:.0f} s; index {indexed:.0f} s; "
-          f"lineage rows and the visited practice's similar list {derived:.1f} s", flush=True)
+    remembered = os.path.join(workdir, "bench-pages.json")
+    if args.again:
+        with open(remembered, encoding="utf-8") as fh:
+            kb = json.load(fh)
+        print(f"measuring the knowledge base of {workdir} again", flush=True)
+    else:
+        with app.app_context():
+            kb = build(args.n)
+            built = time.perf_counter() - t0
+            search_rebuild_unchecked()
+            indexed = time.perf_counter() - t0 - built
+            with UnitOfWork():
+                lineage_refresh()
+                visited = session().scalar(select(Practice.id).where(
+                    Practice.slug == kb["practice"]))
+                similar_refresh(get_index(), [visited])
+            derived = time.perf_counter() - t0 - built - indexed
+            user_create(SYSTEM, "admin@bench.example", "Admin", "correct horse battery",
+                        "admin")
+        with open(remembered, "w", encoding="utf-8") as fh:
+            json.dump(kb, fh)
+        print(f"built {args.n} practices in {built:.0f} s; index {indexed:.0f} s; "
+              f"lineage rows and the visited practice's similar list {derived:.1f} s",
+              flush=True)
     client = app.test_client()
     response = client.post("/login", data={"email": "admin@bench.example",
                                            "password": "correct horse battery"})

@@ -309,6 +309,8 @@ class _View:
         self._visible: dict[tuple, frozenset] = {}
         self._postings: OrderedDict = OrderedDict()
         self._postings_size = 0
+        # answers of this view (it never changes: a commit makes a new one), newest last
+        self.results: OrderedDict = OrderedDict()
         self._autocomplete: list | None = None
         self._exists: dict = {}
         self._expansions: dict = {}
@@ -1288,7 +1290,25 @@ class SearchIndex:
                                  degraded=degraded, sort=sort, limits=limits,
                                  expanded=list(built.expanded))
 
-        return self._read(run)
+        key = (text, tuple(sorted((k, tuple(v)) for k, v in filters.items())), viewer.key(),
+               sort, page, per_page, facets, expand)
+
+        def answer(view: _View) -> SearchResults:
+            """The view's earlier answer to the same search, else a new one; a copy
+            either way (callers re-order, slice and annotate what they get; the facet
+            counts are shared and read only)."""
+            found = view.results.get(key)
+            if found is not None:
+                view.results.move_to_end(key)
+                return _copy(found)
+            results = run(view)
+            if not any(hit.kind == "time" for hit in results.limits):
+                view.results[key] = _copy(results)
+                if len(view.results) > RESULTS_KEPT:
+                    view.results.popitem(last=False)
+            return results
+
+        return self._read(answer)
 
     _PLAIN_RE = re.compile(r"[\w\s\-'’.,!?]+")
 
@@ -1750,6 +1770,17 @@ class _FilterWithDeadline(collectors.FilterCollector):
                 raise TimeLimit
             if allow is None or offset + sub_docnum in allow:
                 child.collect(sub_docnum)
+
+
+def _copy(results: SearchResults) -> SearchResults:
+    return dataclasses.replace(results, hits=[dataclasses.replace(h) for h in results.hits],
+                               limits=list(results.limits), expanded=list(results.expanded))
+
+
+# Answers a view keeps for the same search asked again (a few hundred kilobytes at most
+# each, with every facet value): an official paging back, the most asked queries of a
+# portal, a page and its API twin. A commit makes a new view, so none is ever stale.
+RESULTS_KEPT = 128
 
 
 # Fictional examples (tag "example") score this fraction of their relevance, so a

@@ -94,6 +94,7 @@ class SearchResults:
     per_page: int
     pages: int
     hits: list[Hit]
+    # read only: the index keeps an answer for the same search asked again
     facets: dict[str, list[dict]] = field(default_factory=dict)
     suggestion: str | None = None
     degraded: bool = False

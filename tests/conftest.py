@@ -164,6 +164,23 @@ def instance_templates(tmp_path_factory):
                              shared=run / "first-starts")
 
 
+# Test files that take a minute or more of one core (browsers, servers, long properties).
+# They run first: with one file per test process (`-n auto --dist loadfile`), a long file
+# handed out last would keep one process busy while the others have nothing left.
+LONG_FIRST = ("tests/e2e/", "tests/test_concurrent_writes.py", "tests/services/test_readmodel.py",
+              "tests/test_nodes.py", "tests/services/test_search_backlog.py",
+              "tests/services/test_editorial.py", "tests/services/test_tags.py")
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item) -> int:
+        path = item.nodeid.split("::", 1)[0]
+        return next((i for i, prefix in enumerate(LONG_FIRST) if path.startswith(prefix)),
+                    len(LONG_FIRST))
+
+    items.sort(key=rank)   # stable: the order within a file and among the others stays
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     """Tests skipped for want of PostgreSQL are summed up in one line of the summary."""

@@ -82,6 +82,14 @@ def visible_to(identity: Identity):
             PracticeNetwork.network.in_(sorted(identity.networks)))))
 
 
+def visibility_key(identity: Identity) -> tuple:
+    """Readers with the same key see the same practices under `visible_to` (and the
+    same tags under `tag_visible_to`): everything, or the public plus these networks."""
+    if identity.is_site_admin:
+        return ("*",)
+    return tuple(sorted(identity.networks))
+
+
 def tag_visible_to(identity: Identity):
     """Which community tags the identity may see, as one SQL condition on TagApplication.
 

@@ -604,13 +604,32 @@ def practice_list(identity: Identity, filters: dict[str, list[str]] | None = Non
         query = query.where(or_(*in_network)) if in_network else query.where(false())
     page = max(1, page)
     start = (page - 1) * per_page
-    total = session().scalar(select(func.count()).select_from(query.subquery()))
-    rows = session().scalars(_load(query).order_by(*_order(order))
-                             .offset(start).limit(per_page)).unique()
+
+    def count_and_page() -> tuple[int, list[int]]:
+        total = session().scalar(select(func.count()).select_from(query.subquery()))
+        ids = session().scalars(query.with_only_columns(Practice.id).order_by(
+            *_order(order)).offset(start).limit(per_page))
+        return total or 0, list(ids)
+
+    from kb.services.aggregates import kept
+
+    # which practices, and how many: kept until the next change (kb.services.aggregates);
+    # the cards themselves are read fresh
+    total, ids = kept("practice_list", identity, count_and_page,
+                      tuple(sorted((k, tuple(v)) for k, v in filters.items())), organization,
+                      None if organizations is None else tuple(organizations), network,
+                      order, start, per_page)
     from kb.services.tags.reading import card_tags
 
-    return Page(card_tags(identity, [PracticeCard.of(p) for p in rows]), total or 0, page,
-                per_page)
+    return Page(card_tags(identity, _cards_in_order(ids)), total, page, per_page)
+
+
+def _cards_in_order(ids: list[int]) -> list[PracticeCard]:
+    if not ids:
+        return []
+    rows = {p.id: p for p in session().scalars(_load(select(Practice).where(
+        Practice.id.in_(ids)))).unique()}
+    return [PracticeCard.of(rows[i]) for i in ids if i in rows]
 
 
 def _order(order: str):
@@ -628,8 +647,15 @@ class Facets:
 
 
 def practice_facets(identity: Identity) -> Facets:
-    """Counts by theme, country and language over what the identity may see."""
+    """Counts by theme, country and language over what the identity may see (kept
+    until the next change: kb.services.aggregates)."""
     require(identity, "kb.read")
+    from kb.services.aggregates import kept
+
+    return kept("practice_facets", identity, lambda: _practice_facets(identity))
+
+
+def _practice_facets(identity: Identity) -> Facets:
 
     def ordered(pairs):
         return sorted(((k, int(v)) for k, v in pairs), key=lambda kv: (-kv[1], kv[0]))
@@ -662,19 +688,25 @@ def home_get(identity: Identity) -> Home:
     featured = list(s.scalars(_load(_visible_practices(identity).where(
         Practice.featured.is_(True))).order_by(Practice.published_at.desc())).unique())
     newest = practice_list(identity, page=1, per_page=6).items
+    from kb.services.aggregates import kept
+
+    cards = [PracticeCard.of(p) for p in featured[:3]]
     if not featured:
         # until moderators feature some, show the evaluated ones with the most outcomes
-        featured = list(s.scalars(_load(_visible_practices(identity).where(
-            Revision.evidence.in_(("evaluated", "experimental", "monitored")))).order_by(
-            func.coalesce(func.json_array_length(Revision.outcomes), 0).desc(),
-            Practice.published_at.desc(), Practice.slug).limit(3)).unique())
+        # (the choice reads every such practice: kept until the next change)
+        cards = _cards_in_order(kept("home_most_outcomes", identity, lambda: list(s.scalars(
+            _visible_practices(identity).with_only_columns(Practice.id).where(
+                Revision.evidence.in_(("evaluated", "experimental", "monitored"))).order_by(
+                func.coalesce(func.json_array_length(Revision.outcomes), 0).desc(),
+                Practice.published_at.desc(), Practice.slug).limit(3)))))
     facets = practice_facets(identity)
-    organizations = s.scalar(_visible_practices(identity).with_only_columns(
-        func.count(func.distinct(Practice.organization_id))))
+
+    organizations = kept("organizations_with_practices", identity, lambda: s.scalar(
+        _visible_practices(identity).with_only_columns(
+            func.count(func.distinct(Practice.organization_id)))))
     from kb.services.tags.reading import card_tags
 
-    return Home(card_tags(identity, [PracticeCard.of(p) for p in featured[:3]]), newest, facets,
-                organizations or 0)
+    return Home(card_tags(identity, cards), newest, facets, organizations or 0)
 
 
 @dataclass

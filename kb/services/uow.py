@@ -41,6 +41,11 @@ _ACTIVE = "kb.uow"
 RETRIES = 3
 
 
+def in_unit_of_work() -> bool:
+    """True inside a unit of work (its writes are not committed yet)."""
+    return current_session().info.get(_ACTIVE) is not None
+
+
 class UnitOfWork:
     def __init__(self, session: Session | None = None):
         self.session = session or current_session()

@@ -220,6 +220,11 @@ HELPERS = {
     # the unit of work itself
     "kb.services.uow.unit_of_work": "the decorator that runs a service in its unit of work",
     "kb.services.uow.is_transient": "pure: classifies a database error for a retry",
+    "kb.services.uow.in_unit_of_work": "pure: tells whether a unit of work is open",
+    "kb.services.permissions.visibility_key": "pure: names the scope of visible_to",
+    "kb.services.aggregates.kept": "keeps the answer of a service's own computation, "
+                                   "which checked permission and applied visible_to",
+    "kb.services.aggregates.latest_change_id": "the change log's position: a number only",
     # pure formatting
     "kb.services.csvfile.csv_cell": "pure: neutralizes one CSV cell",
     "kb.services.csvfile.csv_text": "pure: writes rows a checked service returned as CSV",
