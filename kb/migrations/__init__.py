@@ -10,6 +10,7 @@ See README.md beside this file for how to add a migration.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from pathlib import Path
 
@@ -70,10 +71,18 @@ def _config(connection: Connection | None = None) -> Config:
     return config
 
 
-def head() -> str:
-    found = ScriptDirectory.from_config(_config()).get_current_head()
+@functools.cache
+def _scripts() -> tuple[str, frozenset[str]]:
+    """(head, every revision) of the migrations this release ships: read once per
+    process (each start of an app asks; the files do not change under a running one)."""
+    scripts = ScriptDirectory.from_config(_config())
+    found = scripts.get_current_head()
     assert found is not None
-    return found
+    return found, frozenset(script.revision for script in scripts.walk_revisions())
+
+
+def head() -> str:
+    return _scripts()[0]
 
 
 def state(engine: Engine) -> SchemaState:
@@ -82,8 +91,7 @@ def state(engine: Engine) -> SchemaState:
         tables = set(inspect(connection).get_table_names())
     from kb.models import Base
 
-    known = {script.revision
-             for script in ScriptDirectory.from_config(_config()).walk_revisions()}
+    known = _scripts()[1]
     return SchemaState(current=current, head=head(),
                        empty=not tables & set(Base.metadata.tables),
                        newer=current is not None and current not in known)
