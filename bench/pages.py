@@ -225,8 +225,9 @@ def build(n: int, seed: int = 7, organizations: int | None = None,
             "network": "bench-net-1", "theme": "flood-preparedness"}
 
 
-def page_addresses(kb: dict) -> dict[str, str]:
-    """One address per page type, on a knowledge base `build` made."""
+def page_addresses(kb: dict) -> dict[str, str | list[str]]:
+    """One address per page type (or addresses taken in turn), on a knowledge base
+    `build` made."""
     return {
         "home": "/", "search": "/search?q=flood+water", "practice": f"/practices/{kb['practice']}",
         "organization": f"/organizations/{kb['organization']}",
@@ -239,6 +240,10 @@ def page_addresses(kb: dict) -> dict[str, str]:
         "organizations": "/organizations", "networks": "/networks", "themes": "/themes",
         "practice list": f"/practices?theme={kb['theme']}",
         "API list": "/api/v1/practices", "API search": "/api/v1/search?q=flood+water",
+        # a query not asked before on every request: the index's kept answers never help
+        "search, new query": [f"/search?q={a}+{b}" for a in WORDS for b in WORDS if a < b],
+        "API search, new query": [f"/api/v1/search?q={b}+{a}" for a in WORDS for b in WORDS
+                                  if a < b],
         "tag": "/tags/floods", "tags": "/tags", "API tag": "/api/v1/tags/housing%20first",
         "tag suggestions": "/api/v1/tags/suggestions?q=ho&lang=en",
     }
@@ -305,7 +310,7 @@ def main() -> None:
         times, status = [], None
         for i in range(args.repeat + 2):
             t = time.perf_counter()
-            response = client.get(url)
+            response = client.get(url if isinstance(url, str) else url[i % len(url)])
             if i >= 2:  # two warm-up requests
                 times.append((time.perf_counter() - t) * 1000)
             status = response.status_code

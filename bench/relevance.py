@@ -16,6 +16,7 @@ Usage:
     python bench/relevance.py                  # both sets, shipped settings
     python bench/relevance.py --set practices
     python bench/relevance.py --set scifact --tune   # grid over weights/BM25
+    python bench/relevance.py --set scifact --dense --workdir DIR  # + dense alone, hybrid
 """
 
 from __future__ import annotations
@@ -334,6 +335,10 @@ def main():
     ap.add_argument("--operator", choices=("and", "or"), default=None,
                     help="override the package default (AND with OR fallback)")
     ap.add_argument("--tune", action="store_true", help="grid search (prints a table)")
+    ap.add_argument("--dense", action="store_true",
+                    help="also dense alone and hybrid (dense + lexical, fused), as the portal "
+                         "ranks with KB_SEARCH_DENSE on; embeds every document once (cached "
+                         "in WORKDIR/<set>-dense, so a second run only searches)")
     ap.add_argument("--workdir", default=None)
     args = ap.parse_args()
     workdir = args.workdir or tempfile.mkdtemp(prefix="kb-rel-")
@@ -383,8 +388,26 @@ def main():
             t0 = time.perf_counter()
             r = evaluate(idx, queries, qrels, key)
             _print(name, r, time.perf_counter() - t0)
-            print(f"{'':<12} index build {build_s:.1f} s for {len(docs)} documents")
+            print(f"{'':<12} index build {build_s:.1f} s for {len(docs)} documents", flush=True)
             idx.close()
+            if args.dense:
+                _dense_variants(name, path + "-dense", docs, queries, qrels, key, kwargs)
+
+
+def _dense_variants(name: str, path: str, docs, queries, qrels, key: str, kwargs) -> None:
+    """Dense alone and hybrid over an index built with the multilingual model."""
+    t0 = time.perf_counter()
+    idx = SearchIndex(path, dense=True, **kwargs)
+    if not idx.exists():
+        idx.rebuild(docs, 1, total=len(docs), progress=lambda done: done % 500 or print(
+            f"  embedded and indexed {done} of {len(docs)}", flush=True))
+    build_s = time.perf_counter() - t0
+    for label, target in (("dense", DenseOnly(idx)), ("hybrid", idx)):
+        t0 = time.perf_counter()
+        r = evaluate(target, queries, qrels, key)
+        _print(f"{name} {label}", r, time.perf_counter() - t0)
+    print(f"{'':<12} dense index build {build_s:.1f} s for {len(docs)} documents", flush=True)
+    idx.close()
 
 
 def main_xlang(workdir: str, variants: list[str]) -> None:
