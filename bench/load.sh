@@ -45,4 +45,5 @@ for c in 16 64; do
   wrk -t2 -c$c -d"$DURATION" --latency "$URL/"
 done
 echo "load: $(uptime)"
-echo "server errors in the log: $(grep -c -i 'error\|timeout' "$LOG" || true)"
+# gunicorn's own logger is called gunicorn.error: count levels and worker timeouts, not names
+echo "server errors in the log: $(grep -c -E ' (ERROR|CRITICAL) |WORKER TIMEOUT' "$LOG" || true)"

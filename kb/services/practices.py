@@ -256,6 +256,7 @@ def _store_published(uow: UnitOfWork, identity: Identity, doc: PracticeDoc,
         # a new practice has no filter rows and no revisions: say so instead of asking
         set_committed_value(practice, "theme_rows", [])
         set_committed_value(practice, "network_rows", [])
+        set_committed_value(practice, "tag_rows", [])
         number = 1
     else:
         number = (s.scalar(select(func.max(Revision.number))
