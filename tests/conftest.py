@@ -164,12 +164,16 @@ def instance_templates(tmp_path_factory):
                              shared=run / "first-starts")
 
 
-# Test files that take a minute or more of one core (browsers, servers, long properties).
-# They run first: with one file per test process (`-n auto --dist loadfile`), a long file
-# handed out last would keep one process busy while the others have nothing left.
-LONG_FIRST = ("tests/e2e/", "tests/test_concurrent_writes.py", "tests/services/test_readmodel.py",
-              "tests/test_nodes.py", "tests/services/test_search_backlog.py",
-              "tests/services/test_editorial.py", "tests/services/test_tags.py")
+# Test files that take the longest, longest first (measured on 2 cores). With one file per
+# test process (`-n auto --dist loadfile`, and `--no-loadscope-reorder` in setup.cfg so that
+# pytest-xdist hands files out in this order rather than by their number of tests), a long
+# file handed out last would keep one process busy while the others have nothing left.
+LONG_FIRST = ("tests/e2e/test_every_person.py", "tests/e2e/test_screenshot_walk.py",
+              "tests/e2e/test_pickers.py", "tests/services/test_tags.py",
+              "tests/services/test_readmodel.py", "tests/services/test_search_backlog.py",
+              "tests/services/test_editorial.py", "tests/test_concurrent_writes.py",
+              "tests/test_permissions_matrix.py", "tests/e2e/", "tests/services/test_exchange.py",
+              "tests/test_nodes.py")
 
 
 def pytest_collection_modifyitems(items):
