@@ -7,11 +7,13 @@ import logging
 import os
 import secrets
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
+from jinja2.bccache import Bucket, BytecodeCache
 
 from kb import db as kb_db
 from kb.config import ConfigError, bundled, load_settings, unknown_settings
@@ -33,6 +35,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         static_folder="static",
     )
     app.json = _JSONProvider(app)
+    # templates compiled once per process, whatever the number of apps or Jinja environments
+    app.jinja_options = {**app.jinja_options, "bytecode_cache": COMPILED_TEMPLATES}
     app.config.update(settings)
     app.config.update(
         DATABASE_URL=settings["DATABASE_URL"] or f"sqlite:///{instance / 'kb.sqlite3'}",
@@ -102,6 +106,29 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                 log.error("%s", exc)
                 raise
     return app
+
+
+class _CompiledTemplates(BytecodeCache):
+    """Compiled templates kept in this process, keyed by name and source checksum (Jinja
+    checks the checksum, so an edited template is compiled again). Every app the process
+    creates (a test run creates hundreds) shares them instead of compiling each page's
+    templates anew: about 0.2 s of CPU for the home page alone."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        with self._lock:
+            self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+COMPILED_TEMPLATES = _CompiledTemplates()
 
 
 def warn_if_rate_limits_are_per_process(storage_uri: str, workers: int,

@@ -314,6 +314,43 @@ def reindex_command():
     _print_index_failures(failures)
 
 
+@main.group("vectors")
+def vectors_group():
+    """Move the search index's cached practice vectors between nodes.
+
+    With dense retrieval on, every published revision is embedded once and kept in the
+    node's vector cache. A new node, or a node whose index folder was lost, reads the
+    vectors of another node instead of embedding every practice again."""
+
+
+@vectors_group.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def vectors_export_command(file: Path):
+    """Write this node's cached vectors to FILE (.npz)."""
+    from kb.services.identity import SYSTEM
+    from kb.services.search import search_vectors_export
+
+    count = _report(lambda: search_vectors_export(SYSTEM, str(file)))
+    click.echo(f"{count} vectors written to {file}")
+
+
+@vectors_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def vectors_import_command(file: Path):
+    """Add the vectors of FILE (written by `kb vectors export`) to this node's cache."""
+    from kb.services.identity import SYSTEM
+    from kb.services.search import search_vectors_import
+
+    try:
+        count = _report(lambda: search_vectors_import(SYSTEM, str(file)))
+    except ValueError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    click.echo(f"{count} new vectors added from {file}; `kb reindex` uses them")
+
+
 def _print_index_failures(failures) -> None:
     if failures:
         click.echo(f"{len(failures)} practice(s) could not be indexed and are left out of "

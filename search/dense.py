@@ -150,6 +150,59 @@ class VectorCache:
             con.close()
 
 
+    def count(self) -> int:
+        con = self._connect()
+        try:
+            return int(con.execute("SELECT count(*) FROM vectors").fetchone()[0])
+        finally:
+            con.close()
+
+    def export_file(self, path: str) -> int:
+        """Write every cached vector to a portable file (NumPy .npz: the model's name,
+        the text hashes, the vectors); returns how many. Another node, or a first start
+        on the same documents, reads it with :meth:`import_file` instead of embedding."""
+        con = self._connect()
+        try:
+            rows = con.execute("SELECT hash, vec FROM vectors ORDER BY hash").fetchall()
+        finally:
+            con.close()
+        hashes = np.array([h for h, _ in rows], dtype="U64")
+        matrix = (np.stack([np.frombuffer(b, dtype=np.float16) for _, b in rows])
+                  if rows else np.zeros((0, DIM), np.float16))
+        tmp = path + ".tmp"
+        with open(tmp, "wb") as fh:
+            np.savez_compressed(fh, model=np.array(MODEL_ID), hashes=hashes, vectors=matrix)
+        os.replace(tmp, path)
+        return len(rows)
+
+    def import_file(self, path: str) -> int:
+        """Add the vectors of a file written by :meth:`export_file` that the cache does
+        not hold yet; returns how many were added. A file made with another model adds
+        nothing (its hashes include the model's name); a damaged one raises ValueError
+        naming the file."""
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                model = str(data["model"])
+                hashes = [str(h) for h in data["hashes"]]
+                matrix = np.asarray(data["vectors"], dtype=np.float16)
+        except (OSError, KeyError, ValueError, EOFError) as exc:
+            raise ValueError(f"{path}: not a vectors file ({exc})") from exc
+        if model != MODEL_ID:
+            return 0
+        if matrix.shape != (len(hashes), DIM):
+            raise ValueError(f"{path}: {matrix.shape} vectors for {len(hashes)} hashes, "
+                             f"expected {DIM} numbers each")
+        con = self._connect()
+        try:
+            with con:
+                before = con.total_changes
+                con.executemany("INSERT OR IGNORE INTO vectors VALUES (?, ?)",
+                                [(h, v.tobytes()) for h, v in zip(hashes, matrix)])
+                return con.total_changes - before
+        finally:
+            con.close()
+
+
 def vectors_for(docs: list[dict], cache: VectorCache, model: Embedder,
                 batch: int = 16) -> list[np.ndarray]:
     """One vector per document, from the cache where the text is unchanged."""

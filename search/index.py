@@ -1114,6 +1114,20 @@ class SearchIndex:
         with self._lock:
             self._close_view()
 
+    # -- vectors ------------------------------------------------------------
+
+    def vectors_export(self, path: str) -> int:
+        """Write this index's vector cache to a portable file; returns how many vectors."""
+        os.makedirs(self.path, exist_ok=True)
+        return dense_mod.VectorCache(self._p(_VECTORS)).export_file(path)
+
+    def vectors_import(self, path: str) -> int:
+        """Add the vectors of a file written by :meth:`vectors_export` to this index's
+        cache, so the documents they were made from are not embedded again; returns
+        how many were new."""
+        os.makedirs(self.path, exist_ok=True)
+        return dense_mod.VectorCache(self._p(_VECTORS)).import_file(path)
+
     def after_fork(self) -> None:
         """In a process forked from one that used this index: drop the inherited readers
         and lock (another thread may have held it at the fork); the next read opens anew."""

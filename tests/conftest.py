@@ -120,8 +120,8 @@ class InstanceTemplates:
 
     def shared_first_start(self, key: tuple, settings: dict) -> Path:
         """The SQLite first start for key, done by whichever test process of the run asks
-        first (the others wait for it and copy it): the bundled practices with dense
-        retrieval take about 40 s of CPU to embed, once instead of once per process."""
+        first (the others wait for it and copy it): one import of the seed folder per run,
+        not one per process."""
         assert self.shared is not None
         self.shared.mkdir(parents=True, exist_ok=True)
         name = hashlib.sha256(repr(key).encode()).hexdigest()[:20]

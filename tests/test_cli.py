@@ -146,6 +146,25 @@ def test_reindex_rebuilds_and_search_still_answers(runner):
     assert "riverton-flood-wardens" in runner.invoke(main, ["search", "wardens"]).output
 
 
+def test_vectors_move_between_nodes_through_a_file(make_app, tmp_path):
+    from kb.services.search import FOLDER_VECTORS
+    from tests.conftest import BUNDLED_PRACTICES
+
+    # the vectors shipped with the bundled practices, read into a node's (empty) cache
+    runner = make_app().test_cli_runner()
+    shipped = BUNDLED_PRACTICES / FOLDER_VECTORS
+    result = runner.invoke(main, ["vectors", "import", str(shipped)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("44 new vectors added")
+    assert runner.invoke(main, ["vectors", "import", str(shipped)]).output.startswith("0 new")
+    result = runner.invoke(main, ["vectors", "export", str(tmp_path / "out.npz")])
+    assert result.exit_code == 0 and result.output.startswith("44 vectors written"), \
+        result.output
+    (tmp_path / "bad.npz").write_text("hello")
+    result = runner.invoke(main, ["vectors", "import", str(tmp_path / "bad.npz")])
+    assert result.exit_code == 1 and "bad.npz: not a vectors file" in result.output
+
+
 def test_round_trip_keeps_an_archived_practice_archived(make_app, tmp_path):
     from kb.services.editorial import practice_archive
     from kb.services.identity import SYSTEM

@@ -141,6 +141,10 @@ def practices_import_dir(
     # an adaptation may come before its original in the same folder
     coming = {result.practice.slug for _path, _data, result in parsed if result.practice}
     batch = current_app.config["IMPORT_BATCH"]
+    if parsed:
+        from kb.services.search import search_vectors_of_folder
+
+        search_vectors_of_folder(directory)
     # the derived views (search index, read model) catch up once, after the last
     # batch is committed: one index commit that also merges the index's segments
     with effects.derived_views_deferred():

@@ -415,6 +415,41 @@ def search_start() -> None:
         search_rebuild_unchecked()
 
 
+#: the vectors shipped with a folder of practice documents (``kb vectors export``)
+FOLDER_VECTORS = "vectors.npz"
+
+
+def search_vectors_export(identity: Identity, path: str) -> int:
+    """Write this node's cached practice vectors to a file; returns how many."""
+    require(identity, "search.reindex")
+    return get_index().vectors_export(path)
+
+
+def search_vectors_import(identity: Identity, path: str) -> int:
+    """Add the vectors of a file written by search_vectors_export to this node's cache,
+    so the practices they were made from are not embedded again; returns how many were
+    new. ValueError names a file that is not a vectors file."""
+    require(identity, "search.reindex")
+    return get_index().vectors_import(path)
+
+
+def search_vectors_of_folder(directory) -> int:
+    """Before a folder of documents is imported: the vectors shipped with it (its
+    vectors.npz, as the bundled practices have) join this node's cache. A damaged file
+    is logged and skipped; the documents are then embedded as usual."""
+    from pathlib import Path
+
+    index = get_index()
+    path = Path(directory) / FOLDER_VECTORS
+    if not index.dense or not path.is_file():
+        return 0
+    try:
+        return index.vectors_import(str(path))
+    except (ValueError, OSError) as exc:
+        log.warning("vectors shipped with %s not used: %s", directory, exc)
+        return 0
+
+
 def search_rebuild(identity: Identity, progress: Callable[[int], None] | None = None,
                    on_total: Callable[[int], None] | None = None) -> int:
     """Rebuild the index beside the current one and swap it in."""

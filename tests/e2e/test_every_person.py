@@ -48,9 +48,12 @@ def pages(live_app):
     return prepare_pages(live_app)
 
 
-def _sweep(browser, live_server, pages, viewport, language, signed_in, check):
-    """Open every page type (of one sign-in state) and hand each to `check`."""
+def _sweep(browser, live_server, pages, viewport, language, signed_in, check, script=None):
+    """Open every page type (of one sign-in state) and hand each to `check`; `script` is
+    a file run in every page before its own scripts."""
     context = browser.new_context(viewport=viewport, bypass_csp=True, locale=language)
+    if script is not None:
+        context.add_init_script(path=script)
     context.add_cookies([{"name": "lang", "value": language, "url": live_server}])
     page = context.new_page()
     try:
@@ -73,18 +76,16 @@ def _sweep(browser, live_server, pages, viewport, language, signed_in, check):
 def test_no_serious_accessibility_violation_on_any_page_type(browser, live_server, pages,
                                                             language):
     _needs(AXE)
-    axe = AXE.read_text(encoding="utf-8")
     found = {}
 
     def check(label, page, response):
-        page.add_script_tag(content=axe)
         violations = page.evaluate(SERIOUS)
         if violations:
             found[label] = violations
 
     for viewport in (WIDE, PHONE):
         for signed_in in (False, True):
-            _sweep(browser, live_server, pages, viewport, language, signed_in, check)
+            _sweep(browser, live_server, pages, viewport, language, signed_in, check, AXE)
     assert not found, "\n".join(f"{k}: {v}" for k, v in found.items())
 
 

@@ -120,3 +120,20 @@ def test_the_duplicate_warning_finds_a_draft_written_in_another_language(tmp_pat
     assert "hundrastplatz" in [h.slug for h in idx.similar_to_text(*draft, viewer=member)]
     idx.close()
     lexical.close()
+
+
+def test_vectors_move_to_another_node_through_a_file(tmp_path, model):
+    first = SearchIndex(str(tmp_path / "a"), dense=True)
+    first.rebuild(DOCS, 4)
+    assert first.vectors_export(str(tmp_path / "v.npz")) == 4
+    other = SearchIndex(str(tmp_path / "b"), dense=True)
+    assert other.vectors_import(str(tmp_path / "v.npz")) == 4
+    assert other.vectors_import(str(tmp_path / "v.npz")) == 0   # already there
+    other.rebuild(DOCS, 4)
+    assert model.embedded == 4                  # the second node embedded nothing
+    assert "koirapuisto" in _slugs(other.search(QUERY))
+    (tmp_path / "junk.npz").write_bytes(b"not numpy")
+    with pytest.raises(ValueError, match="junk.npz"):
+        other.vectors_import(str(tmp_path / "junk.npz"))
+    first.close()
+    other.close()
