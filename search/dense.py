@@ -296,6 +296,19 @@ def set_embedder(value: Embedder | None) -> None:
     _EMBEDDER = value
 
 
+def _after_fork_in_child() -> None:
+    """A forked worker (gunicorn loads the app in its master) gets new locks: a thread of
+    the parent may have held one at the fork, and it would stay held in the child forever.
+    The loaded model itself is kept (it is read-only memory shared with the parent)."""
+    global _LOCK
+    _LOCK = threading.Lock()
+    if _EMBEDDER is not None:
+        _EMBEDDER._lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def balanced(order: list[int], langs: list[str], k: int) -> list[int]:
     """The first k of a ranked list, taken round-robin over languages (each
     language's own order kept), so high-resource languages do not crowd out

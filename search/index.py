@@ -733,12 +733,27 @@ class SearchIndex:
         rebuilds it."""
         if not self.exists():
             return False
-        if self.analysis() != analysis_setup():
-            return True
-        # dense retrieval switched on (or its model changed) since the build
+        return self.analysis() != analysis_setup()
+
+    def vectors_missing(self) -> bool:
+        """Whether dense retrieval is on and its model loads, but the live generation was
+        built without its vectors (switched on since, or another model). Searches stay
+        lexical, and correct, until :meth:`vectors_fill` has embedded every document and
+        a rebuild (from the vector cache) brings the vectors in."""
         gen = self._current_generation()
         return bool(gen and self.dense and dense_mod.embedder().available
                     and self._state(gen).get("vectors") != dense_mod.MODEL_ID)
+
+    def vectors_fill(self, docs: list[dict]) -> int:
+        """Embed the documents whose text is not in the vector cache yet and keep their
+        vectors there (nothing in the index changes); returns how many were embedded."""
+        model = dense_mod.embedder()
+        if not (self.dense and docs and model.available):
+            return 0
+        os.makedirs(self.path, exist_ok=True)
+        before = model.embedded
+        dense_mod.vectors_for(docs, dense_mod.VectorCache(self._p(_VECTORS)), model)
+        return model.embedded - before
 
     def dense_status(self) -> str:
         """How this index ranks: hybrid, or lexical and why."""
@@ -750,7 +765,8 @@ class SearchIndex:
         gen = self._current_generation()
         if gen and self._state(gen).get("vectors") == dense_mod.MODEL_ID:
             return f"hybrid: BM25F and {dense_mod.MODEL_ID} vectors, reciprocal-rank fusion"
-        return "model loaded, index has no vectors yet (rebuilt at next start or `kb reindex`)"
+        return ("model loaded, index has no vectors yet: lexical ranking until the "
+                "background applier has embedded every practice")
 
     # -- writing --------------------------------------------------------------
 

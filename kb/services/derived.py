@@ -99,7 +99,7 @@ def _search_first() -> None:
                                  apply=search.search_apply_batch,
                                  after_commit=search.search_apply_own,
                                  after_bulk=search.search_apply_bulk,
-                                 wanted=search.search_repair_requested))
+                                 wanted=search.search_background_wanted))
     import kb.services.readmodel  # noqa: F401  (registers itself after the index)
 
 

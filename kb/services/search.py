@@ -28,7 +28,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Callable
 
-from flask import current_app
+from flask import current_app, has_request_context
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
@@ -238,7 +238,7 @@ def search_apply_batch(limit: int) -> int:
         if not get_index().exists():
             return 1 if search_repair() else 0
         try:
-            return _apply_batch(limit)
+            return _apply_batch(limit) or _fill_vectors()
         except IndexBusy:
             raise
         except IndexDamaged:
@@ -256,6 +256,51 @@ def search_apply_batch(limit: int) -> int:
 
 
 _repair_requested: set[str] = set()
+# index folders whose live generation lacks the vectors dense retrieval needs, and how far
+# the background applier has embedded their practices (by practice id)
+_vectors_wanted: set[str] = set()
+_vectors_done_upto: dict[str, int] = {}
+#: practices embedded per applier round (about 2 a second): the applier lock is held for
+#: seconds, not minutes, so the change log keeps being applied in between
+VECTOR_BATCH = 16
+
+
+def search_background_wanted() -> bool:
+    """Whether this node's index needs work besides its backlog: a repair a search asked
+    for, or vectors to embed (see search_start)."""
+    path = get_index().path
+    return path in _repair_requested or path in _vectors_wanted
+
+
+def _fill_vectors() -> int:
+    """One applier round of embedding (VECTOR_BATCH practices into the vector cache);
+    once every published practice has its vector, the index is rebuilt from the cache
+    (no embedding) and ranks with them. Returns the practices handled (0: nothing to do)."""
+    index = get_index()
+    if index.path not in _vectors_wanted:
+        return 0
+    if not index.vectors_missing():   # another process of this node finished it
+        _vectors_wanted.discard(index.path)
+        _vectors_done_upto.pop(index.path, None)
+        return 0
+    after = _vectors_done_upto.get(index.path, 0)
+    ids = list(session().scalars(
+        select(Practice.id).where(Practice.status == PracticeStatus.PUBLISHED,
+                                  Practice.id > after)
+        .order_by(Practice.id).limit(VECTOR_BATCH)))
+    if ids:
+        batch = _load_practices(ids)
+        docs = [doc for pid in ids if isinstance(doc := _doc_or_failure(batch[pid], 0), dict)]
+        index.vectors_fill(docs)
+        _vectors_done_upto[index.path] = ids[-1]
+        return len(ids)
+    log.info("every practice has its vector: rebuilding search index %s with them",
+             index.path)
+    count = search_rebuild_unchecked()
+    _vectors_wanted.discard(index.path)
+    _vectors_done_upto.pop(index.path, None)
+    log.info("search index %s ranks with vectors: %d practices", index.path, count)
+    return 1
 
 
 def search_repair_soon() -> None:
@@ -283,6 +328,11 @@ def search_refresh() -> int:
     background applier, which this starts if it is not running.
     """
     limit = current_app.config["SEARCH_SYNC_CHANGES"]
+    if get_index().path in _vectors_wanted and has_request_context():
+        from kb.services.derived import start_applier
+
+        # from a request only: never in a process about to fork its workers
+        start_applier()   # no-op while it runs
     try:
         if not get_index().exists():
             search_rebuild_unchecked()
@@ -413,6 +463,13 @@ def search_start() -> None:
         log.info("search index built with another analysis set-up (%s): rebuilding it",
                  index.analysis())
         search_rebuild_unchecked()
+    elif _readable(index) and index.vectors_missing():
+        # lexical search is still right: answer with it while the background applier
+        # embeds the practices a few at a time, then rebuilds from the vector cache
+        log.warning("search index %s has no vectors for dense retrieval: search is lexical "
+                    "until the background applier has embedded every practice (about 2 a "
+                    "second, fewer when `kb vectors import` brought them)", index.path)
+        _vectors_wanted.add(index.path)
 
 
 #: the vectors shipped with a folder of practice documents (``kb vectors export``)

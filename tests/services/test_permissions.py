@@ -61,6 +61,8 @@ HELPERS = {
     "kb.services.search.search_repair_soon": "asks the background applier to check the "
                                              "node's index after a search found it damaged",
     "kb.services.search.search_repair_requested": "reads whether such a check was asked for",
+    "kb.services.search.search_background_wanted": "reads whether the node's index needs "
+                                                   "work besides its backlog",
     "kb.services.search.search_vectors_of_folder": "adds the vectors shipped with a folder "
                                                    "to this node's cache, inside a checked "
                                                    "import",

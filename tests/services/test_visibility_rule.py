@@ -82,6 +82,8 @@ OTHERS = {
     "kb.services.organizations.org_people": "members of an organization, for its admins",
     "kb.services.search.search_status": "the index's state, for operators",
     "kb.services.search.search_rebuild": "an operator's rebuild",
+    "kb.services.search.search_vectors_export": "an operator's copy of the vector cache",
+    "kb.services.search.search_vectors_import": "an operator's copy of the vector cache",
     "kb.services.backup.instance_backup": "every row of every table, for site admins and "
                                           "the operator (a backup of the installation)",
     "kb.services.status.status_get": "the installation's state, for operators",
