@@ -626,10 +626,11 @@ def practice_list(identity: Identity, filters: dict[str, list[str]] | None = Non
                       order, start, per_page)
     from kb.services.tags.reading import card_tags
 
-    return Page(card_tags(identity, _cards_in_order(ids)), total, page, per_page)
+    return Page(card_tags(identity, cards_in_order(ids)), total, page, per_page)
 
 
-def _cards_in_order(ids: list[int]) -> list[PracticeCard]:
+def cards_in_order(ids: list[int]) -> list[PracticeCard]:
+    """The cards of these practices, in this order (ids a checked service chose)."""
     if not ids:
         return []
     rows = {p.id: p for p in session().scalars(_load(select(Practice).where(
@@ -699,7 +700,7 @@ def home_get(identity: Identity) -> Home:
     if not featured:
         # until moderators feature some, show the evaluated ones with the most outcomes
         # (the choice reads every such practice: kept until the next change)
-        cards = _cards_in_order(kept("home_most_outcomes", identity, lambda: list(s.scalars(
+        cards = cards_in_order(kept("home_most_outcomes", identity, lambda: list(s.scalars(
             _visible_practices(identity).with_only_columns(Practice.id).where(
                 Revision.evidence.in_(("evaluated", "experimental", "monitored"))).order_by(
                 func.coalesce(func.json_array_length(Revision.outcomes), 0).desc(),

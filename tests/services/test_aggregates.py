@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from kb.db import session
 from kb.services.editorial import practice_archive
@@ -64,3 +64,43 @@ def test_counts_are_read_once_per_change_and_follow_every_change(app):
         practice_archive(SYSTEM, "agg-public")
         assert water(ANONYMOUS) == before
         assert practice_list(ANONYMOUS).total == home.facets.total
+
+
+def _tagged_doc(slug: str) -> str:
+    from tests.services.test_exchange import doc
+
+    return doc(slug, ORG).replace("themes: [water]", "themes: [water]\ntags: [rain cellar]")
+
+
+def test_tag_pages_are_read_once_per_change_and_show_fresh_names(app):
+    from kb.models import Organization
+    from kb.services.organizations import org_update
+    from kb.services.practices import practice_import
+    from kb.services.tags.reading import tag_page_get, tags_index_get
+
+    def count(index) -> int:
+        return next((t.count for t in index.top if t.key == "rain cellar"), 0)
+
+    with app.app_context():
+        practice_import(SYSTEM, _tagged_doc("agg-tag-a"))
+        page = tag_page_get(ANONYMOUS, "rain cellar")
+        assert page.practices.total == 1 and count(tags_index_get(ANONYMOUS)) == 1
+        with statements() as again:
+            tag_page_get(ANONYMOUS, "rain cellar")
+            tags_index_get(ANONYMOUS)
+        assert not [s for s in again if "GROUP BY" in s or "count(" in s.lower()]
+
+        # a renamed organization shows its new name at once (names are read fresh)
+        org = session().scalar(select(Organization).where(Organization.name == ORG))
+        org_update(SYSTEM, org.slug, "Northbrook Town (fictional example)", org.kind,
+                   org.country, org.region, org.population, org.website, org.description)
+        assert [c[0] for c in tag_page_get(ANONYMOUS, "rain cellar").cities] == \
+            ["Northbrook Town (fictional example)"]
+
+        practice_import(SYSTEM, _tagged_doc("agg-tag-b"))
+        assert tag_page_get(ANONYMOUS, "rain cellar").practices.total == 2
+        assert count(tags_index_get(ANONYMOUS)) == 2
+        practice_archive(SYSTEM, "agg-tag-a")
+        page = tag_page_get(ANONYMOUS, "rain cellar")
+        assert [c.slug for c in page.practices.items] == ["agg-tag-b"]
+        assert count(tags_index_get(ANONYMOUS)) == 1

@@ -71,6 +71,8 @@ HELPERS = {
     "kb.services.editorial.working_revision": "pure: picks a loaded practice's working "
                                               "revision",
     "kb.services.practices.is_stale": "pure: compares a loaded practice's dates",
+    "kb.services.practices.cards_in_order": "loads the cards of practices a checked "
+                                            "service chose, in its order",
     "kb.services.exchange.adapting.adaptation_document": "pure: drafts the Markdown of an "
                                                          "adaptation",
     "kb.services.replication_rules.indicator_key": "pure: normalizes an indicator name",

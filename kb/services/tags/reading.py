@@ -21,7 +21,7 @@ from kb.models import (Membership, Network, NetworkMember, Organization, Practic
 from kb.services.errors import NotFound
 from kb.services.identity import Identity
 from kb.services.permissions import can, require, tag_visible_to
-from kb.services.practices import (Page, PracticeCard, load_for_cards, visible_practices)
+from kb.services.practices import Page, PracticeCard, visible_practices
 from kb.services.tags.applying import practice_for_tags
 from kb.services.tags.common import (PUBLIC, concept_of, group_of, network_aliases, resolve,
                                     resolve_many, resolve_scoped)
@@ -236,10 +236,51 @@ def tag_page_get(identity: Identity, tag: str, page: int = 1, per_page: int = 20
     return _tag_page(identity, resolve(tag_key(tag)), page, per_page, language, follow=True)
 
 
+@dataclass(frozen=True)
+class _TagFacts:
+    """What a tag page shows, as ids and counts (kept until the next change)."""
+    key: str
+    label: str
+    concept: str | None
+    gathered: tuple[str, ...]
+    total: int
+    ids: tuple[int, ...]
+    related: tuple[tuple[str, str, int], ...]
+    cities: tuple[tuple[int, int], ...]   # (organization id, practices)
+
+
 def _tag_page(identity: Identity, key: str, page: int, per_page: int,
               language: str | None, follow: bool) -> TagPage:
+    from kb.services.aggregates import kept
+    from kb.services.practices import cards_in_order
+
     if not key:
         raise NotFound("no such tag")
+    page = max(1, page)
+    # which practices, tags and cities, and how many: kept until the next change
+    # (kb.services.aggregates); the cards and the organizations' names are read fresh
+    facts = kept("tag_page", identity,
+                 lambda: _tag_facts(identity, key, page, per_page, follow),
+                 key, page, per_page, follow)
+    cards = card_tags(identity, cards_in_order(list(facts.ids)))
+    names = {i: (name, slug) for i, name, slug in session().execute(
+        select(Organization.id, Organization.name, Organization.slug)
+        .where(Organization.id.in_([i for i, _n in facts.cities])))}
+    labels = []
+    if facts.concept:
+        for item in glossary().concept_labels(facts.concept):
+            if (item.language, item.text) not in labels and item.text.casefold() != facts.key:
+                labels.append((item.language, item.text))
+        if language:
+            labels.sort(key=lambda lt: lt[0] != language)
+    return TagPage(facts.key, facts.label, facts.concept, labels, list(facts.gathered),
+                   Page(cards, facts.total, page, per_page),
+                   [TagCount(k, lb, n) for k, lb, n in facts.related],
+                   [(*names[i], n) for i, n in facts.cities if i in names])
+
+
+def _tag_facts(identity: Identity, key: str, page: int, per_page: int,
+               follow: bool) -> _TagFacts:
     keys = group_of(key)
     concept = concept_of(key)
     s = session()
@@ -255,17 +296,13 @@ def _tag_page(identity: Identity, key: str, page: int, per_page: int,
             if key in table:
                 lead = resolve(key, network)
                 if lead != key:
-                    return _tag_page(identity, lead, page, per_page, language, follow=False)
+                    return _tag_facts(identity, lead, page, per_page, follow=False)
     seen_scopes = [PUBLIC, *aliases]
     if not total and not s.scalar(select(TagAlias.tag).where(
             TagAlias.target == key, TagAlias.scope.in_(seen_scopes)).limit(1)):
         raise NotFound("no such tag")
-    page = max(1, page)
-    rows = s.scalars(load_for_cards(visible_practices(identity).where(
-        Practice.id.in_(select(tagged.c.practice_id))))
-        .order_by(Practice.published_at.desc(), Practice.id.desc())
-        .offset((page - 1) * per_page).limit(per_page)).unique()
-    cards = card_tags(identity, [PracticeCard.of(p) for p in rows])
+    ids = s.scalars(visible.order_by(Practice.published_at.desc(), Practice.id.desc())
+                    .offset((page - 1) * per_page).limit(per_page))
     label = s.scalar(select(tagged.c.label).where(tagged.c.tag == key).limit(1)) or key
     everything = _all_tags(identity)
     related = s.execute(
@@ -282,22 +319,14 @@ def _tag_page(identity: Identity, key: str, page: int, per_page: int,
             Practice.id.in_(select(tagged.c.practice_id).where(
                 tagged.c.organization_id.is_(None))))).subquery()
     cities = s.execute(
-        select(Organization.name, Organization.slug, func.count().label("n"))
+        select(Organization.id, func.count().label("n"))
         .join(users, users.c.organization_id == Organization.id)
         .where(users.c.practice_id.in_(visible))
-        .group_by(Organization.id, Organization.name, Organization.slug)
+        .group_by(Organization.id, Organization.name)
         .order_by(func.count().desc(), Organization.name).limit(CITIES)).all()
-    labels = []
-    if concept:
-        for item in glossary().concept_labels(concept):
-            if (item.language, item.text) not in labels and item.text.casefold() != key:
-                labels.append((item.language, item.text))
-        if language:
-            labels.sort(key=lambda lt: lt[0] != language)
-    return TagPage(key, label, concept, labels, sorted(keys | led_here),
-                   Page(cards, total, page, per_page),
-                   [TagCount(k, lb, n) for k, lb, n in related],
-                   [(n, sl, c) for n, sl, c in cities])
+    return _TagFacts(key, label, concept, tuple(sorted(keys | led_here)), total, tuple(ids),
+                     tuple((k, lb, n) for k, lb, n in related),
+                     tuple((i, n) for i, n in cities))
 
 
 @dataclass
@@ -308,8 +337,15 @@ class TagIndex:
 
 
 def tags_index_get(identity: Identity) -> TagIndex:
-    """/tags: the most used tags, overall and per theme, over what the viewer may see."""
+    """/tags: the most used tags, overall and per theme, over what the viewer may see
+    (kept until the next change: kb.services.aggregates)."""
+    from kb.services.aggregates import kept
+
     require(identity, "kb.read")
+    return kept("tags_index", identity, lambda: _tags_index(identity))
+
+
+def _tags_index(identity: Identity) -> TagIndex:
     s = session()
     everything = _all_tags(identity)
     visible = visible_practices(identity).with_only_columns(Practice.id)
