@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 LABEL_FONT = 15  # wide screens: a 960-wide map is drawn about 830 px wide
@@ -145,13 +147,47 @@ def place_labels(nodes: list[MapNode], size: int, width: int, height: int,
     no dot and no label placed before it. A dot that takes part in adaptations gets a
     label even where every position overlaps (the least overlapping one); other dots go
     unlabelled then (the list beside the map names them), and so do all dots after the
-    ``most`` first."""
+    ``most`` first.
+
+    The placing depends on the dots alone, so the labels of the last few maps are kept:
+    a map drawn again over unchanged data (most map views) does not place them again."""
+    key = (size, width, height, most,
+           tuple((n.name, n.x, n.y, n.adaptations, n.practices) for n in nodes))
+    with _placed_lock:
+        labels = _placed.get(key)
+        if labels is not None:
+            _placed.move_to_end(key)
+    if labels is None:
+        labels = _place(nodes, size, width, height, most)
+        with _placed_lock:
+            _placed[key] = labels
+            while len(_placed) > PLACED_KEPT:
+                _placed.popitem(last=False)
+    for node, label in zip(nodes, labels):
+        if narrow:
+            node.narrow_label = label
+        else:
+            node.label = label
+
+
+#: label layouts kept, by the dots they were placed for (a few sizes of a few maps)
+PLACED_KEPT = 16
+_placed: OrderedDict[tuple, list[MapLabel | None]] = OrderedDict()
+_placed_lock = threading.Lock()
+
+
+def _place(nodes: list[MapNode], size: int, width: int, height: int,
+           most: int) -> list[MapLabel | None]:
+    """The label of each dot (None: unlabelled), in the order of ``nodes``."""
     obstacles = _Grid(size * 2)
     for n in nodes:
         obstacles.add((n.x - NODE_RADIUS, n.y - NODE_RADIUS, n.x + NODE_RADIUS,
                        n.y + NODE_RADIUS))
-    order = sorted(nodes, key=lambda n: (-n.adaptations, -n.practices, n.name))
-    for node in order[:most]:
+    placed: dict[int, MapLabel] = {}
+    order = sorted(range(len(nodes)),
+                   key=lambda i: (-nodes[i].adaptations, -nodes[i].practices, nodes[i].name))
+    for i in order[:most]:
+        node = nodes[i]
         best = None
         for label, box, outside in _candidates(node, size, width, height):
             cost = outside * size * 4 or obstacles.overlap(box, not node.adaptations)
@@ -163,7 +199,5 @@ def place_labels(nodes: list[MapNode], size: int, width: int, height: int,
         if best[0] > 0 and not node.adaptations:
             continue
         obstacles.add(best[2])
-        if narrow:
-            node.narrow_label = best[1]
-        else:
-            node.label = best[1]
+        placed[i] = best[1]
+    return [placed.get(i) for i in range(len(nodes))]

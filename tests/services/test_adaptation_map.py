@@ -203,3 +203,29 @@ def test_an_adaptation_of_a_network_only_original_shows_to_its_members_only(app)
             arcs = {(a.source, a.target) for a in graph.arcs}
             assert (("shutby-fictional-example", "openby-fictional-example") in arcs) is sees
             assert ("open-copy" in ex.adaptation_map_csv(who)) is sees
+
+
+def test_labels_are_placed_once_for_the_same_dots_and_again_when_they_change(monkeypatch):
+    from kb import maplayout
+
+    def dots(practices: int) -> list[MapNode]:
+        out = []
+        for i, name in enumerate(["Helsinki", "Espoo", "Vantaa"]):
+            node = MapNode(name, "FI", True, 100.0 + 12 * i, 100.0)
+            node.organizations.append(MapOrganization(name.lower(), name, "FI",
+                                                      practices + i, i))
+            out.append(node)
+        return out
+
+    calls = []
+    real = maplayout._place
+    monkeypatch.setattr(maplayout, "_place", lambda *a: calls.append(1) or real(*a))
+    first, again, changed = dots(1), dots(1), dots(2)
+    place_labels(first, 15, 960, 600)
+    place_labels(again, 15, 960, 600)
+    assert len(calls) == 1
+    assert [n.label for n in again] == [n.label for n in first]
+    assert any(n.label is not None for n in again)
+    place_labels(changed, 15, 960, 600)          # other counts: placed anew
+    place_labels(again, 30, 960, 600, narrow=True)   # another size: placed anew
+    assert len(calls) == 3 and any(n.narrow_label for n in again)
