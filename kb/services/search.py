@@ -291,8 +291,12 @@ def _fill_vectors() -> int:
     if ids:
         batch = _load_practices(ids)
         docs = [doc for pid in ids if isinstance(doc := _doc_or_failure(batch[pid], 0), dict)]
-        index.vectors_fill(docs)
+        embedded = index.vectors_fill(docs)
         _vectors_done_upto[index.path] = ids[-1]
+        if embedded and ids[-1] // 500 != after // 500:   # progress, now and then
+            left = session().scalar(select(func.count()).where(
+                Practice.status == PracticeStatus.PUBLISHED, Practice.id > ids[-1]))
+            log.info("dense retrieval: practices embedded up to id %d, %d left", ids[-1], left)
         return len(ids)
     log.info("every practice has its vector: rebuilding search index %s with them",
              index.path)
