@@ -343,11 +343,7 @@ def vectors_import_command(file: Path):
     from kb.services.identity import SYSTEM
     from kb.services.search import search_vectors_import
 
-    try:
-        count = _report(lambda: search_vectors_import(SYSTEM, str(file)))
-    except ValueError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(1)
+    count = _report(lambda: search_vectors_import(SYSTEM, str(file)))
     click.echo(f"{count} new vectors added from {file}; `kb reindex` uses them")
 
 

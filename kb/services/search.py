@@ -25,6 +25,7 @@ lists it, and a later revision that indexes clears it.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -34,7 +35,7 @@ from sqlalchemy.orm import joinedload
 
 from kb.db import session
 from kb.models import ChangeLog, Practice, PracticeStatus
-from kb.services.errors import NotFound
+from kb.services.errors import InvalidInput, NotFound
 from kb.services.identity import Identity
 from kb.services.permissions import require
 from kb.services.tags.common import index_fields
@@ -489,17 +490,18 @@ def search_vectors_export(identity: Identity, path: str) -> int:
 def search_vectors_import(identity: Identity, path: str) -> int:
     """Add the vectors of a file written by search_vectors_export to this node's cache,
     so the practices they were made from are not embedded again; returns how many were
-    new. ValueError names a file that is not a vectors file."""
+    new. A file that is not a vectors file is refused (InvalidInput on "file")."""
     require(identity, "search.reindex")
-    return get_index().vectors_import(path)
+    try:
+        return get_index().vectors_import(path)
+    except ValueError as exc:   # the message names the file
+        raise InvalidInput({"file": str(exc)}) from None
 
 
 def search_vectors_of_folder(directory) -> int:
     """Before a folder of documents is imported: the vectors shipped with it (its
     vectors.npz, as the bundled practices have) join this node's cache. A damaged file
     is logged and skipped; the documents are then embedded as usual."""
-    from pathlib import Path
-
     index = get_index()
     path = Path(directory) / FOLDER_VECTORS
     if not index.dense or not path.is_file():
