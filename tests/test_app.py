@@ -52,7 +52,13 @@ def gunicorn_start_log(tmp_path, workers: int) -> str:
     finally:
         watchdog.cancel()
         proc.terminate()
-        proc.wait(timeout=30)
+        try:
+            # a worker signalled before it set up its own handlers is stopped by the
+            # master only after gunicorn's graceful timeout (30 s, kb/serving.py)
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
     assert any("Booting worker" in line for line in lines), "".join(lines)
     return "".join(lines)
 
