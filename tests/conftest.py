@@ -169,6 +169,73 @@ def password_hashes_once():
     patch.undo()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def url_builders_once():
+    """Compile each URL rule's builder once per run.
+
+    Werkzeug turns every URL rule into two small Python functions (generated source,
+    compiled) when an app registers it: about 80 ms of CPU an app, and the tests create
+    an app for nearly every test. The functions depend only on the rule's text, defaults
+    and host settings and take the rule as their first argument, so apps registering the
+    same rule share them; each app still has its own rules, map and converters.
+    """
+    from werkzeug.routing import Rule
+
+    compile_builder = getattr(Rule, "_compile_builder", None)
+    if compile_builder is None:     # another Werkzeug: compile as it does
+        yield
+        return
+    builders: dict = {}
+
+    def once(rule, append_unknown=True):
+        key = (rule.rule, rule.subdomain, rule.host, rule.merge_slashes,
+               rule.map.host_matching, repr(rule.defaults), append_unknown)
+        if key not in builders:
+            builders[key] = compile_builder(rule, append_unknown)
+        return builders[key]
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(Rule, "_compile_builder", once)
+    yield
+    patch.undo()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def sql_compiled_once():
+    """Compile each SQL statement once per run, not once per app.
+
+    SQLAlchemy keeps the SQL it compiled from a statement in a cache of the engine, keyed
+    by the engine's dialect; each app has an engine of its own, so each test compiled
+    every statement it ran again (a tenth of the tests' time). Engines of one kind
+    (SQLite, or PostgreSQL) here share the dialect of the first one that connected (it
+    then holds what it read from the database library or server) and its cache: the
+    compiled SQL depends on the statement and the dialect only, not on the database
+    file. Connections, pools and data stay each engine's own.
+    """
+    import kb.db
+    from sqlalchemy import event
+
+    create_engine = kb.db.create_engine
+    shared: dict = {}
+
+    def sharing(url, **kwargs):
+        engine = create_engine(url, **kwargs)
+        key = (type(engine.dialect), engine.url.drivername)
+        if key in shared:
+            engine.dialect, engine._compiled_cache = shared[key]
+            engine.pool._dialect = engine.dialect
+        else:
+            def connected(*_):    # after SQLAlchemy's own first_connect set the dialect up
+                shared.setdefault(key, (engine.dialect, engine._compiled_cache))
+            event.listen(engine, "first_connect", connected)
+        return engine
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(kb.db, "create_engine", sharing)
+    yield
+    patch.undo()
+
+
 @pytest.fixture(scope="session")
 def instance_templates(tmp_path_factory):
     base = tmp_path_factory.getbasetemp()
