@@ -10,6 +10,7 @@ published revisions.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
@@ -115,44 +116,43 @@ def database(request):
 
 
 @pytest.fixture
-def portal(tmp_path, make_app):
-    """An instance with writers and moderators, served by gunicorn with several workers."""
-    instance = tmp_path / "instance"
-    app = make_app(INSTANCE_PATH=str(instance))
-    from kb.services.accounts import user_create
-    from kb.services.identity import SYSTEM
-    from kb.services.organizations import membership_add
+def serve(tmp_path, make_app):
+    """serve(workers, dense): an instance with writers and moderators, served by gunicorn
+    with several workers; returns the app (on the same instance) and the server's URL."""
+    servers = []
 
-    with app.app_context():
-        for i in range(WRITERS):
-            user_create(SYSTEM, f"writer{i}@riverton.example", f"Writer {i}", PASSWORD)
-            membership_add(SYSTEM, RIVERTON, f"writer{i}@riverton.example", "contributor")
-        for i in range(MODERATORS):
-            user_create(SYSTEM, f"mod{i}@kb.example", f"Moderator {i}", PASSWORD,
-                        "global_moderator")
-    app.extensions["kb.db"].dispose()
-    port = _free_port()
-    env = {**os.environ, "KB_INSTANCE_PATH": str(instance), "KB_SECRET_KEY": "load-test",
-           "KB_SEED_DIR": str(FIXTURE_PRACTICES), "KB_RATELIMIT_LOGIN": "10000 per minute",
-           "KB_LOG_LEVEL": "WARNING"}
-    if app.config["DATABASE_URL"].startswith("postgresql"):
-        env["KB_DATABASE_URL"] = app.config["DATABASE_URL"]
-    else:
-        # the multilingual model embeds every approval (about half a second each): the
-        # PostgreSQL run, the multi-node set-up, keeps it; this one writes the same with
-        # lexical search only
-        env["KB_SEARCH_DENSE"] = "0"
-    log = open(tmp_path / "gunicorn.log", "w")
-    command = [str(Path(sys.executable).with_name("gunicorn")), "--workers", str(WORKERS),
-               "--bind", f"127.0.0.1:{port}", "--timeout", "120", "--chdir", str(REPO)]
-    from gunicorn.config import KNOWN_SETTINGS
+    def start(workers: int = WORKERS, dense: bool = False):
+        instance = tmp_path / "instance"
+        app = make_app(INSTANCE_PATH=str(instance))
+        from kb.services.accounts import user_create
+        from kb.services.identity import SYSTEM
+        from kb.services.organizations import membership_add
 
-    if any(setting.name == "control_socket_disable" for setting in KNOWN_SETTINGS):
-        command.append("--no-control-socket")
-    server = subprocess.Popen(command + ["wsgi:app"], env=env, stdout=log,
-                              stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
+        with app.app_context():
+            for i in range(WRITERS):
+                user_create(SYSTEM, f"writer{i}@riverton.example", f"Writer {i}", PASSWORD)
+                membership_add(SYSTEM, RIVERTON, f"writer{i}@riverton.example", "contributor")
+            for i in range(MODERATORS):
+                user_create(SYSTEM, f"mod{i}@kb.example", f"Moderator {i}", PASSWORD,
+                            "global_moderator")
+        app.extensions["kb.db"].dispose()
+        port = _free_port()
+        env = {**os.environ, "KB_INSTANCE_PATH": str(instance), "KB_SECRET_KEY": "load-test",
+               "KB_SEED_DIR": str(FIXTURE_PRACTICES), "KB_RATELIMIT_LOGIN": "10000 per minute",
+               "KB_LOG_LEVEL": "WARNING", "KB_SEARCH_DENSE": "1" if dense else "0"}
+        if app.config["DATABASE_URL"].startswith("postgresql"):
+            env["KB_DATABASE_URL"] = app.config["DATABASE_URL"]
+        log = open(tmp_path / "gunicorn.log", "w")
+        command = [str(Path(sys.executable).with_name("gunicorn")), "--workers", str(workers),
+                   "--bind", f"127.0.0.1:{port}", "--timeout", "120", "--chdir", str(REPO)]
+        from gunicorn.config import KNOWN_SETTINGS
+
+        if any(setting.name == "control_socket_disable" for setting in KNOWN_SETTINGS):
+            command.append("--no-control-socket")
+        server = subprocess.Popen(command + ["wsgi:app"], env=env, stdout=log,
+                                  stderr=subprocess.STDOUT)
+        servers.append((server, log))
+        base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -162,11 +162,21 @@ def portal(tmp_path, make_app):
                 if server.poll() is not None or time.monotonic() > deadline:
                     raise AssertionError((tmp_path / "gunicorn.log").read_text())
                 time.sleep(0.2)
-        yield app, base
-    finally:
+        return app, base
+
+    yield start
+    for server, log in servers:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
         log.close()
+
+
+@pytest.fixture
+def portal(serve):
+    """Writers and moderators on gunicorn with several workers, lexical search (the
+    multilingual model would embed every approval, about half a second each: the test
+    below covers it in several workers)."""
+    return serve()
 
 
 def test_concurrent_writers_and_moderators_lose_nothing(portal, tmp_path):
@@ -298,3 +308,58 @@ def test_concurrent_writers_and_moderators_lose_nothing(portal, tmp_path):
         found = {h.id: h.title for page in range(1, hits.pages + 1) for h in index.search(
             viewer=Viewer(see_all=True), per_page=100, page=page, facets=False).hits}
         assert found == published
+
+
+# Finnish for "fenced areas where dogs run off the leash": no word in common with the practice
+DOGS_IN_FINNISH = "aidatut alueet joilla koirat juoksevat vapaana ilman hihnaa"
+
+
+@pytest.mark.parametrize("database", [pytest.param("postgresql",
+                                                   marks=pytest.mark.postgresql)])
+def test_workers_embed_an_approved_practice_and_find_it_in_another_language(
+        serve, tmp_path, dense_model):
+    """The multi-node set-up (PostgreSQL, several workers) with the multilingual model:
+    a practice written and approved through the web is embedded by the workers' applier
+    and found by a query in another language that shares no word with it."""
+    app, base = serve(workers=2, dense=True)
+    log: list = []
+    slug = "fenced-dog-parks"
+    writer = Browser(base, log)
+    writer.sign_in("writer0@riverton.example")
+    form = {**_form("Fenced dog parks", slug),
+            "summary": "The town built fenced areas where dogs may run off the leash.",
+            "body": "## Challenge\n\nDogs off the leash frightened people in the parks."
+                    "\n\n## Solution\n\nFenced areas where dogs may run freely."}
+    status, _, _ = writer.post("/practices/new", {**form, "action": "save"})
+    assert status == 302
+    status, _, page = writer.get(f"/practices/{slug}/edit")
+    status, headers, _ = writer.post(f"/practices/{slug}/edit", {
+        **form, "action": "submit", "base_revision_id": _hidden(page, "base_revision_id"),
+        "base_hash": _hidden(page, "base_hash")})
+    assert "Submitted for review" in writer.flashed(headers)
+    moderator = Browser(base, log)
+    moderator.sign_in("mod0@kb.example")
+    status, headers, _ = moderator.post(f"/moderation/practices/{slug}",
+                                        {"action": "approve", "comment": ""})
+    assert "Approved and published" in moderator.flashed(headers)
+
+    from kb.services.identity import ANONYMOUS
+    from kb.services.search import practice_search, search_catch_up
+
+    with app.app_context():       # this process searches with words only
+        search_catch_up()
+        assert slug in [h.slug for h in practice_search(ANONYMOUS, "fenced dogs").hits]
+        assert slug not in [h.slug for h in practice_search(ANONYMOUS, DOGS_IN_FINNISH).hits]
+
+    def found() -> list[str]:
+        status, _, text = anonymous.get("/api/v1/search?" + urllib.parse.urlencode(
+            {"q": DOGS_IN_FINNISH}))
+        assert status == 200, text
+        return [hit["slug"] for hit in json.loads(text)["hits"]]
+
+    anonymous = Browser(base, log)
+    deadline = time.monotonic() + 300          # a bound on the wait, not a measure
+    while slug not in found() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert slug in found(), (tmp_path / "gunicorn.log").read_text()[-5000:]
+    assert [entry for entry in log if entry[2] >= 500] == []
