@@ -2,8 +2,9 @@
 in English and Finnish, on a desktop (1280 px) and a phone (390 px).
 
 Every page fits its width; the headline result shows on cards and the practice page; the
-map has country outlines and place names. A screenshot of every page is saved for a person
-to look at: in $KB_SCREENSHOTS when set, else in a temporary folder (its path is printed).
+map has country outlines and place names. With $KB_SCREENSHOTS set, a screenshot of every
+page is saved there for a person to look at (full-page screenshots take about as long as the
+walk itself, so a plain test run takes none).
 
     KB_SCREENSHOTS=/tmp/walk .venv/bin/python -m pytest tests/e2e/test_screenshot_walk.py -s
 """
@@ -41,8 +42,10 @@ DRAWN_LABELS = """() => [...document.querySelectorAll('.adaptation-map .labels t
 
 
 @pytest.fixture(scope="module")
-def shots(tmp_path_factory) -> Path:
-    folder = Path(os.environ.get("KB_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
+def shots() -> Path | None:
+    if not os.environ.get("KB_SCREENSHOTS"):
+        return None
+    folder = Path(os.environ["KB_SCREENSHOTS"])
     folder.mkdir(parents=True, exist_ok=True)
     print(f"\nscreenshots: {folder}")
     return folder
@@ -78,8 +81,9 @@ def test_the_walk(browser, bundled_server, shots, language, width):
             response = page.goto(bundled_server + path)
             assert response is not None and response.status == 200, (label, response)
             assert page.evaluate("document.documentElement.lang").startswith(language), label
-            page.screenshot(path=str(shots / f"{label}-{language}-{width}.png"),
-                            full_page=True)
+            if shots is not None:
+                page.screenshot(path=str(shots / f"{label}-{language}-{width}.png"),
+                                full_page=True)
             scroll = page.evaluate("document.documentElement.scrollWidth")
             if scroll > width:
                 problems.append(f"{label}: {scroll} px wide at {width}")
@@ -92,8 +96,9 @@ def test_the_walk(browser, bundled_server, shots, language, width):
                     problems.append(f"map: {outlines} country outlines")
                 if not {"Helsinki", "Rotterdam", "Paris"} <= set(names):
                     problems.append(f"map: place names drawn: {names}")
-                page.locator("figure.adaptation-map").screenshot(
-                    path=str(shots / f"map-figure-{language}-{width}.png"))
+                if shots is not None:
+                    page.locator("figure.adaptation-map").screenshot(
+                        path=str(shots / f"map-figure-{language}-{width}.png"))
             if label == "cities-like-mine":
                 rows = page.locator("ol.like-mine > li").count()
                 reason = {"en": "same country", "fi": "sama maa"}[language]
