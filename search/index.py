@@ -1653,12 +1653,14 @@ class SearchIndex:
             subs.append(query.ConstantScoreQuery(query.Term(theme_field, theme), 0.5))
         if not subs:
             return []
-        q = query.Or(subs)
-        allowed = (view.docset(q) & view.visible(viewer)) - exclude
+        allowed = view.visible(viewer) - exclude
         if not allowed:
             return []
+        # the search only scores documents that match, so the filter needs no matching
+        # set of its own (working one out ran the query twice)
         return [self._hit(view, h.docnum, h.score, Built(None))
-                for h in view.searcher.search(q, limit=limit, filter=set(allowed))]
+                for h in view.searcher.search(query.Or(subs), limit=limit,
+                                              filter=set(allowed))]
 
     def similar(self, practice_id: int, viewer: Viewer = Viewer(), limit: int = 5) -> list[Hit]:
         """Practices most like this one (more-like-this), never itself."""
