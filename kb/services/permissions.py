@@ -207,8 +207,11 @@ def organization_known_to(identity: Identity):
     """
     if identity.is_site_admin:
         return true()
-    known: ColumnElement[bool] = Organization.id.in_(select(Practice.organization_id).where(
-        Practice.status == PracticeStatus.PUBLISHED, visible_to(identity)))
+    # correlated: the database looks up the practices of each organization asked about
+    # (by their index), not every published practice for each query
+    known: ColumnElement[bool] = select(Practice.id).where(
+        Practice.organization_id == Organization.id,
+        Practice.status == PracticeStatus.PUBLISHED, visible_to(identity)).exists()
     if identity.organizations:
         known = or_(known, Organization.id.in_(sorted(identity.organizations)))
     return known
