@@ -45,6 +45,9 @@ def init_app(app: Flask) -> None:
         if request.endpoint == "static" and response.status_code == 200 and \
                 request.args.get("v") and \
                 request.args.get("v") == fingerprint((request.view_args or {}).get("filename", "")):
+            # send_file asks for revalidation (no-cache) by default: that would make
+            # browsers ask again on every page, whatever the max-age
+            response.cache_control.no_cache = None
             response.cache_control.public = True
             response.cache_control.max_age = YEAR
             response.cache_control.immutable = True

@@ -30,6 +30,8 @@ def test_static_addresses_carry_the_content_hash_and_are_cached_for_a_year(clien
     assert response.status_code == 200
     assert response.cache_control.max_age == 365 * 24 * 3600
     assert response.cache_control.immutable
+    # "no-cache" beside them would make browsers ask again on every page
+    assert not response.cache_control.no_cache, response.headers["Cache-Control"]
     # an address without the current fingerprint is not cached for long
     stale = client.get("/static/css/site.css?v=000000000000")
     assert stale.status_code == 200 and stale.cache_control.max_age in (None, 0)
