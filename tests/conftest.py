@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import functools
+import gc
 import hashlib
 import os
 import shutil
@@ -135,6 +136,20 @@ class InstanceTemplates:
                 self.first_start(settings, source)
                 source.rename(done)
         return done
+
+
+def pytest_configure(config):
+    """Fewer garbage-collector passes in each test process.
+
+    The tests build an app (engine, index readers, templates) for nearly every test, and
+    with Python's default thresholds the cyclic collector ran so often that it took about
+    a tenth of the CPU time. The modules imported so far are set aside for good (they live
+    as long as the process), and the youngest generation is collected after 50,000 new
+    objects instead of 700; every unreachable object is still collected.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
 
 
 @pytest.fixture
