@@ -34,7 +34,8 @@ from tests.conftest import FIXTURE_PRACTICES, REPO
 pytestmark = pytest.mark.load
 
 WRITERS = 6
-# the suite writes 24 practices; the write-load run of docs/benchmarks.md sets 34 (204)
+# the suite writes 24 practices; the write-load run of docs/benchmarks.md sets 34 (204),
+# with LOAD_SEARCH_DENSE=1
 PRACTICES_PER_WRITER = int(os.environ.get("LOAD_PRACTICES_PER_WRITER", "4"))
 MODERATORS = 2
 WORKERS = 4
@@ -175,8 +176,8 @@ def serve(tmp_path, make_app):
 def portal(serve):
     """Writers and moderators on gunicorn with several workers, lexical search (the
     multilingual model would embed every approval, about half a second each: the test
-    below covers it in several workers)."""
-    return serve()
+    below covers it in several workers; LOAD_SEARCH_DENSE=1 switches it on here too)."""
+    return serve(dense=os.environ.get("LOAD_SEARCH_DENSE") == "1")
 
 
 def test_concurrent_writers_and_moderators_lose_nothing(portal, tmp_path):
