@@ -198,6 +198,10 @@ SETTINGS: tuple[Setting, ...] = (
             "Documents `kb import` writes per database transaction (each document is still "
             "all-or-nothing); the derived views catch up once, after the last batch.",
             _whole(1, 10000)),
+    Setting("FRAGMENT_CACHE_SIZE", 4096,
+            "Rendered search-result cards each worker keeps, keyed by everything a card "
+            "shows and the interface language (about 2 KB each; 0: render every card anew).",
+            _whole(0, 1000000)),
     Setting("LANGUAGES", ["en", "fi", "sv"],
             "User-interface languages offered, comma-separated; the first is the default.",
             _languages),

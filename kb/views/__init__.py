@@ -6,11 +6,12 @@ from flask import Flask
 
 
 def register_views(app: Flask) -> None:
-    from kb.views import (admin, api, auth, editor, errors, exchange, filters, health,
-                          moderation, networks, pages, search_views, security, static_files,
-                          tags)
+    from kb.views import (admin, api, auth, editor, errors, exchange, filters, fragments,
+                          health, moderation, networks, pages, search_views, security,
+                          static_files, tags)
 
     filters.init_app(app)
+    fragments.init_app(app)
     security.init_app(app)
     static_files.init_app(app)
     app.register_blueprint(pages.bp)

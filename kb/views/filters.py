@@ -50,6 +50,11 @@ def _locale() -> Locale:
     return get_locale() or Locale("en")
 
 
+def ui_locale_name() -> str:
+    """The interface locale as templates write it in lang attributes."""
+    return str(_locale())
+
+
 def ui_language() -> str:
     """The interface language's code (en, fi, sv)."""
     return _locale().language
@@ -273,7 +278,7 @@ def init_app(app: Flask) -> None:
             "THEMES": THEMES, "STAGES": STAGES, "EVIDENCE": EVIDENCE, "BANDS": BANDS,
             "url_with": url_with, "url_toggle": url_toggle, "reader_text": reader_text,
             "picker_terms": picker_terms,
-            "current_locale": str(_locale()),
+            "current_locale": ui_locale_name(),
             "languages": app.config["LANGUAGES"],
             "site_name": app.config["SITE_NAME"],
             "identity": current_identity(),

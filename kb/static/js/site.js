@@ -291,6 +291,30 @@
     var isSelect = target.tagName === "SELECT";
     var items = Array.prototype.slice.call(target.querySelectorAll("[data-terms]"));
     box.hidden = false;
+    // a long search facet carries only its most frequent values; the others are fetched,
+    // in the same markup, the first time the box is used (without them: the "more" link)
+    var source = box.getAttribute("data-picker-source");
+    function fetchAll() {
+      if (!source || !window.fetch) { return; }
+      var url = source;
+      source = null;
+      fetch(url, { headers: { "Accept": "text/html" } }).then(function (response) {
+        if (!response.ok) { throw new Error(response.status); }
+        return response.text();
+      }).then(function (html) {
+        var ticked = {};
+        target.querySelectorAll("input:checked").forEach(function (c) { ticked[c.value] = true; });
+        var focused = document.activeElement && target.contains(document.activeElement)
+          ? document.activeElement.value : null;
+        target.innerHTML = html;
+        target.querySelectorAll("input[type=checkbox]").forEach(function (c) {
+          c.checked = Boolean(ticked[c.value]);
+          if (c.value === focused) { c.focus(); }
+        });
+        items = Array.prototype.slice.call(target.querySelectorAll("[data-terms]"));
+        apply();
+      }).catch(function () { /* the "more" link still lists every value */ });
+    }
 
     function chosen(item) {
       if (isSelect) { return item.selected; }
@@ -323,6 +347,7 @@
       count.textContent = count.getAttribute("data-text")
         .replace("{shown}", String(matches.length)).replace("{total}", String(items.length));
     }
+    input.addEventListener("focus", fetchAll);
     input.addEventListener("input", apply);
     input.addEventListener("keydown", function (event) {
       if (event.key === "Enter") {

@@ -1,0 +1,81 @@
+"""Search-result cards are rendered once per worker and language (kb.views.fragments): the
+kept HTML is what a fresh rendering gives, and a changed practice or another language never
+gets an old card."""
+
+from __future__ import annotations
+
+import re
+
+from kb.services.identity import SYSTEM
+from kb.services.practices import practice_import
+
+DOC = """\
+---
+title: {title}
+summary: Residents of Ostervik report potholes with a photo and see when they are fixed.
+language: en
+organization: Ostervik (fictional example town)
+country: SE
+themes: [citizen-participation]
+stage: pilot
+evidence: anecdotal
+tags: [potholes]
+---
+## Challenge
+
+Reports by phone were lost. Codeword quillwort.
+"""
+
+
+def _hits(html: str) -> str:
+    found = re.search(r'<ol class="hits".*?</ol>', html, re.S)
+    assert found, "no results list"
+    return found.group(0)
+
+
+def _import(app, title):
+    with app.app_context():
+        outcome = practice_import(SYSTEM, DOC.format(title=title), "ostervik-potholes.md")
+        assert outcome.action in ("created", "updated")
+
+
+def test_kept_cards_are_the_cards_a_fresh_rendering_gives(make_app):
+    kept = make_app()
+    fresh = make_app(FRAGMENT_CACHE_SIZE=0)
+    for app in (kept, fresh):
+        _import(app, "Pothole reports with a photo")
+    first = kept.test_client().get("/search?q=quillwort").get_data(as_text=True)
+    cache = kept.extensions["kb_fragments"]
+    assert cache.misses == 2 and cache.hits == 0  # the card's head and its tags
+    second = kept.test_client().get("/search?q=quillwort").get_data(as_text=True)
+    assert cache.hits == 2
+    other = fresh.test_client().get("/search?q=quillwort").get_data(as_text=True)
+    assert _hits(first) == _hits(second) == _hits(other)
+    assert "Pothole reports with a photo" in _hits(first)
+    assert len(fresh.extensions["kb_fragments"]) == 0
+
+
+def test_a_changed_practice_shows_its_new_card_at_once(app, client):
+    _import(app, "Pothole reports with a photo")
+    assert "Pothole reports with a photo" in _hits(client.get("/search?q=quillwort").get_data(
+        as_text=True))
+    _import(app, "Pothole reports fixed within a week")
+    hits = _hits(client.get("/search?q=quillwort").get_data(as_text=True))
+    assert "Pothole reports fixed within a week" in hits
+    assert "Pothole reports with a photo" not in hits
+
+
+def test_each_interface_language_gets_its_own_card(app, client):
+    _import(app, "Pothole reports with a photo")
+    english = _hits(client.get("/search?q=quillwort&lang=en").get_data(as_text=True))
+    finnish = _hits(client.get("/search?q=quillwort&lang=fi").get_data(as_text=True))
+    assert "Sweden" in english and "Ruotsi" in finnish and "Sweden" not in finnish
+
+
+def test_the_snippet_follows_the_query_under_a_kept_card(app, client):
+    _import(app, "Pothole reports with a photo")
+    one = _hits(client.get("/search?q=quillwort").get_data(as_text=True))
+    two = _hits(client.get("/search?q=phone").get_data(as_text=True))
+    assert "<strong" in one or "<mark" in one
+    assert re.search(r'class="snippet"[^>]*>.*quillwort', one, re.S | re.I)
+    assert not re.search(r'class="snippet"[^>]*>[^<]*quillwort', two, re.I)
