@@ -167,6 +167,9 @@ HELPERS = {
     "kb.services.readmodel.lineage.lineage_refresh": "the lineage part of a catch-up",
     "kb.services.readmodel.lineage.family_members": "a family's practices filtered by "
                                                     "visible_to, for checked services",
+    "kb.services.readmodel.lineage.linked_families": "the families linked to one practice, "
+                                                     "filtered by visible_to, for checked "
+                                                     "services",
     "kb.services.replication_rules.descendant_chains": "pure: walks a children map",
     "kb.services.replication_rules.published_outcomes": "pure: a loaded practice's outcome "
                                                          "rows",

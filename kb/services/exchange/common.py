@@ -19,7 +19,7 @@ from kb.services.errors import NotFound
 from kb.services.identity import Identity
 from kb.services.lineage_rules import MAX_DEPTH
 from kb.services.practices import load_for_cards, visible_practices
-from kb.services.readmodel.lineage import family_members
+from kb.services.readmodel.lineage import family_members, linked_families
 from kb.services.replication_rules import (children_map, descendants, indicator_key,
                                           indicator_mappings, norm, resolve_key)
 
@@ -53,10 +53,11 @@ def visible_published(identity: Identity) -> list[Practice]:
 
 def family_pool(identity: Identity, practice: Practice) -> list[Practice]:
     """The visible practices a practice's lineage is drawn from: its family as the read
-    model keeps it (one query), or every visible practice while the read model has not
-    yet caught up with it. Both give the same lineage, comparison and replication."""
+    model keeps it, or, for a practice it does not hold (archived, or published since
+    the last catch-up), the families of its original and of its adaptations. Both give
+    the lineage, comparison and replication that every visible practice would."""
     members = family_members(identity, practice)
-    return visible_published(identity) if members is None else members
+    return linked_families(identity, practice) if members is None else members
 
 
 def practice_by_slug(slug: str) -> Practice:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 
 from kb.db import session
 from kb.models import LineageEntry, Practice, PracticeStatus
@@ -72,12 +72,34 @@ def lineage_refresh() -> int:
 
 def family_members(identity: Identity, practice: Practice) -> list[Practice] | None:
     """The published practices of a practice's family that the identity may see, loaded
-    for cards (one query), or None when the read model has no row for it yet."""
+    for cards, or None when the read model has no row for it yet.
+
+    Most practices were never adapted and adapt nothing: their family is the practice
+    alone, which the caller has loaded and may see, so one query on the lineage rows
+    answers for them; a larger family costs one more query."""
     s = session()
-    root = s.scalar(select(LineageEntry.root_slug).where(
-        LineageEntry.practice_id == practice.id))
-    if root is None:
+    family = select(LineageEntry.root_slug).where(
+        LineageEntry.practice_id == practice.id).scalar_subquery()
+    first = s.scalars(select(LineageEntry.practice_id).where(
+        LineageEntry.root_slug == family).limit(2)).all()
+    if not first:
         return None
+    if first == [practice.id]:
+        return [practice]
     return list(s.scalars(load_for_cards(visible_practices(identity).join(
         LineageEntry, LineageEntry.practice_id == Practice.id).where(
-        LineageEntry.root_slug == root)).order_by(Practice.id)).unique())
+        LineageEntry.root_slug == family)).order_by(Practice.id)).unique())
+
+
+def linked_families(identity: Identity, practice: Practice) -> list[Practice]:
+    """For a practice the lineage rows do not hold (archived, or published since the last
+    catch-up): the visible published practices of the families of its original and of its
+    published adaptations, found through the documents' own links. They are all its
+    lineage can reach, so the page need not read every practice to draw it."""
+    linked = select(LineageEntry.root_slug).join(
+        Practice, Practice.id == LineageEntry.practice_id).where(
+        or_(Practice.slug == practice.adapted_from_slug,
+            Practice.adapted_from_slug == practice.slug))
+    return list(session().scalars(load_for_cards(visible_practices(identity).join(
+        LineageEntry, LineageEntry.practice_id == Practice.id).where(
+        LineageEntry.root_slug.in_(linked))).order_by(Practice.id)).unique())
