@@ -199,8 +199,9 @@ SETTINGS: tuple[Setting, ...] = (
             "all-or-nothing); the derived views catch up once, after the last batch.",
             _whole(1, 10000)),
     Setting("FRAGMENT_CACHE_SIZE", 4096,
-            "Rendered search-result cards each worker keeps, keyed by everything a card "
-            "shows and the interface language (about 2 KB each; 0: render every card anew).",
+            "Rendered page parts (search-result cards, dashboard charts) each worker keeps, "
+            "keyed by everything a part shows and the interface language (most are 1-10 KB; "
+            "0: render every part anew).",
             _whole(0, 1000000)),
     Setting("LANGUAGES", ["en", "fi", "sv"],
             "User-interface languages offered, comma-separated; the first is the default.",

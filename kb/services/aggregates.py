@@ -22,7 +22,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from kb.db import session
-from kb.models import ChangeLog
+from kb.models import AuditEvent, ChangeLog, Revision
 from kb.services.identity import Identity
 from kb.services.permissions import visibility_key
 from kb.services.uow import in_unit_of_work
@@ -37,13 +37,28 @@ def latest_change_id() -> int:
     return session().scalar(select(func.max(ChangeLog.id))) or 0
 
 
+def data_version(identity: Identity) -> tuple:
+    """Where everything a reader of this visibility scope may be shown stands: the change
+    log's position, and the newest revision and audit entry for what changes without a
+    change-log entry (a submission, an organization's name or place, a network's members:
+    each writes an audit entry). Three reads of a primary key's maximum."""
+    s = session()
+    return (latest_change_id(), s.scalar(select(func.max(Revision.id))) or 0,
+            s.scalar(select(func.max(AuditEvent.id))) or 0, visibility_key(identity))
+
+
 def kept(name: str, identity: Identity, compute: Callable[[], T], *args) -> T:
     """compute(), or the answer it gave at the same change-log position to a reader
     of the same visibility scope. `args` are whatever else the answer depends on."""
+    return kept_by((name, latest_change_id(), visibility_key(identity), args), compute)
+
+
+def kept_by(key: tuple, compute: Callable[[], T]) -> T:
+    """compute(), or the answer it gave under the same key (which names everything the
+    answer depends on, e.g. a data_version)."""
     if in_unit_of_work():
         return compute()
     store: OrderedDict = current_app.extensions.setdefault("kb.aggregates", OrderedDict())
-    key = (name, latest_change_id(), visibility_key(identity), args)
     with _lock:
         if key in store:
             store.move_to_end(key)

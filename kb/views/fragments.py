@@ -1,15 +1,17 @@
 """Rendered page parts kept by what they show.
 
 A search hit's card is the same HTML for every reader of one interface language until
-the practice changes, and the same practices come back in search after search. The card
-is therefore rendered once per worker and kept under a key made of everything it shows
-(its fields, the interface language and the site's address), so a changed practice,
-another language or another site simply makes another key: nothing has to be told to
-forget anything. The oldest parts are dropped beyond ``FRAGMENT_CACHE_SIZE`` parts.
+the practice changes, and the same practices come back in search after search; a
+dashboard's chart is the same for every reader who sees the same numbers. Such a part is
+rendered once per worker and kept under a key made of everything it shows (its data,
+the interface language and the site's address), so changed data, another language or
+another site simply makes another key: nothing has to be told to forget anything. The
+oldest parts are dropped beyond ``FRAGMENT_CACHE_SIZE`` parts.
 
 In a template::
 
     {% call cached_html(hit_card_key(h, 'head')) %}...{% endcall %}
+    {% call cached_html(part_key('chart', chart, csv_url)) %}...{% endcall %}
 """
 
 from __future__ import annotations
@@ -60,18 +62,23 @@ def fragment_key(*parts: object) -> bytes:
     return hashlib.blake2b(repr(parts).encode(), digest_size=16).digest()
 
 
+def part_key(*parts: object) -> bytes:
+    """The key of a page part that shows ``parts``, in the reader's interface language and
+    under the site's address (its links)."""
+    from kb.views.filters import ui_locale_name
+
+    return fragment_key(ui_locale_name(), request.script_root, *parts)
+
+
 def hit_card_key(hit, part: str) -> bytes:
     """The key of one part of a search hit's card: ``head`` (title, organization, badges,
     summary, translation and headline outcome) or ``tags``. The snippet, which depends on
     the query, is rendered between them every time."""
-    from kb.views.filters import ui_locale_name
-
-    common = (part, ui_locale_name(), request.script_root, hit.slug)
     if part == "tags":
-        return fragment_key(*common, hit.tags[:8])
-    return fragment_key(*common, hit.title, hit.summary, hit.language, hit.organization,
-                        hit.organization_slug, hit.country, hit.stage, hit.evidence,
-                        hit.evidence_shown, hit.example, hit.translations, hit.headline)
+        return part_key(part, hit.slug, hit.tags[:8])
+    return part_key(part, hit.slug, hit.title, hit.summary, hit.language, hit.organization,
+                    hit.organization_slug, hit.country, hit.stage, hit.evidence,
+                    hit.evidence_shown, hit.example, hit.translations, hit.headline)
 
 
 def cached_html(key: bytes, caller: Callable[[], str]) -> Markup:
@@ -81,4 +88,5 @@ def cached_html(key: bytes, caller: Callable[[], str]) -> Markup:
 
 def init_app(app: Flask) -> None:
     app.extensions["kb_fragments"] = FragmentCache(app.config["FRAGMENT_CACHE_SIZE"])
-    app.jinja_env.globals.update(cached_html=cached_html, hit_card_key=hit_card_key)
+    app.jinja_env.globals.update(cached_html=cached_html, hit_card_key=hit_card_key,
+                                  part_key=part_key)

@@ -229,3 +229,20 @@ def test_labels_are_placed_once_for_the_same_dots_and_again_when_they_change(mon
     place_labels(changed, 15, 960, 600)          # other counts: placed anew
     place_labels(again, 30, 960, 600, narrow=True)   # another size: placed anew
     assert len(calls) == 3 and any(n.narrow_label for n in again)
+
+
+def test_the_map_is_drawn_once_per_data_version_and_follows_changes_outside_the_log(app):
+    with app.app_context():
+        first = ex.adaptation_map_get(ANONYMOUS)
+        assert ex.adaptation_map_get(ANONYMOUS) is first  # kept: nothing changed
+        assert not node_of(first, RIVERTON).located
+        # an organization's place and name change without a change-log entry
+        locate(RIVERTON, 51.5, -0.12, name="Riverton Borough (fictional example town)")
+        moved = ex.adaptation_map_get(ANONYMOUS)
+        assert moved is not first and moved.version != first.version
+        assert node_of(moved, "riverton-fictional-example-town").located
+        assert "Riverton Borough (fictional example town)" in {
+            o.name for n in moved.nodes for o in n.organizations}
+        put("later-adaptation", "Eastbrook City (fictional example)",
+            adapted_from="riverton-flood-wardens")
+        assert ex.adaptation_map_get(ANONYMOUS).edge_total == moved.edge_total + 1

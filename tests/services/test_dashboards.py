@@ -107,3 +107,37 @@ def test_a_network_dashboard_sums_up_its_members_improvements_with_sources(app):
             ("dash-origin", "dash-copy-c"), ("dash-origin", "dash-copy-b")]
         assert public.across == [] and public.inside_total == 2
         assert "Inside the network,2" in public.chart("adaptations").csv()
+
+
+def _submissions(dashboard) -> int:
+    return sum(dashboard.chart("activity").series[0][1])
+
+
+def test_the_dashboard_is_counted_once_per_change_and_follows_every_change(app):
+    from flask_babel import force_locale
+
+    from kb.services.editorial import practice_draft_create, practice_submit
+    from tests.services.test_aggregates import statements
+
+    with app.app_context():
+        network_world()
+        with statements() as first:
+            before = ex.dashboard_get(ANONYMOUS)
+        with statements() as again:
+            assert ex.dashboard_get(ANONYMOUS) is before
+        # the second dashboard reads no count again
+        assert [s for s in first if "count(" in s.lower()]
+        assert not [s for s in again if "count(" in s.lower()]
+
+        # a submission writes no change-log entry, and still shows at once
+        practice_draft_create(SYSTEM, doc("dash-draft", "City of Aberton"), "dash-draft.md")
+        practice_submit(SYSTEM, "dash-draft")
+        assert _submissions(ex.dashboard_get(ANONYMOUS)) == _submissions(before) + 1
+        put("dash-later", "City of Bexley")
+        assert ex.dashboard_get(ANONYMOUS).practices == before.practices + 1
+        # another scope and another language are counted and worded on their own
+        assert ex.dashboard_get(MEMBER).practices == before.practices + 2
+        with force_locale("fi"):
+            finnish = ex.dashboard_get(ANONYMOUS)
+        assert finnish.chart("activity").title != before.chart("activity").title
+        assert finnish.practices == before.practices + 1

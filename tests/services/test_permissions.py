@@ -235,6 +235,9 @@ HELPERS = {
     "kb.services.aggregates.kept": "keeps the answer of a service's own computation, "
                                    "which checked permission and applied visible_to",
     "kb.services.aggregates.latest_change_id": "the change log's position: a number only",
+    "kb.services.aggregates.kept_by": "keeps the answer of a service's own computation, "
+                                      "which checked permission and applied visible_to",
+    "kb.services.aggregates.data_version": "where the data stands: numbers and a scope name",
     # pure formatting
     "kb.services.csvfile.csv_cell": "pure: neutralizes one CSV cell",
     "kb.services.csvfile.csv_text": "pure: writes rows a checked service returned as CSV",
@@ -320,7 +323,10 @@ def _callee(fn, call: ast.Call):
         return None
     target = fn.__globals__.get(node.id)
     for attr in reversed(names):
-        target = getattr(target, attr, None)
+        try:
+            target = getattr(target, attr, None)
+        except RuntimeError:  # an attribute of current_app or request: not a service
+            return None
     return inspect.unwrap(target) if inspect.isfunction(target) else target
 
 

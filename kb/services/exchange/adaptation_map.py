@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from flask_babel import get_locale
 from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.util import ClauseAdapter
@@ -28,6 +29,7 @@ __all__ = ["AdaptationMap", "MapArc", "MapEdge", "MapLabel", "MapNode", "MapOrga
            "adaptation_map_get", "adaptation_map_csv"]
 from kb.db import session
 from kb.models import Organization, OrganizationPlace, Practice, PracticeStatus, Revision
+from kb.services.aggregates import data_version, kept_by
 from kb.services.csvfile import csv_text
 from kb.services.identity import Identity
 from kb.services.permissions import require, visible_to
@@ -71,6 +73,9 @@ class AdaptationMap:
     source: str = ""
     label_size: int = LABEL_FONT
     narrow_label_size: int = NARROW_FONT
+    # what the map was drawn from (kb.services.aggregates.data_version, the language, the
+    # size): equal versions give equal maps, so a page may keep the drawing by it
+    version: tuple = ()
 
     @property
     def size(self) -> int:
@@ -154,8 +159,15 @@ def _box(points: list[tuple[float, float]]) -> tuple[float, float, float, float]
 
 def adaptation_map_get(identity: Identity, width: int = WIDTH,
                        edge_limit: int | None = EDGE_TABLE_LIMIT) -> AdaptationMap:
-    """Organizations on a map of their countries, adaptations as arcs between them."""
+    """Organizations on a map of their countries, adaptations as arcs between them.
+    Kept per data version and language (kb.services.aggregates)."""
     require(identity, "kb.read")
+    version = ("map", data_version(identity), str(get_locale()), width, edge_limit)
+    return kept_by(version, lambda: _drawn(identity, width, edge_limit, version))
+
+
+def _drawn(identity: Identity, width: int, edge_limit: int | None, version: tuple
+           ) -> AdaptationMap:
     rows = _organizations(identity)
     names = {r.id: (r.slug, r.name) for r in rows}
     pairs = _pairs(identity)
@@ -215,7 +227,7 @@ def adaptation_map_get(identity: Identity, width: int = WIDTH,
         func.count(Practice.id))) or 0
     return AdaptationMap(projection.width, projection.height, world.outlines(projection),
                          drawn, arcs, _edges(identity, names, edge_limit), total, unplaced,
-                         world.source())
+                         world.source(), version=version)
 
 
 def adaptation_map_csv(identity: Identity) -> str:

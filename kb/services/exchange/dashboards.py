@@ -17,16 +17,17 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from sqlalchemy import (ColumnElement, Select, Text, and_, case, cast, distinct, func, or_,
                         select, true)
 from sqlalchemy.orm import aliased
 
 from kb.content.vocab import EVIDENCE, STAGES
 from kb.db import session
-from kb.models import (Network, NetworkMember, Organization, OutcomeFact, Practice, PracticeFact,
-                       PracticeNetwork, PracticeStatus, PracticeTheme, ReplicationEntry,
-                       ReplicationLink, Revision)
+from kb.models import (Network, NetworkMember, Organization, OutcomeFact, Practice,
+                       PracticeFact, PracticeNetwork, PracticeStatus, PracticeTheme,
+                       ReplicationEntry, ReplicationLink, Revision)
+from kb.services.aggregates import data_version, kept_by
 from kb.services.csvfile import csv_text
 from kb.services.errors import NotFound
 from kb.services.identity import Identity
@@ -332,9 +333,17 @@ class Dashboard:
 
 
 def dashboard_get(identity: Identity) -> Dashboard:
-    """The public dashboard of the whole knowledge base, as the viewer may see it."""
+    """The public dashboard of the whole knowledge base, as the viewer may see it.
+
+    Kept per data version (kb.services.aggregates: the monthly submissions it counts
+    change without a change-log entry) and language (its titles are translated)."""
     require(identity, "kb.read")
     read_model_refresh()
+    return kept_by(("dashboard", data_version(identity), identity.is_site_admin,
+                    str(get_locale())), lambda: _dashboard(identity))
+
+
+def _dashboard(identity: Identity) -> Dashboard:
     s = session()
     scope = _Scope(_visible_ids(identity))
     adapted, parent = scope.adaptations()

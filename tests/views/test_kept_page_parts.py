@@ -1,6 +1,6 @@
-"""Search-result cards are rendered once per worker and language (kb.views.fragments): the
-kept HTML is what a fresh rendering gives, and a changed practice or another language never
-gets an old card."""
+"""Search-result cards and dashboard charts are rendered once per worker and language
+(kb.views.fragments): the kept HTML is what a fresh rendering gives, and a changed practice
+or another language never gets an old part."""
 
 from __future__ import annotations
 
@@ -79,3 +79,25 @@ def test_the_snippet_follows_the_query_under_a_kept_card(app, client):
     assert "<strong" in one or "<mark" in one
     assert re.search(r'class="snippet"[^>]*>.*quillwort', one, re.S | re.I)
     assert not re.search(r'class="snippet"[^>]*>[^<]*quillwort', two, re.I)
+
+
+def _figures(html: str) -> list[str]:
+    return re.findall(r'<figure class="chart".*?</figure>', html, re.S)
+
+
+def test_kept_dashboard_charts_are_the_charts_a_fresh_rendering_gives(make_app):
+    kept = make_app()
+    fresh = make_app(FRAGMENT_CACHE_SIZE=0)
+    first = kept.test_client().get("/dashboard").get_data(as_text=True)
+    charts = len(_figures(first))
+    assert charts >= 5 and kept.extensions["kb_fragments"].misses == charts
+    second = kept.test_client().get("/dashboard?lang=en").get_data(as_text=True)
+    assert kept.extensions["kb_fragments"].hits == charts
+    other = fresh.test_client().get("/dashboard").get_data(as_text=True)
+    assert _figures(first) == _figures(second) == _figures(other)
+    # a new practice changes the theme chart's numbers: a new chart, not the kept one
+    _import(kept, "Pothole reports with a photo")
+    third = kept.test_client().get("/dashboard").get_data(as_text=True)
+    assert _figures(third) != _figures(first)
+    finnish = kept.test_client().get("/dashboard?lang=fi").get_data(as_text=True)
+    assert "Käytännöt teemoittain" in finnish and "Practices by theme" not in finnish
