@@ -128,6 +128,10 @@ def test_the_dashboard_is_counted_once_per_change_and_follows_every_change(app):
         # the second dashboard reads no count again
         assert [s for s in first if "count(" in s.lower()]
         assert not [s for s in again if "count(" in s.lower()]
+        network = ex.network_dashboard_get(ANONYMOUS, "alpha")
+        with statements() as again:
+            assert ex.network_dashboard_get(ANONYMOUS, "alpha").charts is network.charts
+        assert not [s for s in again if "count(" in s.lower()]
 
         # a submission writes no change-log entry, and still shows at once
         practice_draft_create(SYSTEM, doc("dash-draft", "City of Aberton"), "dash-draft.md")

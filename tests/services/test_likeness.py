@@ -50,3 +50,23 @@ def test_each_match_names_its_organization_kind_in_the_readers_language(app):
     html = page.get_data(as_text=True)
     results = html[html.index('id="similar-title"'):html.index('id="scoring-title"')]
     assert "Vantaan kaupunki, Suomi <span class=\"muted\">(Kaupunki)</span>" in results
+
+
+def test_the_ranking_is_kept_until_the_data_changes_and_speaks_the_readers_language(app):
+    from flask_babel import force_locale
+
+    with app.app_context():
+        city("Helsingin kaupunki", "helsingin-kaupunki")
+        city("Vantaan kaupunki", "vantaan-kaupunki")
+        put("hki-own", "Helsingin kaupunki")
+        put("vantaa-one", "Vantaan kaupunki")
+        first = ex.cities_like_mine(ANONYMOUS, "helsingin-kaupunki")
+        assert ex.cities_like_mine(ANONYMOUS, "helsingin-kaupunki").results is first.results
+        put("vantaa-two", "Vantaan kaupunki")
+        again = ex.cities_like_mine(ANONYMOUS, "helsingin-kaupunki")
+        assert {"vantaa-one", "vantaa-two"} <= {r.card.slug for r in again.results}
+        assert "vantaan-kaupunki" in {o.slug for o in again.organizations}
+        with force_locale("fi"):
+            finnish = ex.cities_like_mine(ANONYMOUS, "helsingin-kaupunki")
+        reasons = next(r for r in finnish.results if r.card.slug == "vantaa-one").reasons
+        assert "same country" not in reasons and len(reasons) == 3

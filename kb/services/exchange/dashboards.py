@@ -460,6 +460,19 @@ def network_dashboard_get(identity: Identity, slug: str) -> NetworkDashboard:
         NetworkMember, NetworkMember.organization_id == Organization.id).where(
         NetworkMember.network_id == network.id)), key=lambda o: o.name)
     member_ids = {o.id for o in members}
+    # the network and its members are read fresh; what is counted over the practices is
+    # kept per data version (a member joining or leaving is audited) and language
+    counted = kept_by(("network_dashboard", data_version(identity), slug,
+                       tuple(sorted(member_ids)), identity.is_site_admin, str(get_locale())),
+                      lambda: _network_counts(identity, slug, members))
+    return NetworkDashboard(network, members, *counted)
+
+
+def _network_counts(identity: Identity, slug: str, members: list[Organization]) -> tuple:
+    """Everything of a network's dashboard but the network and its members, in the order
+    of NetworkDashboard's fields."""
+    s = session()
+    member_ids = {o.id for o in members}
     scope = _Scope(_visible_ids(identity), member_ids, slug)
     edges, parent = scope.adaptations()
     child_ours, parent_ours = scope.ours(PracticeFact), scope.ours(parent)
@@ -525,6 +538,5 @@ def network_dashboard_get(identity: Identity, slug: str) -> NetworkDashboard:
     improvements = [Improvement(cards[r.practice_id], r.indicator, r.unit, r.baseline,
                                 r.result, r.relative_change, r.period, r.source)
                     for r in rows]
-    return NetworkDashboard(network, members, figures, [cards[p] for p in listed],
-                            figures.practices, inside_edges, across_edges, totals["inside"],
-                            totals["across"], improvements, charts)
+    return (figures, [cards[p] for p in listed], figures.practices, inside_edges,
+            across_edges, totals["inside"], totals["across"], improvements, charts)

@@ -8,13 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
 
 from kb import world
 from kb.content.vocab import POPULATION_BANDS, population_band
 from kb.db import session
 from kb.models import Membership, Organization, OrganizationPlace, Practice, Revision
+from kb.services.aggregates import data_version, kept_by
 from kb.services.errors import NotFound
 from kb.services.identity import Identity
 from kb.services.permissions import organization_known_to, require
@@ -119,14 +120,24 @@ def cities_like_mine(identity: Identity, organization: str | None = None,
             raise NotFound(_("No such organization."))
     else:
         org = first_organization(identity)
-    with_practices = visible_practices(identity).with_only_columns(Practice.organization_id)
-    known = Organization.id.in_(with_practices)
+    # correlated: each organization's practices are looked up by their index
+    known = visible_practices(identity).where(
+        Practice.organization_id == Organization.id).exists()
     choices = list(session().scalars(select(Organization).where(
         or_(known, Organization.id == org.id) if org is not None else known).order_by(
         Organization.name)))
     if org is None:
         return CitiesLikeMine(None, None, [], choices)
     mine = context_of(org)
+    # ranked over every visible practice: kept per data version (kb.services.aggregates)
+    # and language (the reasons are translated)
+    ranked = kept_by(("cities_like_mine", data_version(identity), org.id, repr(mine), limit,
+                      str(get_locale())), lambda: _ranked(identity, org, mine, limit))
+    return CitiesLikeMine(org, mine, ranked, choices)
+
+
+def _ranked(identity: Identity, org: Organization, mine: Context, limit: int
+            ) -> list[LikeMine]:
     score = _score_sql(mine)
     best = session().scalars(load_for_cards(visible_practices(identity).join(
         Organization, Organization.id == Practice.organization_id).where(
@@ -139,7 +150,7 @@ def cities_like_mine(identity: Identity, organization: str | None = None,
                          population_band(p.organization.population), p.organization.kind)
         points, reasons = similarity(mine, theirs)  # the score the query ranked by
         ranked.append(LikeMine(PracticeCard.of(p), points, reasons, p.organization.kind))
-    return CitiesLikeMine(org, mine, ranked, choices)
+    return ranked
 
 
 def _band_sql():
