@@ -169,7 +169,7 @@ class Revision(Base):
     number: Mapped[int] = mapped_column(Integer)
     document: Mapped[str] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64), index=True)
-    state: Mapped[str] = mapped_column(String(20), default=PracticeStatus.DRAFT)
+    state: Mapped[str] = mapped_column(String(20), default=PracticeStatus.DRAFT, index=True)
     author_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", name="fk_revisions_author"))
     comment: Mapped[str | None] = mapped_column(Text)

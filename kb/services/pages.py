@@ -31,7 +31,7 @@ class HomePage:
 def home_page_get(identity: Identity) -> HomePage:
     """The home page: featured and newest practices, facets, and cities like mine."""
     require(identity, "kb.read")
-    like = cities_like_mine(identity, limit=HOME_LIKE_MINE) \
+    like = cities_like_mine(identity, limit=HOME_LIKE_MINE, choices=False) \
         if identity.user_id is not None else None
     return HomePage(home_get(identity), like)
 

@@ -791,27 +791,35 @@ def organization_list(identity: Identity, page: int = 1,
     organizations of the page asked for are loaded.
     """
     require(identity, "kb.read")
+    from kb.services.aggregates import data_version, kept_by
+
     page = max(1, page)
-    counts = _visible_practices(identity).with_only_columns(
-        Practice.organization_id, func.count().label("practices")).group_by(
-        Practice.organization_id).subquery()
-    s = session()
-    total = s.scalar(select(func.count()).select_from(counts))
-    rows = s.execute(select(Organization.slug, Organization.name, Organization.kind,
-                            Organization.country, counts.c.practices).join(
-        counts, counts.c.organization_id == Organization.id).order_by(
-        Organization.name, Organization.id).offset((page - 1) * per_page).limit(per_page))
-    return OrganizationsPage([OrganizationSummary(*row) for row in rows], total or 0, page,
-                             per_page)
+
+    def listing() -> list[OrganizationSummary]:
+        counts = _visible_practices(identity).with_only_columns(
+            Practice.organization_id, func.count().label("practices")).group_by(
+            Practice.organization_id).subquery()
+        return [OrganizationSummary(*row) for row in session().execute(select(
+            Organization.slug, Organization.name, Organization.kind, Organization.country,
+            counts.c.practices).join(counts, counts.c.organization_id == Organization.id)
+            .order_by(Organization.name, Organization.id))]
+
+    # every organization's line (a few thousand), kept per data version: a rename
+    # writes no change-log entry, but an audit entry
+    every = kept_by(("organization_list", data_version(identity)), listing)
+    start = (page - 1) * per_page
+    return OrganizationsPage(every[start:start + per_page], len(every), page, per_page)
 
 
 def theme_counts(identity: Identity) -> dict[str, int]:
     """How many practices the identity may see under each theme (one GROUP BY)."""
     require(identity, "kb.read")
+    from kb.services.aggregates import kept
+
     ids = _visible_practices(identity).with_only_columns(Practice.id)
-    return {theme: int(n) for theme, n in session().execute(
-        select(PracticeTheme.theme, func.count()).where(PracticeTheme.practice_id.in_(ids))
-        .group_by(PracticeTheme.theme))}
+    return kept("theme_counts", identity, lambda: {theme: int(n) for theme, n in session(
+    ).execute(select(PracticeTheme.theme, func.count()).where(
+        PracticeTheme.practice_id.in_(ids)).group_by(PracticeTheme.theme))})
 
 
 def organization_names(identity: Identity, slugs: Iterable[str]) -> dict[str, str]:

@@ -66,3 +66,25 @@ def test_networks_with_member_counts_and_a_network_page_in_few_queries(ctx, make
     assert detail.moderators == []  # moderators are named to the network's curators only
     mod = identity_for(session().scalar(select(User).where(User.email == "mod@kb.example")))
     assert network_get(mod, "rivers").moderators == ["mod"]
+
+
+def test_the_lists_are_kept_until_something_they_show_changes(ctx):
+    from kb.services.editorial import practice_archive
+    from kb.services.organizations import org_update
+
+    before = svc.organization_list(ANONYMOUS, per_page=1000)
+    themes = svc.theme_counts(ANONYMOUS)
+    assert svc.organization_list(ANONYMOUS, per_page=1000).items == before.items
+    # a rename writes no change-log entry: the list shows the new name at once
+    org = next(o for o in before.items if o.slug == "riverton-fictional-example-town")
+    org_update(SYSTEM, org.slug, "Riverton Borough (fictional example town)", org.kind,
+               org.country, None, None, None, "")
+    renamed = {o.slug: o.name for o in svc.organization_list(ANONYMOUS, per_page=1000).items}
+    assert renamed[org.slug] == "Riverton Borough (fictional example town)"
+    # an archived practice leaves the counts at once
+    slug = svc.practice_list(ANONYMOUS, organization=org.slug).items[0].slug
+    practice_archive(SYSTEM, slug)
+    after = {o.slug: o.practices for o in svc.organization_list(ANONYMOUS,
+                                                                per_page=1000).items}
+    assert after.get(org.slug, 0) == org.practices - 1
+    assert sum(svc.theme_counts(ANONYMOUS).values()) < sum(themes.values())

@@ -33,6 +33,12 @@ def _hits(html: str) -> str:
     return found.group(0)
 
 
+def _filters(html: str) -> str:
+    found = re.search(r'<form class="filters".*?</form>', html, re.S)
+    assert found, "no filters"
+    return found.group(0)
+
+
 def _import(app, title):
     with app.app_context():
         outcome = practice_import(SYSTEM, DOC.format(title=title), "ostervik-potholes.md")
@@ -46,12 +52,16 @@ def test_kept_cards_are_the_cards_a_fresh_rendering_gives(make_app):
         _import(app, "Pothole reports with a photo")
     first = kept.test_client().get("/search?q=quillwort").get_data(as_text=True)
     cache = kept.extensions["kb_fragments"]
-    assert cache.misses == 2 and cache.hits == 0  # the card's head and its tags
+    assert cache.misses == 3 and cache.hits == 0  # the card's head and tags, the facets
     second = kept.test_client().get("/search?q=quillwort").get_data(as_text=True)
-    assert cache.hits == 2
+    assert cache.hits == 3
     other = fresh.test_client().get("/search?q=quillwort").get_data(as_text=True)
     assert _hits(first) == _hits(second) == _hits(other)
     assert "Pothole reports with a photo" in _hits(first)
+    assert _filters(first) == _filters(second) == _filters(other)
+    # another search, another sidebar: its own counts and links
+    narrowed = kept.test_client().get("/search?q=quillwort&country=SE").get_data(as_text=True)
+    assert _filters(narrowed) != _filters(first) and "country=SE" not in _filters(first)
     assert len(fresh.extensions["kb_fragments"]) == 0
 
 

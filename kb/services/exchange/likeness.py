@@ -6,7 +6,7 @@ docs/exchange.md explains the score to officials.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 from flask_babel import get_locale, gettext as _
 from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
@@ -51,12 +51,24 @@ class LikeMine:
     kind: str | None = None  # of the practice's organization
 
 
+class Choice(NamedTuple):
+    """An organization to choose from."""
+
+    id: int
+    slug: str
+    name: str
+    country: str | None
+
+
 @dataclass
 class CitiesLikeMine:
     organization: Organization | None
     context: Context | None
     results: list[LikeMine]
-    organizations: list[Organization]  # to choose from
+    organizations: list[Choice]  # to choose from (empty when not asked for)
+    # what the choices were read from: equal versions, equal choices (a page may keep
+    # their rendered list by it)
+    organizations_version: tuple = ()
 
 
 def similarity(mine: Context, theirs: Context) -> tuple[float, list[str]]:
@@ -109,8 +121,10 @@ def _elsewhere(org: Organization) -> ColumnElement[bool]:
 
 
 def cities_like_mine(identity: Identity, organization: str | None = None,
-                     limit: int = 20) -> CitiesLikeMine:
-    """Published practices from organizations in a context like mine, best first."""
+                     limit: int = 20, choices: bool = True) -> CitiesLikeMine:
+    """Published practices from organizations in a context like mine, best first; with
+    `choices`, the organizations to choose from too (every one with a visible practice,
+    and the reader's own)."""
     require(identity, "kb.read")
     org = None
     if organization:
@@ -120,20 +134,29 @@ def cities_like_mine(identity: Identity, organization: str | None = None,
             raise NotFound(_("No such organization."))
     else:
         org = first_organization(identity)
-    # correlated: each organization's practices are looked up by their index
-    known = visible_practices(identity).where(
-        Practice.organization_id == Organization.id).exists()
-    choices = list(session().scalars(select(Organization).where(
-        or_(known, Organization.id == org.id) if org is not None else known).order_by(
-        Organization.name)))
+    current = data_version(identity)
+    version = ("cities_like_mine_choices", current,
+               org.id if org is not None else None) if choices else ()
+    listed = kept_by(version, lambda: _choices(identity, org)) if choices else []
     if org is None:
-        return CitiesLikeMine(None, None, [], choices)
+        return CitiesLikeMine(None, None, [], listed, version)
     mine = context_of(org)
     # ranked over every visible practice: kept per data version (kb.services.aggregates)
     # and language (the reasons are translated)
-    ranked = kept_by(("cities_like_mine", data_version(identity), org.id, repr(mine), limit,
+    ranked = kept_by(("cities_like_mine", current, org.id, repr(mine), limit,
                       str(get_locale())), lambda: _ranked(identity, org, mine, limit))
-    return CitiesLikeMine(org, mine, ranked, choices)
+    return CitiesLikeMine(org, mine, ranked, listed, version)
+
+
+def _choices(identity: Identity, org: Organization | None) -> list[Choice]:
+    # correlated: each organization's practices are looked up by their index
+    known: ColumnElement[bool] = visible_practices(identity).where(
+        Practice.organization_id == Organization.id).exists()
+    if org is not None:
+        known = or_(known, Organization.id == org.id)
+    return [Choice(*row) for row in session().execute(select(
+        Organization.id, Organization.slug, Organization.name, Organization.country).where(
+        known).order_by(Organization.name))]
 
 
 def _ranked(identity: Identity, org: Organization, mine: Context, limit: int
