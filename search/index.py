@@ -84,6 +84,8 @@ DENSE_POOL = 60
 DENSE_K = 20
 DENSE_MARGIN = 0.05
 FUSE_DEPTH = 100
+#: a bulk apply of at least this many documents uses two writer processes
+BULK_PROCS_FROM = 2000
 #: similar practices: the depth of the lexical and dense lists fused
 FUSE_SIMILAR = 20
 SIMILAR_DENSE_WEIGHT = 2.0
@@ -842,13 +844,28 @@ class SearchIndex:
                     # write.lock is the one writer lock of the directory; Whoosh's own
                     # lock (_lk) would stay taken in this process after a writer that
                     # failed to open (an unwritable directory) and block every later one
-                    writer = ix.writer(timeout=lock.remaining(started), compound=False,
-                                       _lk=False)
+                    procs = self._bulk_procs(len(latest)) if optimize else 1
+                    if procs > 1:
+                        # a bulk apply (an import's one catch-up) analyses the documents
+                        # in two processes, as a rebuild does; the sub-writers get their
+                        # own arguments (Whoosh passes them the lock argument itself)
+                        writer = ix.writer(timeout=lock.remaining(started), _lk=False,
+                                           procs=procs, multisegment=True,
+                                           subargs={"limitmb": self.writer_limitmb,
+                                                    "compound": False})
+                    else:
+                        writer = ix.writer(timeout=lock.remaining(started), compound=False,
+                                           _lk=False)
                 except LockError as exc:
                     raise IndexBusy(str(exc)) from exc
                 # one searcher over the committed segments for the whole batch (each
                 # practice appears once in it): update_document would open one per document
                 existing = writer.searcher()
+                added = 0
+                if procs > 1:  # what the commit must leave, checked after it
+                    kept_count = existing.doc_count() - sum(
+                        1 for pid in latest
+                        if existing.document_number(id=str(pid)) is not None)
                 try:
                     for practice_id, doc in latest.items():
                         fields = None
@@ -857,6 +874,7 @@ class SearchIndex:
                         writer.delete_by_term("id", str(practice_id), searcher=existing)
                         if fields is not None:
                             writer.add_document(**fields)
+                            added += 1
                             failed.pop(practice_id, None)
                             continue
                         if doc is None:
@@ -873,6 +891,8 @@ class SearchIndex:
                     raise
                 existing.close()
                 writer.commit(optimize=optimize)
+                if procs > 1:
+                    self._check_count(ix, kept_count + added)
                 self._apply_vectors(gen, latest)
             if ahead:
                 for pid in latest:
@@ -889,6 +909,22 @@ class SearchIndex:
         finally:
             lock.release()
         return recorded
+
+    def _bulk_procs(self, documents: int) -> int:
+        """Writer processes for a bulk apply of this many documents."""
+        if self.writer_procs is not None:
+            return self.writer_procs if documents >= 2 else 1
+        return min(2, os.cpu_count() or 1) if documents >= BULK_PROCS_FROM else 1
+
+    def _check_count(self, ix, expected: int) -> None:
+        """After a commit by several writer processes: every document arrived. A
+        sub-writer that died loses its documents without a word from Whoosh; the
+        change log's position is then not advanced, and a rebuild repairs the index."""
+        with ix.searcher() as searcher:
+            found = searcher.doc_count()
+        if found != expected:
+            raise IndexDamaged(self.path, f"{found} practices after a bulk apply, "
+                                          f"{expected} expected: rebuild it (kb reindex)")
 
     @_storage
     def rebuild(self, docs, last_change_id: int, total: int | None = None,

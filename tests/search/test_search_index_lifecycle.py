@@ -284,3 +284,24 @@ def test_a_refreshed_searcher_reads_stored_fields_removed_after_it_opened(index)
     assert index.search("").total == before - 1
     assert all(h.title for h in index.search("").hits)
     other.close()
+
+
+def test_a_bulk_apply_in_two_writer_processes_indexes_every_document_once(tmp_path):
+    """An import's one catch-up (optimize=True) analyses its documents in two processes
+    from BULK_PROCS_FROM documents on (here from 2, through writer_procs): new and
+    changed documents each end up once, deletions go, and search finds them."""
+    idx = SearchIndex(str(tmp_path / "ix"), writer_procs=2)
+    idx.apply([(i, make_doc(i, title=f"Lantern {i}")) for i in range(1, 31)], 30,
+              optimize=True)
+    assert idx.search("lantern", per_page=50, facets=False).total == 30
+    # again: ten changed, five deleted, ten new, in one bulk apply
+    changes = [(i, make_doc(i, title=f"Beacon {i}")) for i in range(1, 11)]
+    changes += [(i, None) for i in range(11, 16)]
+    changes += [(i, make_doc(i, title=f"Lantern {i}")) for i in range(31, 41)]
+    idx.apply(changes, 60, optimize=True)
+    assert idx.search("beacon", per_page=50, facets=False).total == 10
+    lanterns = idx.search("lantern", per_page=50, facets=False)
+    assert lanterns.total == 25  # 16..40
+    assert sorted(h.id for h in lanterns.hits) == list(range(16, 41))
+    assert idx.last_change_id() == 60
+    idx.close()
