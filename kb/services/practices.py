@@ -47,6 +47,7 @@ from kb.models import (
     utcnow,
 )
 from kb.services import effects
+from kb.services.aggregates import data_version, kept, kept_by
 from kb.services.errors import NotFound
 from kb.services.identity import Identity
 from kb.services.mirror import ExportResult, sync_directory
@@ -616,8 +617,6 @@ def practice_list(identity: Identity, filters: dict[str, list[str]] | None = Non
             *_order(order)).offset(start).limit(per_page))
         return total or 0, list(ids)
 
-    from kb.services.aggregates import kept
-
     # which practices, and how many: kept until the next change (kb.services.aggregates);
     # the cards themselves are read fresh
     total, ids = kept("practice_list", identity, count_and_page,
@@ -656,8 +655,6 @@ def practice_facets(identity: Identity) -> Facets:
     """Counts by theme, country and language over what the identity may see (kept
     until the next change: kb.services.aggregates)."""
     require(identity, "kb.read")
-    from kb.services.aggregates import kept
-
     return kept("practice_facets", identity, lambda: _practice_facets(identity))
 
 
@@ -694,8 +691,6 @@ def home_get(identity: Identity) -> Home:
     featured = list(s.scalars(_load(_visible_practices(identity).where(
         Practice.featured.is_(True))).order_by(Practice.published_at.desc())).unique())
     newest = practice_list(identity, page=1, per_page=6).items
-    from kb.services.aggregates import kept
-
     cards = [PracticeCard.of(p) for p in featured[:3]]
     if not featured:
         # until moderators feature some, show the evaluated ones with the most outcomes
@@ -791,8 +786,6 @@ def organization_list(identity: Identity, page: int = 1,
     organizations of the page asked for are loaded.
     """
     require(identity, "kb.read")
-    from kb.services.aggregates import data_version, kept_by
-
     page = max(1, page)
 
     def listing() -> list[OrganizationSummary]:
@@ -814,8 +807,6 @@ def organization_list(identity: Identity, page: int = 1,
 def theme_counts(identity: Identity) -> dict[str, int]:
     """How many practices the identity may see under each theme (one GROUP BY)."""
     require(identity, "kb.read")
-    from kb.services.aggregates import kept
-
     ids = _visible_practices(identity).with_only_columns(Practice.id)
     return kept("theme_counts", identity, lambda: {theme: int(n) for theme, n in session(
     ).execute(select(PracticeTheme.theme, func.count()).where(

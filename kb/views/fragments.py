@@ -24,6 +24,8 @@ from collections.abc import Callable
 from flask import Flask, current_app, request
 from markupsafe import Markup
 
+from kb.views.filters import ui_locale_name
+
 class FragmentCache:
     """A bounded, thread-safe map from a part's key to its rendered HTML (least recently
     used dropped first)."""
@@ -65,8 +67,6 @@ def fragment_key(*parts: object) -> bytes:
 def part_key(*parts: object) -> bytes:
     """The key of a page part that shows ``parts``, in the reader's interface language and
     under the site's address (its links)."""
-    from kb.views.filters import ui_locale_name
-
     return fragment_key(ui_locale_name(), request.script_root, *parts)
 
 
