@@ -683,10 +683,20 @@ class Home:
     newest: list[PracticeCard]
     facets: Facets
     organizations: int
+    # where the data stood (aggregates.data_version): the page's parts are kept by it
+    version: tuple = ()
 
 
 def home_get(identity: Identity) -> Home:
+    """Featured and newest practices, the counts and the themes. The same for every
+    reader of one visibility scope until the data changes, so each process keeps it per
+    data version (kb.services.aggregates)."""
     require(identity, "kb.read")
+    version = data_version(identity)
+    return kept_by(("home", version), lambda: _home(identity, version))
+
+
+def _home(identity: Identity, version: tuple) -> Home:
     s = session()
     featured = list(s.scalars(_load(_visible_practices(identity).where(
         Practice.featured.is_(True))).order_by(Practice.published_at.desc())).unique())
@@ -694,20 +704,17 @@ def home_get(identity: Identity) -> Home:
     cards = [PracticeCard.of(p) for p in featured[:3]]
     if not featured:
         # until moderators feature some, show the evaluated ones with the most outcomes
-        # (the choice reads every such practice: kept until the next change)
-        cards = cards_in_order(kept("home_most_outcomes", identity, lambda: list(s.scalars(
+        cards = cards_in_order(list(s.scalars(
             _visible_practices(identity).with_only_columns(Practice.id).where(
                 Revision.evidence.in_(("evaluated", "experimental", "monitored"))).order_by(
                 func.coalesce(func.json_array_length(Revision.outcomes), 0).desc(),
-                Practice.published_at.desc(), Practice.slug).limit(3)))))
+                Practice.published_at.desc(), Practice.slug).limit(3))))
     facets = practice_facets(identity)
-
-    organizations = kept("organizations_with_practices", identity, lambda: s.scalar(
-        _visible_practices(identity).with_only_columns(
-            func.count(func.distinct(Practice.organization_id)))))
+    organizations = s.scalar(_visible_practices(identity).with_only_columns(
+        func.count(func.distinct(Practice.organization_id))))
     from kb.services.tags.reading import card_tags
 
-    return Home(card_tags(identity, cards), newest, facets, organizations or 0)
+    return Home(card_tags(identity, cards), newest, facets, organizations or 0, version)
 
 
 @dataclass

@@ -169,11 +169,15 @@ def test_network_dashboard_with_bundled_members(bundled, client):
 def test_home_shows_cities_like_mine_when_signed_in(bundled, client, make_user):
     make_user("ana@esimerkkila.example",
               orgs={"esimerkkila-kuvitteellinen-esimerkkikaupunki": "contributor"})
-    assert "From cities like" not in client.get("/").get_data(as_text=True)
+    anonymous = client.get("/").get_data(as_text=True)
+    assert "From cities like" not in anonymous
     post(client, "/login", {"email": "ana@esimerkkila.example",
                             "password": "correct horse battery"})
     html = client.get("/").get_data(as_text=True)
     assert "From cities like Esimerkkilä" in html
+    # the panel is the reader's own; the rest of the page is the part kept for everyone
+    newest = re.compile(r'<section aria-labelledby="newest-title">.*?</section>', re.S)
+    assert newest.search(html).group(0) == newest.search(anonymous).group(0)
 
 
 def test_adapt_button_creates_a_draft_and_opens_the_editor(bundled, client, make_user):

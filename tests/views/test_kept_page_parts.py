@@ -111,3 +111,41 @@ def test_kept_dashboard_charts_are_the_charts_a_fresh_rendering_gives(make_app):
     assert _figures(third) != _figures(first)
     finnish = kept.test_client().get("/dashboard?lang=fi").get_data(as_text=True)
     assert "Käytännöt teemoittain" in finnish and "Practices by theme" not in finnish
+
+
+def _home_main(html: str) -> str:
+    found = re.search(r'<main.*?</main>', html, re.S)
+    assert found, "no main content"
+    return found.group(0)
+
+
+def test_the_home_page_is_kept_until_the_data_changes(make_app):
+    from kb.services.editorial import practice_feature
+    from kb.services.identity import SYSTEM
+
+    kept = make_app()
+    fresh = make_app(FRAGMENT_CACHE_SIZE=0)
+    first = kept.test_client().get("/").get_data(as_text=True)
+    cache = kept.extensions["kb_fragments"]
+    hits = cache.hits
+    second = kept.test_client().get("/").get_data(as_text=True)
+    assert cache.hits == hits + 2  # the counts, and the practices with the themes
+    assert _home_main(first) == _home_main(second) == _home_main(
+        fresh.test_client().get("/").get_data(as_text=True))
+    count = re.search(r"(\d+) practices", first)
+    assert count, "no practice count on the home page"
+
+    # a new practice is among the newest at once, and counted
+    _import(kept, "Pothole reports with a photo")
+    after = kept.test_client().get("/").get_data(as_text=True)
+    assert "Pothole reports with a photo" in after
+    assert f"{int(count.group(1)) + 1} practices" in after
+    assert "Featured practices" not in after or "Pothole reports" not in after.split(
+        "Featured practices")[1].split("Newest practices")[0]
+    # featuring it (a moderator's act) shows it under Featured at the next request
+    with kept.app_context():
+        practice_feature(SYSTEM, "ostervik-potholes")
+    featured = kept.test_client().get("/").get_data(as_text=True)
+    assert "Pothole reports with a photo" in featured.split(
+        "Featured practices")[1].split("Newest practices")[0]
+
