@@ -130,7 +130,8 @@ class Practice(Base):
     # lineage by slug, so that an adaptation may be imported before its original
     adapted_from_slug: Mapped[str | None] = mapped_column(String(80), index=True)
     current_revision_id: Mapped[int | None] = mapped_column(
-        ForeignKey("revisions.id", use_alter=True, name="fk_practice_current_revision"))
+        ForeignKey("revisions.id", use_alter=True, name="fk_practice_current_revision"),
+        index=True)  # from a waiting revision to its practice: My work, the queue
     published_revision_id: Mapped[int | None] = mapped_column(
         ForeignKey("revisions.id", use_alter=True, name="fk_practice_published_revision"))
     created_by_id: Mapped[int | None] = mapped_column(

@@ -839,9 +839,12 @@ def organizations_with_practices(identity: Identity, slugs: Iterable[str]) -> se
     slugs = list(slugs)
     if not slugs:
         return set()
-    query = _visible_practices(identity).join(Practice.organization).where(
-        Organization.slug.in_(slugs))
-    return set(session().scalars(query.with_only_columns(Organization.slug).distinct()))
+    # per organization, the first visible practice found is enough (a network of 150
+    # members has thousands of practices: reading them all took 0.2 s at 100,000)
+    has_one = _visible_practices(identity).with_only_columns(Practice.id).where(
+        Practice.organization_id == Organization.id).exists()
+    return set(session().scalars(select(Organization.slug).where(
+        Organization.slug.in_(slugs), has_one)))
 
 
 def tag_suggestions(identity: Identity, limit: int = 300) -> list[str]:

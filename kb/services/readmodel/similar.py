@@ -63,4 +63,4 @@ def similar_cards(identity: Identity, practice_id: int, limit: int = 5) -> list[
         return []
     found = s.scalars(load_for_cards(visible_practices(identity).where(
         Practice.id.in_(order), Practice.id != practice_id))).unique()
-    return [PracticeCard.of(p) for p in sorted(found, key=lambda p: order[p.id])][:limit]
+    return [PracticeCard.of(p) for p in sorted(found, key=lambda p: order[p.id])[:limit]]
