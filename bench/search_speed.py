@@ -15,6 +15,17 @@ then measures for both engines in one run:
 Usage:
     python bench/search_speed.py --n 10000 [--queries 200] [--workdir DIR] [--keep]
     python bench/search_speed.py --n 10000 --engines whoosh --variant groupedby
+    python bench/search_speed.py --n 10000 --engines whoosh,hybrid,fts5
+
+Engine "hybrid" is the search package with dense retrieval on (BM25F and the
+multilingual model's nearest neighbours, fused), as a portal worker runs it:
+every query is embedded by the real model, in the measured time. The documents'
+vectors are seeded random unit vectors put in the index's vector cache before
+the build (the corpus is generated words, which the model would embed as
+noise anyway, and embedding 100,000 passages takes hours on two cores): the
+nearest-neighbour search costs the same for any vectors of that number. The
+model's passage throughput is measured on a sample of the corpus and reported
+beside; the build time of the hybrid index is a rebuild from the vector cache.
 
 Variants (for the before/after table): "tuned" (default: the search package as
 shipped), "groupedby" (facets counted by Whoosh's groupedby over a full
@@ -225,9 +236,45 @@ def memory_status():
 # --------------------------------------------------------------------------- Whoosh
 
 
-def build_whoosh(corpus, path, variant, procs):
+def fill_vector_cache(corpus, path, seed):
+    """Seeded random unit vectors for every document, in the index's vector cache
+    (what `kb vectors import` or earlier embedding would have left there)."""
+    import numpy as np
+    from search import dense
+    os.makedirs(path, exist_ok=True)
+    cache = dense.VectorCache(os.path.join(path, "vectors.sqlite3"))
+    rng = np.random.default_rng(seed)
+    batch: dict = {}
+    for doc in corpus.docs():
+        vec = rng.standard_normal(dense.DIM).astype(np.float32)
+        batch[dense.text_hash(dense.passage_text(doc))] = vec / np.linalg.norm(vec)
+        if len(batch) >= 2000:
+            cache.put_many(batch)
+            batch = {}
+    cache.put_many(batch)
+    return cache.count()
+
+
+def embedding_speed(corpus, sample=32):
+    """Passages per second of the model on one thread, over the corpus's first documents."""
+    from search import dense
+    model = dense.embedder()
+    if not model.available:
+        raise SystemExit(f"the embedding model cannot be loaded: {model.error}")
+    texts = []
+    for doc in corpus.docs():
+        texts.append(dense.passage_text(doc))
+        if len(texts) >= sample:
+            break
+    model.passages(texts[:2])                 # first call: engine set-up
+    t0 = time.perf_counter()
+    model.passages(texts)
+    return {"passages": len(texts), "per_s": len(texts) / (time.perf_counter() - t0)}
+
+
+def build_whoosh(corpus, path, variant, procs, hybrid=False):
     from search import SearchIndex
-    idx = SearchIndex(path, writer_procs=procs or None)
+    idx = SearchIndex(path, writer_procs=procs or None, dense=hybrid)
     if variant == "compound":
         import search.index as si
         # compound=True: patch the writer keyword for this process only
@@ -243,14 +290,19 @@ def build_whoosh(corpus, path, variant, procs):
     elapsed = time.perf_counter() - t0
     idx.close()
     size = sum(os.path.getsize(os.path.join(dp, f)) for dp, _, fs in os.walk(path) for f in fs)
-    return {"build_s": elapsed, "index_mb": size / 2**20}
+    out = {"build_s": elapsed, "index_mb": size / 2**20}
+    if hybrid:
+        out["dense"] = idx.dense_status()
+        if not out["dense"].startswith("hybrid"):
+            raise SystemExit(f"the hybrid index has no vectors: {out['dense']}")
+    return out
 
 
-def query_whoosh(path, queries, variant, operator="or"):
+def query_whoosh(path, queries, variant, operator="or", hybrid=False):
     """Runs in a fresh process: open, warm up, measure."""
     from search import FACETS, SearchIndex
     before = memory_status()
-    idx = SearchIndex(path, operator=operator)
+    idx = SearchIndex(path, operator=operator, dense=hybrid)
     t0 = time.perf_counter()
     idx.search("", per_page=10)          # open + per-searcher caches
     open_s = time.perf_counter() - t0
@@ -274,9 +326,15 @@ def query_whoosh(path, queries, variant, operator="or"):
         def run(q):
             r = idx.search(q, per_page=10, facets=True)
             return r.total, r.facets, r.hits
+    if hybrid:
+        from search import dense
+        if not dense.embedder().available:
+            raise SystemExit(f"the embedding model cannot be loaded: {dense.embedder().error}")
     for length, qs in queries.items():
         for q in qs[:5]:
             run(q)                       # warm-up
+        if hybrid:
+            dense.embedder()._queries.clear()   # every measured query is embedded
         times, totals = [], []
         for q in qs:
             t = time.perf_counter()
@@ -370,8 +428,9 @@ def query_fts(path, queries, operator="or"):
 
 def child(args):
     queries = json.loads(open(args.queries_file).read())
-    if args.child == "whoosh":
-        out = query_whoosh(args.path, queries, args.variant, args.operator)
+    if args.child in ("whoosh", "hybrid"):
+        out = query_whoosh(args.path, queries, args.variant, args.operator,
+                           hybrid=args.child == "hybrid")
     else:
         out = query_fts(args.path, queries, args.operator)
     print(json.dumps(out))
@@ -382,7 +441,8 @@ def main():
     ap.add_argument("--n", type=int, default=10000)
     ap.add_argument("--queries", type=int, default=200, help="queries per length")
     ap.add_argument("--seed", type=int, default=42)
-    ap.add_argument("--engines", default="whoosh,fts5")
+    ap.add_argument("--engines", default="whoosh,fts5",
+                    help="any of whoosh, hybrid (dense retrieval on), fts5")
     ap.add_argument("--variant", default="tuned", choices=("tuned", "groupedby", "compound"))
     ap.add_argument("--operator", choices=("or", "and"), default="or",
                     help="how query words combine, for both engines (portal default: or)")
@@ -412,12 +472,18 @@ def main():
     engines = args.engines.split(",")
     for engine in engines:
         path = os.path.join(workdir, f"{engine}-{args.variant}-{args.n}")
-        if engine == "whoosh":
+        if engine in ("whoosh", "hybrid"):
+            hybrid = engine == "hybrid"
+            if hybrid:
+                report["embedding"] = embedding_speed(Corpus(args.n, args.seed))
+                print("embedding", report["embedding"], flush=True)
             if not (args.reuse and os.path.exists(path)):
                 shutil.rmtree(path, ignore_errors=True)
-                report["whoosh_build"] = build_whoosh(Corpus(args.n, args.seed), path,
-                                                      args.variant, args.procs)
-                print("whoosh build", report["whoosh_build"], flush=True)
+                if hybrid:
+                    fill_vector_cache(Corpus(args.n, args.seed), path, args.seed)
+                report[f"{engine}_build"] = build_whoosh(Corpus(args.n, args.seed), path,
+                                                         args.variant, args.procs, hybrid)
+                print(f"{engine} build", report[f"{engine}_build"], flush=True)
         else:
             path += ".sqlite"
             if not (args.reuse and os.path.exists(path)):
@@ -442,7 +508,11 @@ def main():
 def print_report(r):
     print(f"\nN = {r['n']}  variant = {r['variant']}  operator = {r.get('operator')}  "
           f"({r['queries_per_length']} queries per length)")
-    for engine in ("whoosh", "fts5"):
+    if "embedding" in r:
+        e = r["embedding"]
+        print(f"embedding model: {e['per_s']:.1f} passages/s on one thread "
+              f"({e['passages']} passages of the corpus)")
+    for engine in ("whoosh", "hybrid", "fts5"):
         if engine not in r:
             continue
         b = r.get(f"{engine}_build", {})

@@ -262,6 +262,21 @@ def test_suggestions_come_from_the_glossary_in_my_language_while_typing(people):
     assert tag_suggest(ANONYMOUS, "t", "fi") == []
 
 
+
+def test_suggestions_follow_each_tag_added_or_removed_most_used_first(people):
+    assert tag_suggest(ANONYMOUS, "quillwort") == []
+    once = practice_tag_add(people("hillford"), PUBLIC, "quillwort survey")
+    assert tag_suggest(ANONYMOUS, "quillwort") == ["quillwort survey"]
+    practice_tag_add(people("hillford"), SWEDISH, "quillwort beds")
+    practice_tag_add(people("lakeside"), PUBLIC, "quillwort beds")
+    # two practices carry "quillwort beds", one "quillwort survey"; other prefixes stay out
+    assert tag_suggest(ANONYMOUS, "Quillwort") == ["quillwort beds", "quillwort survey"]
+    assert tag_suggest(ANONYMOUS, "quillwort s") == ["quillwort survey"]
+    assert tag_suggest(ANONYMOUS, "quillworts") == []
+    practice_tag_remove(people("hillford"), once.id)
+    assert tag_suggest(ANONYMOUS, "quillwort") == ["quillwort beds"]
+
+
 def test_rename_applies_everywhere_at_once(people):
     practice_tag_add(people("hillford"), PUBLIC, "flood wardens")
     practice_tag_add(people("lakeside"), SWEDISH, "flood wardens")

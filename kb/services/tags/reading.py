@@ -8,6 +8,7 @@ by loading the practices.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from dataclasses import dataclass, field
 
@@ -386,19 +387,31 @@ def tag_suggest(identity: Identity, prefix: str, language: str = "en",
     if len(typed) < 2:
         return []
     out = glossary().labels_starting(typed, language, limit)
-    everything = _all_tags(identity, as_led=False)
-    visible = visible_practices(identity).with_only_columns(Practice.id)
-    like = tag_key(typed).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    used = session().execute(
-        select(func.min(everything.c.label))
-        .where(everything.c.tag.like(like, escape="\\"),
-               everything.c.practice_id.in_(visible))
-        .group_by(everything.c.tag)
-        .order_by(func.count(func.distinct(everything.c.practice_id)).desc())
-        .limit(limit)).scalars()
+    from kb.services.aggregates import kept
+
+    # every tag in use, by key: one reading per change serves every prefix typed
+    in_use = kept("tags_in_use", identity, lambda: _tags_in_use(identity))
+    key = tag_key(typed)
+    found = []
+    for i in range(bisect.bisect_left(in_use, (key,)), len(in_use)):
+        if not in_use[i][0].startswith(key):
+            break
+        found.append(in_use[i])
+    found.sort(key=lambda row: (-row[2], row[0]))
     known = {tag_key(t) for t in out}
-    for label in used:
+    for _key, label, _count in found:
         if tag_key(label) not in known:
             known.add(tag_key(label))
             out.append(label)
     return out[:limit]
+
+
+def _tags_in_use(identity: Identity) -> list[tuple[str, str, int]]:
+    """(key, label, practices) of every tag on a practice the viewer may see, by key."""
+    everything = _all_tags(identity, as_led=False)
+    visible = visible_practices(identity).with_only_columns(Practice.id)
+    rows = session().execute(
+        select(everything.c.tag, func.min(everything.c.label),
+               func.count(func.distinct(everything.c.practice_id)))
+        .where(everything.c.practice_id.in_(visible)).group_by(everything.c.tag)).all()
+    return sorted((str(k), str(label), int(n)) for k, label, n in rows)
