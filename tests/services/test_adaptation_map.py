@@ -101,6 +101,35 @@ def test_the_table_is_capped_and_the_csv_has_every_adaptation(app):
         assert len(csv.strip().splitlines()) - 1 == graph.edge_total
 
 
+
+def test_a_large_map_draws_the_most_linked_organizations_and_strongest_links(app, monkeypatch):
+    from kb.services.exchange import adaptation_map
+
+    with app.app_context():
+        put("eb-three", "Eastbrook Water (fictional example)", adapted_from="riverton-flood-wardens")
+        put("eb-four", "Eastbrook Water (fictional example)", adapted_from="riverton-flood-wardens")
+        whole = ex.adaptation_map_get(ANONYMOUS)
+        assert not whole.cut and whole.organizations_drawn == whole.organization_total
+        assert len(whole.arcs) == whole.arc_total >= 3
+        monkeypatch.setattr(adaptation_map, "MAP_NODES", 2)
+        monkeypatch.setattr(adaptation_map, "MAP_ARCS", 1)
+        org_details_update(SYSTEM, LAKESIDE, {"kind": "city", "country": "IE"})  # a new version
+        cut = ex.adaptation_map_get(ANONYMOUS)
+        assert cut.cut and len(cut.nodes) == 2 and len(cut.arcs) == 1
+        assert cut.organization_total == whole.organization_total
+        links = {o.slug: o.adaptations for n in whole.nodes for o in n.organizations}
+        drawn = {o.slug for n in cut.nodes for o in n.organizations}
+        # the two with the most adaptation links, and the strongest link between them
+        assert sorted(links[s] for s in drawn) == sorted(links.values())[-2:]
+        assert (cut.arcs[0].source, cut.arcs[0].target) == (
+            RIVERTON, "eastbrook-water-fictional-example")
+        assert cut.arcs[0].count == 2
+        # the table and the CSV still have every adaptation
+        assert cut.edge_total == whole.edge_total
+        html = app.test_client().get("/dashboard/map").get_data(as_text=True)
+        assert "The map shows the 2 organizations with the most adaptation links" in html
+        assert html.count('marker-end="url(#arrow)"') == 1
+
 def test_the_map_reads_grouped_rows_not_the_practices(app):
     """A fixed number of queries and no practice loaded, however many adaptations."""
     with app.app_context():

@@ -37,6 +37,11 @@ from kb.services.practices import visible_practices
 
 WIDTH = 960
 EDGE_TABLE_LIMIT = 300  # adaptations listed under the map; the CSV has every one
+# A map of a large exchange stays a page a phone can open: at most MAP_NODES dots (the
+# organizations with the most adaptation links first) and MAP_ARCS arcs (the strongest
+# links first). The list of organizations and the CSV file have everything.
+MAP_NODES = 400
+MAP_ARCS = 400
 UNPLACED_SPREAD = 16  # px between organizations drawn around their country's point
 
 
@@ -76,6 +81,16 @@ class AdaptationMap:
     # what the map was drawn from (kb.services.aggregates.data_version, the language, the
     # size): equal versions give equal maps, so a page may keep the drawing by it
     version: tuple = ()
+    # organizations on the map (drawn or not), and those drawn; links between drawn dots
+    organization_total: int = 0
+    organizations_drawn: int = 0
+    arc_total: int = 0
+
+    @property
+    def cut(self) -> bool:
+        """Whether the map leaves out organizations or links (a large exchange)."""
+        return (self.organizations_drawn < self.organization_total
+                or len(self.arcs) < self.arc_total)
 
     @property
     def size(self) -> int:
@@ -190,16 +205,23 @@ def _drawn(identity: Identity, width: int, edge_limit: int | None, version: tupl
     node_of: dict[int, MapNode] = {}
     unplaced: list[MapOrganization] = []
     around: dict[str, int] = {}  # organizations drawn so far around a country's point
-    for r in rows:
+    on_map = 0
+    # the most linked first, so that a cut map keeps the organizations that adapt
+    for r in sorted(rows, key=lambda r: (-touching.get(r.id, 0), r.name, r.id)):
         org = MapOrganization(r.slug, r.name, r.country, r.n, touching.get(r.id, 0))
         spot = where[r.id]
         if spot is None:
             unplaced.append(org)
             continue
+        on_map += 1
         x, y = projection(spot[0], spot[1])
         if spot[2]:
             key: tuple = ("at", x, y)
             name = geonames.place_name(r.geonames_id) or short_name(r.name)
+            if key not in nodes and len(nodes) >= MAP_NODES:
+                continue
+        elif len(nodes) >= MAP_NODES:
+            continue
         else:  # around the country's point, on a small spiral
             i = around[r.country] = around.get(r.country, -1) + 1
             if i:
@@ -212,11 +234,14 @@ def _drawn(identity: Identity, width: int, edge_limit: int | None, version: tupl
             node = nodes[key] = MapNode(name, r.country, spot[2], x, y)
         node.organizations.append(org)
         node_of[r.id] = node
+    links = [(a, b, n) for a, b, n in pairs
+             if node_of.get(a) is not None and node_of.get(b) is not None
+             and node_of[a] is not node_of[b]]  # else listed in the table only
+    # the strongest links, drawn in the order of their names
+    shown = sorted(links, key=lambda p: (-p[2], names[p[0]][1], names[p[1]][1]))[:MAP_ARCS]
     arcs = []
-    for a, b, n in sorted(pairs, key=lambda p: (names[p[0]][1], names[p[1]][1])):
-        source, target = node_of.get(a), node_of.get(b)
-        if source is None or target is None or source is target:
-            continue  # listed in the table; no arc within one dot
+    for a, b, n in sorted(shown, key=lambda p: (names[p[0]][1], names[p[1]][1])):
+        source, target = node_of[a], node_of[b]
         arcs.append(MapArc(names[a][0], names[b][0], n,
                            arc_path(source.x, source.y, target.x, target.y, NODE_RADIUS + 3),
                            f"{names[a][1]} → {names[b][1]}"))
@@ -227,7 +252,8 @@ def _drawn(identity: Identity, width: int, edge_limit: int | None, version: tupl
         func.count(Practice.id))) or 0
     return AdaptationMap(projection.width, projection.height, world.outlines(projection),
                          drawn, arcs, _edges(identity, names, edge_limit), total, unplaced,
-                         world.source(), version=version)
+                         world.source(), version=version, organization_total=on_map,
+                         organizations_drawn=len(node_of), arc_total=len(links))
 
 
 def adaptation_map_csv(identity: Identity) -> str:
