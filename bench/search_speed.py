@@ -470,9 +470,15 @@ def main():
               "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0],
                           "sqlite": sqlite3.sqlite_version}}
     engines = args.engines.split(",")
+    if "hybrid" in engines and "whoosh" in engines:
+        # one index serves both: the hybrid index is the lexical one plus vectors, and
+        # the lexical engine opens it with dense retrieval off (one build, not two)
+        engines = ["hybrid"] + [e for e in engines if e != "hybrid"]
     for engine in engines:
         path = os.path.join(workdir, f"{engine}-{args.variant}-{args.n}")
-        if engine in ("whoosh", "hybrid"):
+        if engine == "whoosh" and "hybrid" in engines:
+            path = os.path.join(workdir, f"hybrid-{args.variant}-{args.n}")
+        elif engine in ("whoosh", "hybrid"):
             hybrid = engine == "hybrid"
             if hybrid:
                 report["embedding"] = embedding_speed(Corpus(args.n, args.seed))

@@ -110,6 +110,30 @@ class Embedder:
         return vec
 
 
+class QueryVector:
+    """A query's embedding, computed in a thread beside the lexical search that starts
+    at the same time: the model's C engine runs without Python's global lock, so the
+    query's words are parsed and looked up in the index meanwhile. ``result()`` waits
+    for it (None when the model failed on this text)."""
+
+    def __init__(self, model: "Embedder", text: str):
+        self._model, self._text = model, text
+        self._vector: np.ndarray | None = None
+        self._thread = threading.Thread(target=self._run, name="query-embedding",
+                                        daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._vector = self._model.query(self._text)
+        except Exception:  # the lexical side answers alone; the log says why
+            log.exception("embedding the query failed")
+
+    def result(self) -> np.ndarray | None:
+        self._thread.join()
+        return self._vector
+
+
 class VectorCache:
     """Vectors by text hash, in a SQLite file shared by the index generations."""
 

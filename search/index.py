@@ -317,6 +317,7 @@ class _View:
         self._exists: dict = {}
         self._expansions: dict = {}
         self.dense_vectors: tuple | None = None    # (file token, vectors), see SearchIndex._vectors
+        self.dense_masks: dict = {}    # viewer key -> (docnums, visible rows of them)
 
     def exists(self, fieldname: str, text: str) -> bool:
         key = (fieldname, text)
@@ -1075,28 +1076,46 @@ class SearchIndex:
         view.dense_vectors = (token, value)
         return value
 
-    def _dense_docs(self, view: "_View", text: str, allowed) -> list[int]:
-        """Dense nearest neighbours of the query among the allowed documents, balanced
-        per language: at most DENSE_K, each within DENSE_MARGIN of the best."""
+    def _dense_docs(self, view: "_View", pending: "dense_mod.QueryVector",
+                    viewer: Viewer) -> list[int]:
+        """Dense nearest neighbours of the query among the documents the viewer may see,
+        balanced per language: at most DENSE_K, each within DENSE_MARGIN of the best."""
         vectors = self._vectors(view)
-        if vectors is None:
+        q = pending.result()
+        if vectors is None or q is None:
             return []
         matrix, docnums, langs = vectors
         if not len(docnums):
             return []
-        q = dense_mod.embedder().query(text)
-        if q is None:
-            return []
-        mask = np.fromiter((int(d) in allowed for d in docnums), dtype=bool, count=len(docnums))
+        mask = self._dense_mask(view, viewer, docnums)
         if not mask.any():
             return []
         sims = matrix @ q
         sims[~mask] = -2.0
-        pool = np.argsort(-sims)[:DENSE_POOL]
+        pool = np.argpartition(-sims, DENSE_POOL)[:DENSE_POOL] if len(sims) > DENSE_POOL \
+            else np.arange(len(sims))
+        pool = pool[np.argsort(-sims[pool], kind="stable")]
         best = float(sims[pool[0]])
         top = [int(i) for i in pool if sims[i] >= best - DENSE_MARGIN and sims[i] > -2.0]
         chosen = dense_mod.balanced(top, langs, DENSE_K)
         return [int(docnums[i]) for i in chosen]
+
+    @staticmethod
+    def _dense_mask(view: "_View", viewer: Viewer, docnums) -> "np.ndarray":
+        """Which rows of the view's vectors the viewer may see, kept per viewer scope on
+        the view (testing 100,000 document numbers one by one takes about 15 ms)."""
+        key = viewer.key()
+        masks = view.dense_masks
+        kept = masks.get(key)
+        if kept is not None and kept[0] is docnums:  # the same vectors as when computed
+            return kept[1]
+        allowed = view.visible(viewer)
+        found = np.fromiter((int(d) in allowed for d in docnums), dtype=bool,
+                            count=len(docnums))
+        if len(masks) > 64:
+            masks.clear()
+        masks[key] = (docnums, found)
+        return found
 
     # -- reading ----------------------------------------------------------------
 
@@ -1271,6 +1290,11 @@ class SearchIndex:
 
         def run(view: _View) -> SearchResults:
             deadline = time.monotonic() + self.limits.time_limit
+            # the query's embedding starts now and is ready by the time it is needed
+            pending = (dense_mod.QueryVector(dense_mod.embedder(), text)
+                       if self.dense and expand and text and not has_operators(text)
+                       and dense_mod.embedder().available and self._vectors(view) is not None
+                       else None)
             limits = list(text_hits)
             visible = view.visible(viewer)
             degraded = False
@@ -1294,10 +1318,11 @@ class SearchIndex:
                         base = set(base) | private
                 limits += hits
             dense_docs: list[int] = []
-            if (self.dense and expand and built.query is not None and not has_operators(text)
-                    and dense_mod.embedder().available):
-                dense_docs = self._dense_docs(view, text, visible)
+            if pending is not None and built.query is not None:
+                dense_docs = self._dense_docs(view, pending, viewer)
                 base = (base if type(base) is set else set(base)) | set(dense_docs)
+            elif pending is not None:
+                pending.result()  # nothing to fuse with: do not leave it running
             # filters, per facet
             fsets: dict[str, set] = {}
             for name, values in filters.items():
