@@ -313,6 +313,7 @@ class _View:
         self._postings_size = 0
         # answers of this view (it never changes: a commit makes a new one), newest last
         self.results: OrderedDict = OrderedDict()
+        self.results_size = 0   # their _kept_size, summed
         self._autocomplete: list | None = None
         self._exists: dict = {}
         self._expansions: dict = {}
@@ -1395,8 +1396,11 @@ class SearchIndex:
             results = run(view)
             if not any(hit.kind == "time" for hit in results.limits):
                 view.results[key] = _copy(results)
-                if len(view.results) > RESULTS_KEPT:
-                    view.results.popitem(last=False)
+                view.results_size += _kept_size(results)
+                while len(view.results) > 1 and (len(view.results) > RESULTS_KEPT or
+                                                 view.results_size > RESULTS_KEPT_VALUES):
+                    _key, old = view.results.popitem(last=False)
+                    view.results_size -= _kept_size(old)
             return results
 
         return self._read(answer)
@@ -1870,10 +1874,18 @@ def _copy(results: SearchResults) -> SearchResults:
                                limits=list(results.limits), expanded=list(results.expanded))
 
 
-# Answers a view keeps for the same search asked again (a few hundred kilobytes at most
-# each, with every facet value): an official paging back, the most asked queries of a
-# portal, a page and its API twin. A commit makes a new view, so none is ever stale.
+# Answers a view keeps for the same search asked again: an official paging back, the most
+# asked queries of a portal, a page and its API twin. A commit makes a new view, so none
+# is ever stale. An answer holds every facet value (about 300 bytes each), and at 100,000
+# practices a broad query has thousands of them (3,000 organizations: about 1 MB), so
+# the answers kept are bounded by their facet values too (about 20 MB in all).
 RESULTS_KEPT = 128
+RESULTS_KEPT_VALUES = 60_000
+
+
+def _kept_size(results: SearchResults) -> int:
+    """What a kept answer weighs: its facet values, and one for the rest."""
+    return 1 + sum(len(values) for values in results.facets.values())
 
 
 # Fictional examples (tag "example") score this fraction of their relevance, so a

@@ -63,3 +63,22 @@ def test_each_viewer_gets_the_answer_for_what_they_may_see(index, slugs):
     assert slugs(index.search("zyxwquartz", viewer=MEMBER)) == ["network-secret"]
     assert index.search("zyxwquartz").total == 0
     assert index.search("zyxwquartz", viewer=Viewer(networks=frozenset({"other"}))).total == 0
+
+
+def test_answers_kept_are_bounded_by_their_facet_values(index, monkeypatch):
+    """A portal of 100,000 practices has thousands of facet values per broad answer:
+    the answers kept give way to the newest when their values pass the budget."""
+    import search.index as si
+
+    counting = Counting(index)
+    first = index.search("permits")
+    size = si._kept_size(first)
+    assert size > 1 + len(first.facets)  # the values are counted, not the facets
+    monkeypatch.setattr(si, "RESULTS_KEPT_VALUES", size + 1)
+    index.search("permits")
+    assert counting.runs == 1                   # within the budget: kept
+    index.search("permits", page=2)             # a second answer pushes the first out
+    index.search("permits")
+    assert counting.runs == 3
+    index.search("permits")                     # the newest answer is always kept
+    assert counting.runs == 3
