@@ -24,6 +24,7 @@ Usage (from the repository root, with the project's virtualenv):
 from __future__ import annotations
 
 import argparse
+import bisect
 import json
 import os
 import random
@@ -58,12 +59,63 @@ INDICATORS = [("Median permit processing time", "days", "lower"),
 WORDS = ("city residents permit flood water service digital waste energy school street "
          "budget pilot network council district data citizens housing mobility bus "
          "climate heat green roof procurement platform feedback survey team").split()
-
+# The practices' text is English-like: the topic words above are the most frequent, then a
+# long tail of generated words with Zipf frequencies (as in real text, most words are in few
+# practices), with stop words between them; bench/search_speed.py's corpus is made the same
+# way. (Until 2026-11-27 the text was the 30 topic words alone, so every query matched
+# nearly every practice.)
+STOP_WORDS = ("the of and to in a for is on with by as at from that this are be was it an "
+              "or which their has have").split()
+VOCABULARY_SIZE = 12000
 NETWORKS = 20
 
 
+def _vocabulary() -> tuple[list[str], list[float]]:
+    rng = random.Random("pages-vocabulary")
+    onsets, vowels = "b c d f g h k l m n p r s t v w st tr pl br gr".split(), "aeiou"
+    words, seen = list(WORDS), set(WORDS) | set(STOP_WORDS)
+    while len(words) < VOCABULARY_SIZE:
+        word = "".join(rng.choice(onsets) + rng.choice(vowels)
+                       for _ in range(rng.choice((2, 2, 3, 3, 4))))
+        if rng.random() < 0.5:
+            word += rng.choice(("ing", "tion", "ment", "er", "ed", "s", "al", "ity"))
+        if word not in seen:
+            seen.add(word)
+            words.append(word)
+    cumulative, total = [], 0.0
+    for rank in range(1, len(words) + 1):
+        total += 1.0 / rank ** 1.05
+        cumulative.append(total)
+    return words, cumulative
+
+
+VOCABULARY, _CUMULATIVE = _vocabulary()
+
+
 def _text(rng, n):
-    return " ".join(rng.choice(WORDS) for _ in range(n))
+    out = []
+    for _ in range(n):
+        if rng.random() < 0.4:
+            out.append(rng.choice(STOP_WORDS))
+        else:
+            rank = bisect.bisect_left(_CUMULATIVE, rng.random() * _CUMULATIVE[-1])
+            out.append(VOCABULARY[min(rank, len(VOCABULARY) - 1)])
+    return " ".join(out)
+
+
+def _queries(texts: list[str], count: int = 60, seed: int = 7) -> list[str]:
+    """Two-word queries whose words occur together in one practice's text, skipping stop
+    words and the 20 most frequent words, as an official's query would
+    (bench/search_speed.py picks its queries the same way)."""
+    rng = random.Random(seed)
+    common = set(VOCABULARY[:20]) | set(STOP_WORDS)
+    out: list[str] = []
+    while len(out) < count:
+        words = [w.strip(".").lower() for w in rng.choice(texts).split()]
+        words = [w for w in words if w not in common]
+        if len(set(words)) >= 2:
+            out.append("+".join(rng.sample(sorted(set(words)), 2)))
+    return out
 
 
 def _document(spec) -> str:
@@ -199,10 +251,13 @@ def build(n: int, seed: int = 7, organizations: int | None = None,
                                          scope=f"bench-net-{org_ids.index(org) % NETWORKS}"
                                          if private else "public"))
 
+    texts: list[str] = []  # some practices' text, to draw search queries from
     for first in range(0, n, batch):
         specs = []
         for i in range(first, min(n, first + batch)):
             spec = spec_for(i)
+            if len(texts) < 2000:
+                texts.append(f"{spec['title']} {spec['body']}")
             depth[spec["slug"]] = depth.get(spec["adapted_from"], -1) + 1 \
                 if spec["adapted_from"] else 0
             slugs.append(spec["slug"])
@@ -222,12 +277,14 @@ def build(n: int, seed: int = 7, organizations: int | None = None,
     deep = [sl for sl in slugs if depth[sl] >= 2]
     practice = deep[0] if deep else slugs[0]
     return {"practice": practice, "organization": "bench-org-1",
-            "network": "bench-net-1", "theme": "flood-preparedness"}
+            "network": "bench-net-1", "theme": "flood-preparedness",
+            "queries": _queries(texts)}
 
 
 def page_addresses(kb: dict) -> dict[str, str | list[str]]:
     """One address per page type (or addresses taken in turn), on a knowledge base
     `build` made."""
+    new_queries = kb.get("queries") or [f"{a}+{b}" for a in WORDS for b in WORDS if a < b]
     return {
         "home": "/", "search": "/search?q=flood+water", "practice": f"/practices/{kb['practice']}",
         "organization": f"/organizations/{kb['organization']}",
@@ -241,9 +298,9 @@ def page_addresses(kb: dict) -> dict[str, str | list[str]]:
         "practice list": f"/practices?theme={kb['theme']}",
         "API list": "/api/v1/practices", "API search": "/api/v1/search?q=flood+water",
         # a query not asked before on every request: the index's kept answers never help
-        "search, new query": [f"/search?q={a}+{b}" for a in WORDS for b in WORDS if a < b],
-        "API search, new query": [f"/api/v1/search?q={b}+{a}" for a in WORDS for b in WORDS
-                                  if a < b],
+        # (a knowledge base built before 2026-11-27 has no "queries": pairs of topic words)
+        "search, new query": [f"/search?q={q}" for q in new_queries],
+        "API search, new query": [f"/api/v1/search?q={q}" for q in reversed(new_queries)],
         "tag": "/tags/floods", "tags": "/tags", "API tag": "/api/v1/tags/housing%20first",
         "tag suggestions": "/api/v1/tags/suggestions?q=ho&lang=en",
     }
