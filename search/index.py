@@ -1878,7 +1878,7 @@ def _copy(results: SearchResults) -> SearchResults:
 # Answers a view keeps for the same search asked again: an official paging back, the most
 # asked queries of a portal, a page and its API twin. A commit makes a new view, so none
 # is ever stale. An answer holds every facet value (about 300 bytes each), and at 100,000
-# practices a broad query has thousands of them (3,000 organizations: about 1 MB), so
+# practices a broad query has thousands of them (5,000 organizations: about 1 MB), so
 # the answers kept are bounded by their facet values too (about 20 MB in all).
 RESULTS_KEPT = 128
 RESULTS_KEPT_VALUES = 60_000

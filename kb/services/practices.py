@@ -839,7 +839,7 @@ def organizations_with_practices(identity: Identity, slugs: Iterable[str]) -> se
     slugs = list(slugs)
     if not slugs:
         return set()
-    # per organization, the first visible practice found is enough (a network of 150
+    # per organization, the first visible practice found is enough (a network of 250
     # members has thousands of practices: reading them all took 0.2 s at 100,000)
     has_one = _visible_practices(identity).with_only_columns(Practice.id).where(
         Practice.organization_id == Organization.id).exists()
