@@ -1078,13 +1078,13 @@ class SearchIndex:
         view.dense_vectors = (token, value)
         return value
 
-    def _dense_docs(self, view: "_View", pending: "dense_mod.QueryVector",
+    def _dense_docs(self, view: "_View", vectors: tuple, pending: "dense_mod.QueryVector",
                     viewer: Viewer) -> list[int]:
-        """Dense nearest neighbours of the query among the documents the viewer may see,
-        balanced per language: at most DENSE_K, each within DENSE_MARGIN of the best."""
-        vectors = self._vectors(view)
+        """Dense nearest neighbours of the query among the documents the viewer may see
+        (``vectors``: the view's, from _vectors), balanced per language: at most DENSE_K,
+        each within DENSE_MARGIN of the best."""
         q = pending.result()
-        if vectors is None or q is None:
+        if q is None:
             return []
         matrix, docnums, langs = vectors
         if not len(docnums):
@@ -1293,10 +1293,11 @@ class SearchIndex:
         def run(view: _View) -> SearchResults:
             deadline = time.monotonic() + self.limits.time_limit
             # the query's embedding starts now and is ready by the time it is needed
-            pending = (dense_mod.QueryVector(dense_mod.embedder(), text)
-                       if self.dense and expand and text and not has_operators(text)
-                       and dense_mod.embedder().available and self._vectors(view) is not None
+            vectors = (self._vectors(view) if self.dense and expand and text
+                       and not has_operators(text) and dense_mod.embedder().available
                        else None)
+            pending = (dense_mod.QueryVector(dense_mod.embedder(), text)
+                       if vectors is not None else None)
             limits = list(text_hits)
             visible = view.visible(viewer)
             degraded = False
@@ -1321,7 +1322,7 @@ class SearchIndex:
                 limits += hits
             dense_docs: list[int] = []
             if pending is not None and built.query is not None:
-                dense_docs = self._dense_docs(view, pending, viewer)
+                dense_docs = self._dense_docs(view, vectors, pending, viewer)
                 base = (base if type(base) is set else set(base)) | set(dense_docs)
             elif pending is not None:
                 pending.result()  # nothing to fuse with: do not leave it running
