@@ -1321,7 +1321,7 @@ class SearchIndex:
                         base = set(base) | private
                 limits += hits
             dense_docs: list[int] = []
-            if pending is not None and built.query is not None:
+            if pending is not None and vectors is not None and built.query is not None:
                 dense_docs = self._dense_docs(view, vectors, pending, viewer)
                 base = (base if type(base) is set else set(base)) | set(dense_docs)
             elif pending is not None:
