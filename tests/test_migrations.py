@@ -66,15 +66,14 @@ def test_the_migrations_make_exactly_the_models_schema(database_url):
     engine.dispose()
 
 
-def test_foreign_keys_refuse_an_id_that_names_no_user(database_url):
+def test_foreign_keys_refuse_an_id_that_names_no_user(database_url, tmp_path):
     engine = create_engine(database_url)
     migrations.upgrade(engine)
     engine.dispose()
     from sqlalchemy.exc import IntegrityError
 
     app = create_app({"DATABASE_URL": database_url, "TESTING": True, "SECRET_KEY": "t",
-                      "AUTO_INIT": False, "INSTANCE_PATH": str(Path(database_url).parent)
-                      if database_url.startswith("sqlite") else None})
+                      "AUTO_INIT": False, "INSTANCE_PATH": str(tmp_path)})
     db = app.extensions["kb.db"]
     with app.app_context(), pytest.raises(IntegrityError):
         with db.engine.begin() as connection:
