@@ -1320,12 +1320,6 @@ class SearchIndex:
                     if private:
                         base = set(base) | private
                 limits += hits
-            dense_docs: list[int] = []
-            if pending is not None and vectors is not None and built.query is not None:
-                dense_docs = self._dense_docs(view, vectors, pending, viewer)
-                base = (base if type(base) is set else set(base)) | set(dense_docs)
-            elif pending is not None:
-                pending.result()  # nothing to fuse with: do not leave it running
             # filters, per facet
             fsets: dict[str, set] = {}
             for name, values in filters.items():
@@ -1336,44 +1330,60 @@ class SearchIndex:
                     if name == "tag":
                         s |= view.network_tag_docs(viewer, v.replace(" ", "_"))
                 fsets[name] = s
-            result = base
-            for s in sorted(fsets.values(), key=len):
-                result = result & s
-            facet_out = self._facets(view, base, fsets, filters, result,
-                                     viewer) if facets else {}
-            total = len(result)
-            pages = max(1, math.ceil(total / per_page)) if total else 0
+
+            def filtered(docs):
+                for fs in sorted(fsets.values(), key=len):
+                    docs = docs & fs
+                return docs
+
+            result = filtered(base)
+            relevance = built.query is not None and sort == "relevance"
             start = (page - 1) * per_page
-            scored = []
             # a private tag of the viewer's network that names the words typed is the
             # strongest match there is: those practices come first, newest first
             pinned: list[tuple[int, float]] = []
             ranked_result = result
-            if private and built.query is not None and sort == "relevance" and total:
+            if private and relevance and result:
                 pinned = [(d, 0.0) for d in self._sorted(view, result & private, "newest",
                                                          start + per_page)]
                 ranked_result = result - private
             need = max(0, start + per_page - len(pinned))
-            if built.query is not None and sort == "relevance" and total and dense_docs:
-                budget = _Budget(deadline)
-                lexical = self._ranked(view, text, built,
-                                       ranked_result & view.docset(built.query),
-                                       need + FUSE_DEPTH, degraded, budget) if need else []
+            budget = _Budget(deadline)
+            # the dense neighbours join the result set whatever the order asked for
+            fusing = pending is not None and vectors is not None and built.query is not None
+            lexical: list[tuple[int, float]] | None = None
+            if relevance and ranked_result and need:
+                # ranked while the query is still being embedded; deep enough to be
+                # fused with the dense neighbours if there are any
+                lexical = self._ranked(view, text, built, ranked_result, need, degraded,
+                                       budget, deeper=FUSE_DEPTH if fusing else 0)
+            dense_docs: list[int] = []
+            if fusing and vectors is not None and pending is not None:
+                dense_docs = self._dense_docs(view, vectors, pending, viewer)
+            elif pending is not None:
+                pending.result()  # nothing to fuse with: do not leave it running
+            if dense_docs:
+                extra = set(dense_docs) - set(base)
+                base = (base if type(base) is set else set(base)) | extra
+                result = (result if type(result) is set else set(result)) | filtered(extra)
+                ranked_result = (ranked_result if type(ranked_result) is set
+                                 else set(ranked_result)) | filtered(extra)
+            facet_out = self._facets(view, base, fsets, filters, result,
+                                     viewer) if facets else {}
+            total = len(result)
+            pages = max(1, math.ceil(total / per_page)) if total else 0
+            scored = []
+            if relevance and total and dense_docs:
                 in_result = [d for d in dense_docs if d in ranked_result]
-                fused = dense_mod.rrf([[d for d, _ in lexical], in_result])
+                fused = dense_mod.rrf([[d for d, _ in lexical or []], in_result])
                 scored = (pinned + fused)[start:start + per_page]
-                if budget.exceeded:
-                    limits.append(LimitHit("time", 0, int(self.limits.time_limit)))
-            elif built.query is not None and sort == "relevance" and total:
-                budget = _Budget(deadline)
-                rest = self._ranked(view, text, built, ranked_result, need, degraded,
-                                    budget) if need else []
-                scored = (pinned + rest)[start:start + per_page]
-                if budget.exceeded:
-                    limits.append(LimitHit("time", 0, int(self.limits.time_limit)))
+            elif relevance and total:
+                scored = (pinned + (lexical or [])[:need])[start:start + per_page]
             elif total:
                 scored = [(d, 0.0) for d in self._sorted(view, result, sort, start + per_page)]
                 scored = scored[start:start + per_page]
+            if relevance and budget.exceeded:
+                limits.append(LimitHit("time", 0, int(self.limits.time_limit)))
             highlight: dict = {}
             out_hits = [self._hit(view, d, s, built, highlight) for d, s in scored]
             suggestion = None
@@ -1410,8 +1420,12 @@ class SearchIndex:
     _PLAIN_RE = re.compile(r"[\w\s\-'’.,!?]+")
 
     def _ranked(self, view: _View, text: str, built: Built, result, need: int,
-                degraded: bool, budget: "_Budget | None" = None) -> list[tuple[int, float]]:
-        """The first ``need`` (docnum, score) of the result set by relevance.
+                degraded: bool, budget: "_Budget | None" = None,
+                deeper: int = 0) -> list[tuple[int, float]]:
+        """The first ``need`` (docnum, score) of the result set by relevance, and up to
+        ``deeper`` more from the tier that fills the page (the lexical list fused with
+        the dense neighbours: going deeper never opens a lower tier, whose documents
+        lack one of the words and rank below anyway).
 
         For a plain multi-word query under OR, documents containing every
         word come first, then (for 3 or 4 words) those containing all but
@@ -1431,11 +1445,16 @@ class SearchIndex:
                   and self._PLAIN_RE.fullmatch(text) is not None)
         out: list[tuple[int, float]] = []
         if tiered:
-            builder = view.builder(self.ranking)
-            builder.expansions = built.expansions
+            builder = None
             word_queries = []
             for word in dict.fromkeys(built.words):
-                q, optional = builder.word(word)
+                found = built.word_queries.get(word)
+                if found is None:      # not built from the default fields
+                    if builder is None:
+                        builder = view.builder(self.ranking)
+                        builder.expansions = built.expansions
+                    found = builder.word(word)
+                q, optional = found
                 if q is not None and q is not query.NullQuery and not optional:
                     word_queries.append(q)
             n = len(word_queries)
@@ -1462,14 +1481,16 @@ class SearchIndex:
                                        for combo in combos])
                     # optimize=False: Whoosh's block-quality skipping cost
                     # more than it saved on these queries (measured)
-                    hits = _scored(searcher, tq, need - len(out), tier, budget, examples)
+                    hits = _scored(searcher, tq, need + deeper - len(out), tier, budget,
+                                   examples)
                     out.extend(hits)
                     if len(out) >= need:
                         return out
                     result = result - tier
                 if not result:
                     return out
-        return out + _scored(searcher, built.query, need - len(out), result, budget, examples)
+        return out + _scored(searcher, built.query, need + deeper - len(out), result, budget,
+                             examples)
 
     @staticmethod
     def _sorted(view: _View, docs, sort: str, n: int) -> list[int]:

@@ -199,6 +199,8 @@ class Built:
     expansions: dict = field(default_factory=dict)        # word -> glossary labels
     expanded: list[str] = field(default_factory=list)     # labels found ("also searched")
     typed_query: Any = None    # the query without the expansions (for highlighting)
+    # each plain word's (query, optional) in the default fields, as built
+    word_queries: dict = field(default_factory=dict)
 
 
 class QueryBuilder:
@@ -433,7 +435,7 @@ class QueryBuilder:
         optional: list = []
         for w in words:
             built.words.append(w)
-            q, opt = self.word(w)
+            q, opt = built.word_queries.setdefault(w, self.word(w))
             if q is None:
                 continue
             (optional if opt else subs).append(q)
@@ -542,7 +544,10 @@ class QueryBuilder:
         if fieldname in TEXT_QUERY_FIELDS:
             parts = TEXT_QUERY_FIELDS[fieldname]
             built.words.append(text)
-            return self.word(text, parts, neutral=True)
+            found = self.word(text, parts, neutral=True)
+            if parts == TEXT_PARTS:
+                built.word_queries.setdefault(text, found)
+            return found
         if fieldname == "organization":
             nterms = self.neutral.terms(text)
             subs = [query.Term(FACETS_BY_NAME["organization"].field, text.lower())]
@@ -559,7 +564,9 @@ class QueryBuilder:
                 value = value.lower()
             return query.ConstantScoreQuery(query.Term(facet.field, value), 0.0), False
         built.words.append(text)
-        return self.word(text)
+        found = self.word(text)
+        built.word_queries.setdefault(text, found)
+        return found
 
 
 def query_terms(q) -> list[tuple[str, str]]:

@@ -42,6 +42,12 @@ def test_a_query_finds_a_practice_in_another_language_by_meaning(tmp_path, dense
     assert all(v["value"] != "de" for v in found.facets["language"])
     member = idx.search(QUERY, viewer=Viewer(networks=frozenset({"dogs-net"})))
     assert "hundrastplatz" in _slugs(member)
+    # another order lists the same practices; a filter keeps a neighbour only if it matches
+    newest = idx.search(QUERY, sort="newest")
+    assert newest.total == found.total and set(_slugs(newest)) == set(_slugs(found))
+    finnish = idx.search(QUERY, filters={"language": ["fi"]})
+    assert _slugs(finnish) == ["koirapuisto"] and finnish.total == 1
+    assert "koirapuisto" not in _slugs(idx.search(QUERY, filters={"language": ["en"]}))
     # only in my language: words only
     assert "koirapuisto" not in _slugs(idx.search(QUERY, expand=False))
     idx.close()
@@ -129,3 +135,13 @@ def test_vectors_move_to_another_node_through_a_file(tmp_path, dense_model):
         other.vectors_import(str(tmp_path / "junk.npz"))
     first.close()
     other.close()
+
+
+def test_a_worker_multiplies_vectors_on_one_core(dense_model):
+    """The query is embedded on one core while the words are ranked on the other: numpy's
+    products must not take (and keep spinning on) both."""
+    from threadpoolctl import threadpool_info
+
+    assert dense_model.query("flood warning") is not None
+    blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+    assert blas and all(pool["num_threads"] == 1 for pool in blas)
