@@ -123,14 +123,16 @@ class Embedder:
 
 
 class QueryVector:
-    """A query's embedding, computed in a thread beside the lexical search that starts
-    at the same time: the model's C engine runs without Python's global lock, so the
-    query's words are parsed and looked up in the index meanwhile. ``result()`` waits
-    for it (None when the model failed on this text)."""
+    """A query's embedding, and its similarity to every row of ``matrix``, computed in a
+    thread beside the lexical search that starts at the same time: the model's C engine
+    and numpy's product run without Python's global lock, so the query's words are
+    parsed, looked up and ranked meanwhile. ``result()`` waits for them (None when the
+    model failed on this text)."""
 
-    def __init__(self, model: "Embedder", text: str):
-        self._model, self._text = model, text
+    def __init__(self, model: "Embedder", text: str, matrix: np.ndarray | None = None):
+        self._model, self._text, self._matrix = model, text, matrix
         self._vector: np.ndarray | None = None
+        self._sims: np.ndarray | None = None
         self._thread = threading.Thread(target=self._run, name="query-embedding",
                                         daemon=True)
         self._thread.start()
@@ -138,12 +140,19 @@ class QueryVector:
     def _run(self) -> None:
         try:
             self._vector = self._model.query(self._text)
+            if self._vector is not None and self._matrix is not None:
+                self._sims = self._matrix @ self._vector
         except Exception:  # the lexical side answers alone; the log says why
             log.exception("embedding the query failed")
 
     def result(self) -> np.ndarray | None:
         self._thread.join()
         return self._vector
+
+    def similarities(self) -> np.ndarray | None:
+        """The matrix's rows' similarities to the query (a new array, the caller's)."""
+        self._thread.join()
+        return self._sims
 
 
 class VectorCache:

@@ -1083,16 +1083,14 @@ class SearchIndex:
         """Dense nearest neighbours of the query among the documents the viewer may see
         (``vectors``: the view's, from _vectors), balanced per language: at most DENSE_K,
         each within DENSE_MARGIN of the best."""
-        q = pending.result()
-        if q is None:
-            return []
         matrix, docnums, langs = vectors
         if not len(docnums):
+            pending.result()
             return []
         mask = self._dense_mask(view, viewer, docnums)
-        if not mask.any():
+        sims = pending.similarities()
+        if sims is None or not mask.any():
             return []
-        sims = matrix @ q
         sims[~mask] = -2.0
         pool = np.argpartition(-sims, DENSE_POOL)[:DENSE_POOL] if len(sims) > DENSE_POOL \
             else np.arange(len(sims))
@@ -1296,7 +1294,7 @@ class SearchIndex:
             vectors = (self._vectors(view) if self.dense and expand and text
                        and not has_operators(text) and dense_mod.embedder().available
                        else None)
-            pending = (dense_mod.QueryVector(dense_mod.embedder(), text)
+            pending = (dense_mod.QueryVector(dense_mod.embedder(), text, vectors[0])
                        if vectors is not None else None)
             limits = list(text_hits)
             visible = view.visible(viewer)
