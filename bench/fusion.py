@@ -11,7 +11,10 @@ scores) and the dense top 100 (cosine similarities), and fuses them:
 
 The claims are split by id into two halves (even and odd positions), so a setting chosen
 on one half can be checked on the other; "all" is every claim. Then the same with the
-dense list cut as the portal cuts it (within a margin of the best, at most K).
+dense list cut as the portal cuts it (within a margin of the best, at most K); at the
+portal's depths (the lexical page plus FUSE_DEPTH, the first DENSE_K neighbours); and
+with the claim's vector widened by the lexical list's first M documents (pseudo-relevance
+feedback: the claim's vector plus B times the mean of theirs).
 
     python bench/fusion.py --workdir DIR
 """
@@ -32,11 +35,13 @@ sys.path.insert(0, os.path.join(ROOT, "bench"))
 import relevance  # noqa: E402
 from search import SearchIndex  # noqa: E402
 from search.dense import embedder  # noqa: E402
+from search.index import DENSE_K, FUSE_DEPTH  # noqa: E402
 
 DEPTH = 100
 METHODS = [("rrf", k) for k in (60, 20, 10, 5)] + \
           [(norm, a) for norm in ("minmax", "z") for a in (0.4, 0.5, 0.6, 0.7)]
 CUTS = [(20, 0.05), (50, 0.1), (100, 0.1)]  # (at most K, within margin of the best)
+FEEDBACK = [(0.3, 1), (0.5, 1), (0.3, 2), (0.5, 3), (0.5, 5)]  # (B, M)
 
 
 def _normalised(pairs: list[tuple[int, float]], how: str) -> dict[int, float]:
@@ -79,22 +84,27 @@ def main() -> None:
         return matrix, np.array([int(view.ids[int(d)]) for d in docnums])
 
     matrix, ids = dense_index._read(vectors)
+    row = {int(d): n for n, d in enumerate(ids)}
+
+    def nearest(vector) -> list[tuple[int, float]]:
+        sims = matrix @ vector
+        return [(int(ids[i]), float(sims[i])) for i in np.argsort(-sims)[:DEPTH]]
+
     t0 = time.perf_counter()
-    lists = {}
+    lists, claim_vectors = {}, {}
     for qid, text in queries.items():
         lexical = [(int(h.id), h.score) for h in lexical_index.search(
             text, per_page=DEPTH, facets=False).hits]
-        sims = matrix @ embedder().query(text)
-        dense = [(int(ids[i]), float(sims[i])) for i in np.argsort(-sims)[:DEPTH]]
-        lists[qid] = (lexical, dense)
+        claim_vectors[qid] = embedder().query(text)
+        lists[qid] = (lexical, nearest(claim_vectors[qid]))
     print(f"{len(lists)} claims ranked both ways in {time.perf_counter() - t0:.0f} s")
     order = sorted(lists, key=int)
     halves = {"half 1": order[0::2], "half 2": order[1::2], "all": order}
 
-    def table(title: str, cut=None) -> None:
+    def table(title: str, cut=None, depths=None) -> None:
         print(f"\n{title}\n{'method':<12} " + " ".join(f"{h:>7}" for h in halves))
         for method, value in METHODS:
-            row = []
+            scores = []
             for qids in halves.values():
                 total = 0.0
                 for q in qids:
@@ -102,9 +112,11 @@ def main() -> None:
                     if cut:
                         k, margin = cut
                         dense = [(d, s) for d, s in dense if s >= dense[0][1] - margin][:k]
+                    if depths:
+                        lexical, dense = lexical[:depths[0]], dense[:depths[1]]
                     total += relevance.ndcg_at(fuse(lexical, dense, method, value), qrels[q])
-                row.append(total / len(qids))
-            print(f"{method + ' ' + str(value):<12} " + " ".join(f"{v:7.4f}" for v in row),
+                scores.append(total / len(qids))
+            print(f"{method + ' ' + str(value):<12} " + " ".join(f"{v:7.4f}" for v in scores),
                   flush=True)
 
     lexical_only = sum(relevance.ndcg_at([str(d) for d, _s in lists[q][0]], qrels[q])
@@ -114,6 +126,22 @@ def main() -> None:
     for cut in CUTS:
         table(f"dense list cut as the portal cuts it: at most {cut[0]}, within {cut[1]} "
               f"of the best", cut)
+    depths = (10 + FUSE_DEPTH, DENSE_K)
+    table(f"at the portal's depths: lexical top {depths[0]}, dense top {depths[1]}",
+          depths=depths)
+    plain = dict(lists)
+    for weight, first in FEEDBACK:
+        for q, (lexical, _dense) in plain.items():
+            vector = claim_vectors[q]
+            if lexical:
+                vector = vector + weight * np.mean(
+                    [matrix[row[d]] for d, _s in lexical[:first]], axis=0)
+                vector = vector / np.linalg.norm(vector)
+            lists[q] = (lexical, nearest(vector))
+        dense_alone = sum(relevance.ndcg_at([str(d) for d, _s in lists[q][1]], qrels[q])
+                          for q in order) / len(order)
+        table(f"claim vector + {weight} x mean of the lexical top {first} (dense alone: "
+              f"{dense_alone:.4f}), at the portal's depths", depths=depths)
 
 
 if __name__ == "__main__":
