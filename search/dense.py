@@ -146,6 +146,9 @@ class QueryVector:
         except Exception:  # the lexical side answers alone; the log says why
             log.exception("embedding the query failed")
 
+    def done(self) -> bool:
+        return not self._thread.is_alive()
+
     def result(self) -> np.ndarray | None:
         self._thread.join()
         return self._vector

@@ -1355,19 +1355,39 @@ class SearchIndex:
                 # fused with the dense neighbours if there are any
                 lexical = self._ranked(view, text, built, ranked_result, need, degraded,
                                        budget, deeper=FUSE_DEPTH if fusing else 0)
+            highlight: dict = {}
+            counted: dict[str, Counter] | None = None
+            cards: dict[int, Hit] = {}
+            if fusing and pending is not None and not pending.done():
+                # while the query is still being embedded: the facets of the words'
+                # results and the cards of their page, most of which the fused page shows
+                if facets:
+                    counted = self._facet_counts(view, base, fsets, result, viewer)
+                for d, score in (pinned + (lexical or []))[start:start + per_page]:
+                    if pending.done():
+                        break
+                    cards[d] = self._hit(view, d, score, built, highlight)
             dense_docs: list[int] = []
             if fusing and vectors is not None and pending is not None:
                 dense_docs = self._dense_docs(view, vectors, pending, viewer)
             elif pending is not None:
                 pending.result()  # nothing to fuse with: do not leave it running
+            extra: set = set()
             if dense_docs:
                 extra = set(dense_docs) - set(base)
                 base = (base if type(base) is set else set(base)) | extra
                 result = (result if type(result) is set else set(result)) | filtered(extra)
                 ranked_result = (ranked_result if type(ranked_result) is set
                                  else set(ranked_result)) | filtered(extra)
-            facet_out = self._facets(view, base, fsets, filters, result,
-                                     viewer) if facets else {}
+            facet_out: dict = {}
+            if facets:
+                if counted is None:
+                    counted = self._facet_counts(view, base, fsets, result, viewer)
+                elif extra:     # the neighbours the words did not find, added
+                    more = self._facet_counts(view, extra, fsets, filtered(extra), viewer)
+                    for name, counts in more.items():
+                        counted[name].update(counts)
+                facet_out = self._facet_values(counted, filters)
             total = len(result)
             pages = max(1, math.ceil(total / per_page)) if total else 0
             scored = []
@@ -1382,8 +1402,8 @@ class SearchIndex:
                 scored = scored[start:start + per_page]
             if relevance and budget.exceeded:
                 limits.append(LimitHit("time", 0, int(self.limits.time_limit)))
-            highlight: dict = {}
-            out_hits = [self._hit(view, d, s, built, highlight) for d, s in scored]
+            out_hits = [dataclasses.replace(cards[d], score=float(s)) if d in cards
+                        else self._hit(view, d, s, built, highlight) for d, s in scored]
             suggestion = None
             if built.words and time.monotonic() < deadline:
                 suggestion = self._suggest(view, text, built, visible, total, limits)
@@ -1505,9 +1525,11 @@ class SearchIndex:
         return heapq.nsmallest(n, docs, key=lambda d: (-pub[d], d))
 
     @staticmethod
-    def _facets(view: _View, base, fsets: dict, filters: dict, result,
-                viewer: Viewer = Viewer()) -> dict:
-        out: dict[str, list[dict]] = {}
+    def _facet_counts(view: _View, base, fsets: dict, result,
+                      viewer: Viewer = Viewer()) -> dict[str, Counter]:
+        """Per facet, how many documents hold each value (a tuple of values for the
+        facets with several); Counters that can be added to."""
+        out: dict[str, Counter] = {}
         for facet in FACETS:
             if facet.name in fsets:
                 docs = base
@@ -1517,11 +1539,17 @@ class SearchIndex:
             else:
                 docs = result
             arr = view.facets[facet.name]
-            counts: Counter
             if facet.name == "tag":
-                counts = Counter(view.tags_seen_by(viewer, d) for d in docs)
+                out[facet.name] = Counter(view.tags_seen_by(viewer, d) for d in docs)
             else:
-                counts = Counter(map(arr.__getitem__, docs))
+                out[facet.name] = Counter(map(arr.__getitem__, docs))
+        return out
+
+    @staticmethod
+    def _facet_values(counted: dict[str, Counter], filters: dict) -> dict:
+        out: dict[str, list[dict]] = {}
+        for facet in FACETS:
+            counts = counted[facet.name]
             if facet.multi:
                 expanded: Counter = Counter()
                 for values, c in counts.items():
@@ -1529,6 +1557,7 @@ class SearchIndex:
                         expanded[v] += c
                 counts = expanded
             else:
+                counts = Counter(counts)
                 counts.pop(None, None)
             selected = {v.replace(" ", "_") for v in filters.get(facet.name, ())}
             if facet.name == "tag" and len(counts) > TAG_FACET_VALUES:

@@ -54,6 +54,25 @@ def test_a_query_finds_a_practice_in_another_language_by_meaning(tmp_path, dense
     lexical.close()
 
 
+@pytest.mark.parametrize("filters", [{}, {"language": ["fi"]}, {"language": ["en", "sv"]}])
+def test_work_done_while_the_query_is_embedded_gives_the_same_answer(tmp_path, dense_model,
+                                                                      monkeypatch, filters):
+    """Facets and cards prepared while the query's vector is computed, then completed with
+    the neighbours the words did not find, are the answer computed after it."""
+    idx = SearchIndex(str(tmp_path / "ix"), dense=True)
+    idx.rebuild(DOCS, 4)
+    answers = []
+    for embedding_done in (True, False):
+        monkeypatch.setattr(dense.QueryVector, "done", lambda self, d=embedding_done: d)
+        idx.rebuild(DOCS, 5 + len(answers))        # a new view: nothing kept from before
+        found = idx.search(QUERY + " night", filters=filters)
+        answers.append((found.total, found.facets, [(h.slug, h.score, h.snippet)
+                                                    for h in found.hits]))
+    assert answers[0] == answers[1]
+    assert answers[0][0] > 0
+    idx.close()
+
+
 def test_vectors_are_computed_once_per_revision(tmp_path, dense_model):
     idx = SearchIndex(str(tmp_path / "ix"), dense=True)
     idx.rebuild(DOCS, 4)
