@@ -39,7 +39,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 import relevance  # noqa: E402
 from search import SearchIndex  # noqa: E402
 from search import dense  # noqa: E402
-from search.index import DENSE_K, FUSE_DEPTH  # noqa: E402
+from search.reading import DENSE_K, FUSE_DEPTH  # noqa: E402
 
 #: the portal's cut, and more than any SciFact abstract (the model reads 512 tokens)
 LENGTHS = {"start": dense.BODY_CHARS, "whole": 100_000}

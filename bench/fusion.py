@@ -35,7 +35,7 @@ sys.path.insert(0, os.path.join(ROOT, "bench"))
 import relevance  # noqa: E402
 from search import SearchIndex  # noqa: E402
 from search.dense import embedder  # noqa: E402
-from search.index import DENSE_K, FUSE_DEPTH  # noqa: E402
+from search.reading import DENSE_K, FUSE_DEPTH  # noqa: E402
 
 DEPTH = 100
 METHODS = [("rrf", k) for k in (60, 20, 10, 5)] + \

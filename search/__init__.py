@@ -4,7 +4,9 @@ Fed with plain document dicts, answers with plain dataclasses. Imports
 nothing from ``kb``. See :class:`SearchIndex` for the interface.
 """
 
-from .index import SORTS, SearchIndex, document_fields
+from .documents import document_fields
+from .index import SearchIndex
+from .reading import SORTS
 from .results import (Hit, IndexBusy, IndexDamaged, IndexFailure, IndexUnavailable,
                       SearchResults, Viewer)
 from .querying import LimitHit, QueryLimits, query_size

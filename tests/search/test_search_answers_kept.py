@@ -68,7 +68,7 @@ def test_each_viewer_gets_the_answer_for_what_they_may_see(index, slugs):
 def test_answers_kept_are_bounded_by_their_facet_values(index, monkeypatch):
     """A portal of 100,000 practices has thousands of facet values per broad answer:
     the answers kept give way to the newest when their values pass the budget."""
-    import search.index as si
+    import search.reading as si
 
     counting = Counting(index)
     first = index.search("permits")

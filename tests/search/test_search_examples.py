@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from search import SearchIndex
-from search.index import EXAMPLE_WEIGHT
+from search.reading import EXAMPLE_WEIGHT
 from tests.search.conftest import make_doc
 
 TEXT = dict(summary="Flood warnings by text message.",
