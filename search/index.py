@@ -42,6 +42,7 @@ import dataclasses
 import errno
 import functools
 import json
+import logging
 import os
 import pickle
 import re
@@ -58,6 +59,7 @@ from whoosh import index as windex
 from whoosh.filedb.filestore import RamStorage
 from whoosh import scoring
 from whoosh.index import LockError
+from whoosh.reading import ReaderClosed
 
 from .analysis import field_language
 from . import dense as dense_mod
@@ -69,6 +71,8 @@ from .view import View
 from .querying import DEFAULT_LIMITS, QueryLimits
 from .results import IndexBusy, IndexDamaged, IndexFailure, IndexUnavailable
 from .schema import DEFAULT_RANKING, FIELD_LANGUAGES, SCHEMA, TEXT_PARTS, Ranking, text_field
+
+log = logging.getLogger(__name__)
 
 _GEN_RE = re.compile(r"^gen-(\d{6,})$")
 _TOC_RE = re.compile(r"^_MAIN_\d+\.toc$")
@@ -638,9 +642,18 @@ class SearchIndex(Reading):
         if view is not None and token == self._pointer_token:
             if view.searcher.up_to_date():
                 return view
-            searcher = view.searcher.refresh()
-            self._view = View(view.generation, view.ix, searcher, self._segment_cache)
-            return self._view
+            try:
+                searcher = view.searcher.refresh()
+            except (OSError, ReaderClosed) as exc:
+                # Whoosh reuses the readers of unchanged segments; when a commit of
+                # another process replaces files while it opens the others, it retries
+                # with readers its first attempt already closed. The view cannot be
+                # refreshed then: it is opened afresh below.
+                log.info("search index %s: reopened after a failed refresh (%s: %s)",
+                         self.path, type(exc).__name__, exc)
+            else:
+                self._view = View(view.generation, view.ix, searcher, self._segment_cache)
+                return self._view
         self._close_view()
         gen = self._current_generation()
         if gen is None or not _has_toc(self._p(gen)):
@@ -664,7 +677,13 @@ class SearchIndex(Reading):
             try:
                 self._view.searcher.close()
             except Exception:
-                pass
+                # one of its readers was closed already (a failed refresh): the others
+                # are closed one by one
+                for reader, _offset in self._view.searcher.ixreader.leaf_readers():
+                    try:
+                        reader.close()
+                    except Exception:
+                        pass
             self._view = None
             self._pointer_token = None
 
@@ -679,7 +698,7 @@ class SearchIndex(Reading):
             for attempt in range(attempts):
                 try:
                     return fn(self._current_view())
-                except (OSError, EOFError, windex.EmptyIndexError) as exc:
+                except (OSError, EOFError, windex.EmptyIndexError, ReaderClosed) as exc:
                     self._close_view()
                     if attempt == attempts - 1:
                         if isinstance(exc, OSError):

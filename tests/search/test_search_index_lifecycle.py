@@ -96,6 +96,36 @@ def test_other_processes_commits_are_seen(index):
     other.close()
 
 
+def test_a_refresh_that_whoosh_cannot_finish_reopens_the_index(index, monkeypatch):
+    """Whoosh's refresh reuses the readers of unchanged segments; when another process's
+    commit replaces files while it opens the others, it retries with readers it has
+    already closed and fails with ReaderClosed. The search still answers, with the
+    other process's change, and so do the searches after it."""
+    from whoosh.reading import ReaderClosed
+    from whoosh.searching import Searcher
+
+    other = SearchIndex(index.path)
+    assert index.search("lanterns").total == 0
+    other.apply([(30, make_doc(30, title="Lanterns"))], 30)
+    failed = []
+
+    def refresh(self):
+        if not failed:
+            failed.append(self)
+            for reader, _offset in self.ixreader.leaf_readers():
+                reader.close()
+            raise ReaderClosed("Reader already closed")
+        return real_refresh(self)
+
+    real_refresh = Searcher.refresh
+    monkeypatch.setattr(Searcher, "refresh", refresh)
+    assert index.search("lanterns").total == 1
+    assert failed                                       # the failure did happen
+    other.apply([(31, make_doc(31, title="More lanterns"))], 31)
+    assert index.search("lanterns").total == 2
+    other.close()
+
+
 def test_rebuild_swaps_while_a_searcher_keeps_answering(index, tmp_path):
     reader = SearchIndex(index.path)
     assert reader.search("tulvat", expand=False).total == 2
