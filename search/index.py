@@ -679,13 +679,23 @@ class SearchIndex(Reading):
             except Exception:
                 # one of its readers was closed already (a failed refresh): the others
                 # are closed one by one
-                for reader, _offset in self._view.searcher.ixreader.leaf_readers():
-                    try:
-                        reader.close()
-                    except Exception:
-                        pass
+                self._close_readers(self._view.searcher.ixreader)
             self._view = None
             self._pointer_token = None
+
+    @staticmethod
+    def _close_readers(reader) -> None:
+        """Close each segment reader that is still open; a view being dropped must not
+        fail on one that is not."""
+        try:
+            leaves = reader.leaf_readers()
+        except Exception:
+            return
+        for leaf, _offset in leaves:
+            try:
+                leaf.close()
+            except Exception:
+                pass
 
     def _read(self, fn, attempts: int = 4):
         """Run fn(view) under the lock; reopen if files vanished under the reader.
