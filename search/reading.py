@@ -7,6 +7,7 @@ view of the live generation (:mod:`search.view`) that ``SearchIndex._read`` hand
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import heapq
 import itertools
@@ -20,6 +21,7 @@ from typing import Any, Callable
 import numpy as np
 
 from whoosh import collectors, query
+from whoosh.matching import NullMatcher
 from whoosh.searching import TimeLimit
 
 from .analysis import WORD_RE, field_language, fold, private_tag_words
@@ -406,8 +408,9 @@ class Reading:
                     if k == n:
                         tq = query.And(word_queries)
                     else:
-                        tq = query.Or([query.And([word_queries[i] for i in combo])
-                                       for combo in combos])
+                        # a document of this tier holds exactly k of the words, so the
+                        # OR of the words scores it as the AND of its k words would
+                        tq = query.Or(word_queries)
                     # optimize=False: Whoosh's block-quality skipping cost
                     # more than it saved on these queries (measured)
                     hits = _scored(searcher, tq, need + deeper - len(out), tier, budget,
@@ -783,24 +786,93 @@ class _Budget:
         return self.deadline - time.monotonic()
 
 
-class _FilterWithDeadline(collectors.FilterCollector):
-    """Whoosh's FilterCollector that also stops when the budget's time is up.
+class _AllowedCollector(collectors.FilterCollector):
+    """Whoosh's FilterCollector, made for the small allowed sets of a ranking tier, and
+    stopping when a budget's time is up.
+
+    Whoosh walks every match of the query and drops the documents not allowed. A tier
+    of "all the words but one" allows a few hundred documents, while the union of its
+    words' postings holds thousands, so in a segment where the allowed documents are
+    few beside the query's matches, the matcher is moved straight to each of them
+    (``skip_to``, which skips whole blocks of postings) instead. The documents are
+    collected in the same order either way, so the results are the same.
 
     (Whoosh's TimeLimitCollector cannot wrap a filter: it collects past it.)
     """
 
-    def __init__(self, child, allow, budget: _Budget):
+    def __init__(self, child, allow, budget: "_Budget | None" = None):
         super().__init__(child, allow)
         self.budget = budget
+        self._ordered: list[int] | None = None
+        self.skipped = 0                  # segments whose allowed documents were skipped to
+
+    def prepare(self, top_searcher, q, context):
+        super().prepare(top_searcher, q, context)
+        # sorted (to find a segment's share) only when few beside the query's matches:
+        # a broad query's allowed set is its own result set, of up to every document
+        allow = self.allow
+        few = not allow or len(allow) * SKIP_RATIO < q.estimate_size(top_searcher.reader())
+        self._ordered = sorted(allow) if few else None
+
+    def set_subsearcher(self, subsearcher, offset):
+        ordered, child = self._ordered, self.child
+        if ordered is None:
+            self._skip = False
+            super().set_subsearcher(subsearcher, offset)
+            return
+        self._span = lo, hi = (bisect.bisect_left(ordered, offset),
+                               bisect.bisect_left(ordered, offset + subsearcher.doc_count_all()))
+        self._skip = lo < hi and (hi - lo) * SKIP_RATIO < child.q.estimate_size(
+            subsearcher.reader())
+        if lo == hi:                      # nothing allowed here: no matcher to build
+            self.subsearcher = child.subsearcher = subsearcher
+            self.offset = child.offset = offset
+            self.matcher = child.matcher = NullMatcher()
+            return
+        if not self._skip:
+            super().set_subsearcher(subsearcher, offset)
+            return
+        # a matcher that can skip: Whoosh otherwise builds an OR of many words in a small
+        # segment as an array it fills part by part, reading every posting on the way
+        context = child.context
+        child.context = context.set(needs_current=True)
+        try:
+            super().set_subsearcher(subsearcher, offset)
+        finally:
+            child.context = context
 
     def collect_matches(self):
-        child, allow, offset = self.child, self._allow, self.offset
-        deadline = self.budget.deadline
+        child, offset, matcher = self.child, self.offset, self.child.matcher
+        deadline = self.budget.deadline if self.budget else math.inf
+        if self._skip:
+            self.skipped += 1
+            ordered, (lo, hi) = self._ordered or [], self._span
+            for n in range(lo, hi):
+                if not n & 63 and time.monotonic() > deadline:
+                    raise TimeLimit
+                if not matcher.is_active():
+                    return
+                local = ordered[n] - offset
+                if matcher.id() < local:
+                    matcher.skip_to(local)
+                    if not matcher.is_active():
+                        return
+                if matcher.id() == local:
+                    child.collect(local)
+            return
+        allow = self._allow
+        if allow is None:                 # nothing allowed
+            return
         for n, sub_docnum in enumerate(child.matches()):
             if not n & 255 and time.monotonic() > deadline:
                 raise TimeLimit
-            if allow is None or offset + sub_docnum in allow:
+            if offset + sub_docnum in allow:
                 child.collect(sub_docnum)
+
+
+#: a segment's allowed documents are reached by skipping when the query matches more than
+#: this many times as many documents there (measured: docs/benchmarks.md)
+SKIP_RATIO = 4
 
 
 def _copy(results: SearchResults) -> SearchResults:
@@ -839,16 +911,15 @@ def _scored(searcher, q, limit: int, docs, budget: _Budget | None,
         found = [(d, s * EXAMPLE_WEIGHT if d in demoted else s) for d, s in found]
         found.sort(key=lambda pair: -pair[1])   # stable: ties keep Whoosh's order
         return found[:limit]
-    if budget is None:
-        hits = searcher.search(q, limit=limit, filter=docs, optimize=False)
-        return [(h.docnum, h.score) for h in hits]
-    if budget.remaining() <= 0:
+    if budget is not None and budget.remaining() <= 0:
         budget.exceeded = True
         return []
-    collector = _FilterWithDeadline(searcher.collector(limit=limit, optimize=False), docs,
-                                    budget)
+    collector = _AllowedCollector(searcher.collector(limit=limit, optimize=False), docs,
+                                  budget)
     try:
         searcher.search_with_collector(q, collector)
     except TimeLimit:
+        if budget is None:
+            raise
         budget.exceeded = True
     return [(h.docnum, h.score) for h in collector.results()]
