@@ -398,7 +398,7 @@ def _dense_variants(name: str, path: str, docs, queries, qrels, key: str, kwargs
     """Dense alone and hybrid over an index built with the multilingual model."""
     t0 = time.perf_counter()
     idx = SearchIndex(path, dense=True, **kwargs)
-    if not idx.exists():
+    if not idx.exists() or idx.vectors_missing():   # new, or its vectors made otherwise
         idx.rebuild(docs, 1, total=len(docs), progress=lambda done: done % 500 or print(
             f"  embedded and indexed {done} of {len(docs)}", flush=True))
     build_s = time.perf_counter() - t0

@@ -39,6 +39,13 @@ DIM = 384
 BODY_CHARS = 600
 
 
+def vectors_id() -> str:
+    """What a generation's vectors were made with: the model and the text embedded. An
+    index whose vectors were made otherwise embeds its practices again in the background
+    (lexical ranking meanwhile) and is rebuilt with the new vectors."""
+    return f"{MODEL_ID}; body {BODY_CHARS} chars"
+
+
 def passage_text(doc: dict) -> str:
     """The text a practice is embedded from."""
     parts = [str(doc.get("title") or ""), str(doc.get("summary") or "")]
@@ -291,7 +298,7 @@ class GenerationVectors:
             matrix = np.load(os.path.join(gen_path, cls.NPY))
         except (FileNotFoundError, ValueError, OSError):
             return None
-        if meta.get("model") != MODEL_ID or len(meta.get("ids", ())) != len(matrix):
+        if meta.get("model") != vectors_id() or len(meta.get("ids", ())) != len(matrix):
             return None
         return cls([int(i) for i in meta["ids"]], list(meta["langs"]),
                    matrix.astype(np.float32))
@@ -304,7 +311,7 @@ class GenerationVectors:
             os.fsync(fh.fileno())
         meta_tmp = os.path.join(gen_path, self.META + ".tmp")
         with open(meta_tmp, "w", encoding="utf-8") as fh:
-            json.dump({"model": MODEL_ID, "ids": self.ids, "langs": self.langs}, fh)
+            json.dump({"model": vectors_id(), "ids": self.ids, "langs": self.langs}, fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, os.path.join(gen_path, self.NPY))

@@ -319,12 +319,12 @@ class SearchIndex(Reading):
 
     def vectors_missing(self) -> bool:
         """Whether dense retrieval is on and its model loads, but the live generation was
-        built without its vectors (switched on since, or another model). Searches stay
+        built without its vectors (switched on since, another model, or another text embedded). Searches stay
         lexical, and correct, until :meth:`vectors_fill` has embedded every document and
         a rebuild (from the vector cache) brings the vectors in."""
         gen = self._current_generation()
         return bool(gen and self.dense and dense_mod.embedder().available
-                    and self._state(gen).get("vectors") != dense_mod.MODEL_ID)
+                    and self._state(gen).get("vectors") != dense_mod.vectors_id())
 
     def vectors_fill(self, docs: list[dict]) -> int:
         """Embed the documents whose text is not in the vector cache yet and keep their
@@ -345,7 +345,7 @@ class SearchIndex(Reading):
         if not model.available:
             return f"model not available ({model.error}): lexical ranking only"
         gen = self._current_generation()
-        if gen and self._state(gen).get("vectors") == dense_mod.MODEL_ID:
+        if gen and self._state(gen).get("vectors") == dense_mod.vectors_id():
             return f"hybrid: BM25F and {dense_mod.MODEL_ID} vectors, reciprocal-rank fusion"
         return ("model loaded, index has no vectors yet: lexical ranking until the "
                 "background applier has embedded every practice")
@@ -600,7 +600,7 @@ class SearchIndex(Reading):
             dense_mod.GenerationVectors(vec_ids, vec_langs, matrix).save(gen_path)
         _write_json_atomic(os.path.join(gen_path, _STATE),
                            self._state_data(last_change_id, failed, analysis_setup(),
-                                            dense_mod.MODEL_ID if embed else None))
+                                            dense_mod.vectors_id() if embed else None))
         write_lock = self._lock_file("write.lock")
         write_lock.acquire()
         try:
@@ -614,7 +614,7 @@ class SearchIndex(Reading):
 
     def _apply_vectors(self, gen: str, latest) -> None:
         """Update the generation's vectors for applied changes (under the write lock)."""
-        if not self.dense or self._state(gen).get("vectors") != dense_mod.MODEL_ID:
+        if not self.dense or self._state(gen).get("vectors") != dense_mod.vectors_id():
             return
         model = dense_mod.embedder()
         if not model.available:

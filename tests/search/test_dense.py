@@ -164,3 +164,27 @@ def test_a_worker_multiplies_vectors_on_one_core(dense_model):
     assert dense_model.query("flood warning") is not None
     blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
     assert blas and all(pool["num_threads"] == 1 for pool in blas)
+
+
+def test_vectors_made_from_another_text_are_made_again(tmp_path, dense_model, monkeypatch):
+    """A portal upgraded to embed more of each body answers with words until its practices
+    are embedded again; it never ranks with vectors made from the old text."""
+    long_body = " ".join(["Hankkeen vaiheet kirjattiin kokouksen pöytäkirjaan."] * 60)
+    docs = [dict(DOGS, body=long_body), BUS, LIBRARY, HIDDEN]
+    monkeypatch.setattr(dense, "BODY_CHARS", 600)
+    idx = SearchIndex(str(tmp_path / "ix"), dense=True)
+    idx.rebuild(docs, 4)
+    assert not idx.vectors_missing() and "koirapuisto" in _slugs(idx.search(QUERY))
+    idx.close()
+
+    monkeypatch.setattr(dense, "BODY_CHARS", 4000)
+    idx = SearchIndex(str(tmp_path / "ix"), dense=True)
+    assert idx.vectors_missing()
+    assert "lexical ranking until" in idx.dense_status()
+    assert "koirapuisto" not in _slugs(idx.search(QUERY))     # words only meanwhile
+    before = dense_model.embedded
+    assert idx.vectors_fill(docs) == 1          # only the text that changed is embedded
+    assert dense_model.embedded == before + 1
+    idx.rebuild(docs, 4)
+    assert not idx.vectors_missing() and "koirapuisto" in _slugs(idx.search(QUERY))
+    idx.close()
