@@ -319,9 +319,10 @@ class SearchIndex(Reading):
 
     def vectors_missing(self) -> bool:
         """Whether dense retrieval is on and its model loads, but the live generation was
-        built without its vectors (switched on since, another model, or another text embedded). Searches stay
-        lexical, and correct, until :meth:`vectors_fill` has embedded every document and
-        a rebuild (from the vector cache) brings the vectors in."""
+        built without its vectors (switched on since, another model, or another text
+        embedded). Searches stay lexical, and correct, until :meth:`vectors_fill` has
+        embedded every document and a rebuild (from the vector cache) brings the vectors
+        in."""
         gen = self._current_generation()
         return bool(gen and self.dense and dense_mod.embedder().available
                     and self._state(gen).get("vectors") != dense_mod.vectors_id())

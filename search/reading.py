@@ -811,7 +811,8 @@ class _AllowedCollector(collectors.FilterCollector):
         # sorted (to find a segment's share) only when few beside the query's matches:
         # a broad query's allowed set is its own result set, of up to every document
         allow = self.allow
-        few = not allow or len(allow) * SKIP_RATIO < q.estimate_size(top_searcher.reader())
+        few = not allow or (len(allow) * SKIP_RATIO < top_searcher.doc_count_all() and
+                            len(allow) * SKIP_RATIO < q.estimate_size(top_searcher.reader()))
         self._ordered = sorted(allow) if few else None
 
     def set_subsearcher(self, subsearcher, offset):
