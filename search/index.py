@@ -13,7 +13,10 @@ change log apply again, which is idempotent (``update_document`` by practice
 id). ``failed`` lists the practices that could not be indexed (an
 :class:`IndexFailure` each): they are left out of the index, reported, and
 skipped, so one bad document never stops the others; a later document or
-delete of the same practice clears its entry.
+delete of the same practice clears its entry. ``unembedded`` (practice id ->
+hash of its text) lists the practices a process without the embedding model
+applied to a generation that ranks with vectors: they have no vector until a
+process with the model embeds them (:meth:`SearchIndex.vectors_complete`).
 
 A rebuild writes a new generation beside the live one without blocking
 apply() on the live one, then takes the write lock, replaces ``CURRENT`` and
@@ -294,12 +297,15 @@ class SearchIndex(Reading):
     @staticmethod
     def _state_data(last_change_id: int, failed: dict[int, IndexFailure],
                     analysis: dict | None, vectors: str | None = None,
-                    ahead: dict[int, int] | None = None) -> dict:
+                    ahead: dict[int, int] | None = None,
+                    unembedded: dict[int, str] | None = None) -> dict:
         data = {"last_change_id": int(last_change_id),
                 "failed": [dataclasses.asdict(f) for _, f in sorted(failed.items())],
                 "analysis": analysis, "vectors": vectors}
         if ahead:
             data["ahead"] = {str(p): int(c) for p, c in sorted(ahead.items())}
+        if unembedded:
+            data["unembedded"] = {str(p): h for p, h in sorted(unembedded.items())}
         return data
 
     def analysis(self) -> dict | None:
@@ -324,8 +330,61 @@ class SearchIndex(Reading):
         embedded every document and a rebuild (from the vector cache) brings the vectors
         in."""
         gen = self._current_generation()
-        return bool(gen and self.dense and dense_mod.embedder().available
+        return bool(gen and self.embeds()
                     and self._state(gen).get("vectors") != dense_mod.vectors_id())
+
+    def embeds(self) -> bool:
+        """Whether this process embeds practices: dense retrieval on and its model loaded."""
+        return self.dense and dense_mod.embedder().available
+
+    def vectors_unembedded(self) -> dict[int, str]:
+        """The practices of the live generation that have no vector because a process
+        without the model applied them (practice id -> hash of the text to embed). They
+        are found by their words only until :meth:`vectors_complete`."""
+        gen = self._current_generation()
+        if not gen:
+            return {}
+        state = self._state(gen)
+        if state.get("vectors") != dense_mod.vectors_id():
+            return {}
+        return _unembedded_of(state)
+
+    def vectors_complete(self, docs: list[dict]) -> int:
+        """Embed the documents the live generation lists as unembedded, when a document's
+        text is the one listed (a newer text waits for its change to be applied), and add
+        their vectors to the generation; returns how many were added."""
+        wanted = self.vectors_unembedded()
+        docs = [d for d in docs if wanted.get(int(d["id"])) == _text_hash(d)]
+        if not (docs and self.embeds()):
+            return 0
+        # embedded before the lock is taken: appliers wait for the lock, not for the model
+        vectors = dense_mod.vectors_for(docs, dense_mod.VectorCache(self._p(_VECTORS)),
+                                        dense_mod.embedder())
+        lock = self._lock_file("write.lock")
+        lock.acquire()
+        try:
+            gen = self._current_generation()
+            state = dict(self._state(gen)) if gen else {}
+            if not gen or state.get("vectors") != dense_mod.vectors_id():
+                return 0
+            unembedded = _unembedded_of(state)
+            changes: dict = {}
+            for doc, vec in zip(docs, vectors):
+                pid = int(doc["id"])
+                if unembedded.get(pid) == _text_hash(doc):
+                    changes[pid] = (vec, field_language(doc.get("language")))
+                    del unembedded[pid]
+            current = dense_mod.GenerationVectors.load(self._p(gen))
+            if not changes or current is None:
+                return 0
+            current.updated(changes).save(self._p(gen))
+            state.pop("unembedded", None)
+            if unembedded:
+                state["unembedded"] = {str(p): h for p, h in sorted(unembedded.items())}
+            _write_json_atomic(self._p(gen, _STATE), state)
+        finally:
+            lock.release()
+        return len(changes)
 
     def vectors_fill(self, docs: list[dict]) -> int:
         """Embed the documents whose text is not in the vector cache yet and keep their
@@ -347,7 +406,10 @@ class SearchIndex(Reading):
             return f"model not available ({model.error}): lexical ranking only"
         gen = self._current_generation()
         if gen and self._state(gen).get("vectors") == dense_mod.vectors_id():
-            return f"hybrid: BM25F and {dense_mod.MODEL_ID} vectors, reciprocal-rank fusion"
+            waiting = len(_unembedded_of(self._state(gen)))
+            return (f"hybrid: BM25F and {dense_mod.MODEL_ID} vectors, reciprocal-rank fusion"
+                    + (f"; {waiting} practices found by their words only until the "
+                       "background applier has embedded them" if waiting else ""))
         return ("model loaded, index has no vectors yet: lexical ranking until the "
                 "background applier has embedded every practice")
 
@@ -419,6 +481,8 @@ class SearchIndex(Reading):
                     del latest[pid]
             failed = self._failures(gen)
             before = dict(failed)
+            unembedded = _unembedded_of(state)
+            before_unembedded = dict(unembedded)
             if latest:
                 ix = windex.open_dir(self._p(gen), schema=SCHEMA)
                 try:
@@ -474,7 +538,7 @@ class SearchIndex(Reading):
                 writer.commit(optimize=optimize)
                 if procs > 1:
                     self._check_count(ix, kept_count + added)
-                self._apply_vectors(gen, latest)
+                self._apply_vectors(gen, latest, unembedded)
             if ahead:
                 for pid in latest:
                     early[pid] = max(early.get(pid, 0), int(upto))
@@ -482,11 +546,12 @@ class SearchIndex(Reading):
             else:
                 new_last = max(upto, current)
                 early = {p: c for p, c in early.items() if c > new_last}
-            if new_last > current or failed != before or early != before_early:
+            if (new_last > current or failed != before or early != before_early
+                    or unembedded != before_unembedded):
                 state = self._state(gen)
                 _write_json_atomic(self._p(gen, _STATE),
                                    self._state_data(new_last, failed, state.get("analysis"),
-                                                    state.get("vectors"), early))
+                                                    state.get("vectors"), early, unembedded))
         finally:
             lock.release()
         return recorded
@@ -613,22 +678,35 @@ class SearchIndex(Reading):
                 shutil.rmtree(self._p(old), ignore_errors=True)
         return [f for _, f in sorted(failed.items())]
 
-    def _apply_vectors(self, gen: str, latest) -> None:
-        """Update the generation's vectors for applied changes (under the write lock)."""
-        if not self.dense or self._state(gen).get("vectors") != dense_mod.vectors_id():
-            return
-        model = dense_mod.embedder()
-        if not model.available:
+    def _apply_vectors(self, gen: str, latest, unembedded: dict[int, str]) -> None:
+        """Update the generation's vectors for applied changes (under the write lock).
+
+        Without the model (dense retrieval off in this process, or its model not loaded)
+        a changed practice keeps a vector only when its text is in the vector cache; the
+        others lose theirs (made from an older text) and are added to ``unembedded``."""
+        if self._state(gen).get("vectors") != dense_mod.vectors_id():
             return
         current = dense_mod.GenerationVectors.load(self._p(gen))
         if current is None:
             return
         docs = {pid: doc for pid, doc in latest.items() if isinstance(doc, dict)}
         cache = dense_mod.VectorCache(self._p(_VECTORS))
-        vecs = dense_mod.vectors_for(list(docs.values()), cache, model) if docs else []
         changes: dict = {pid: None for pid in latest}
-        for (pid, doc), vec in zip(docs.items(), vecs):
-            changes[pid] = (vec, field_language(doc.get("language")))
+        for pid in latest:
+            unembedded.pop(pid, None)
+        if self.embeds():
+            vecs = (dense_mod.vectors_for(list(docs.values()), cache, dense_mod.embedder())
+                    if docs else [])
+            for (pid, doc), vec in zip(docs.items(), vecs):
+                changes[pid] = (vec, field_language(doc.get("language")))
+        else:
+            hashes = {pid: _text_hash(doc) for pid, doc in docs.items()}
+            known = cache.get_many(list(dict.fromkeys(hashes.values())))
+            for pid, doc in docs.items():
+                if hashes[pid] in known:
+                    changes[pid] = (known[hashes[pid]], field_language(doc.get("language")))
+                else:
+                    unembedded[pid] = hashes[pid]
         current.updated(changes).save(self._p(gen))
 
     # -- reading ----------------------------------------------------------------
@@ -756,6 +834,14 @@ class SearchIndex(Reading):
 def _pointer_token(path: str) -> tuple:
     st = os.stat(path)
     return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def _unembedded_of(state: dict) -> dict[int, str]:
+    return {int(p): str(h) for p, h in (state.get("unembedded") or {}).items()}
+
+
+def _text_hash(doc: dict) -> str:
+    return dense_mod.text_hash(dense_mod.passage_text(doc))
 
 
 def _ahead_of(state: dict) -> dict[int, int]:

@@ -61,14 +61,22 @@ class Reading:
     _read: Callable[..., Any]
     _p: Callable[..., str]
 
-    def _vectors(self, view: "View"):
-        """(matrix, docnums, languages) of the view's visible-to-nobody-yet vectors, or None."""
+    def _vectors_token(self, view: "View") -> tuple | None:
+        """What identifies the view's vectors file as written (each save replaces it), or
+        None without one. Vectors change without a commit of the words when a process
+        with the model embeds what one without it applied (vectors_complete)."""
         if not view.generation:
             return None
-        path = self._p(view.generation, dense_mod.GenerationVectors.NPY)
         try:
-            token = os.stat(path).st_mtime_ns
+            st = os.stat(self._p(view.generation, dense_mod.GenerationVectors.NPY))
         except FileNotFoundError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def _vectors(self, view: "View"):
+        """(matrix, docnums, languages) of the view's visible-to-nobody-yet vectors, or None."""
+        token = self._vectors_token(view)
+        if token is None:
             return None
         # kept on the view: its document numbers are only valid for its searcher
         cached = view.dense_vectors
@@ -332,6 +340,12 @@ class Reading:
             """The view's earlier answer to the same search, else a new one; a copy
             either way (callers re-order, slice and annotate what they get; the facet
             counts are shared and read only)."""
+            if self.dense:
+                vectors = self._vectors_token(view)
+                if vectors != view.results_vectors:    # answers ranked with other vectors
+                    view.results.clear()
+                    view.results_size = 0
+                    view.results_vectors = vectors
             found = view.results.get(key)
             if found is not None:
                 view.results.move_to_end(key)

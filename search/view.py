@@ -113,9 +113,11 @@ class View:
         self._visible: dict[tuple, frozenset] = {}
         self._postings: OrderedDict = OrderedDict()
         self._postings_size = 0
-        # answers of this view (it never changes: a commit makes a new one), newest last
+        # answers of this view (its documents never change: a commit makes a new view; its
+        # vectors may, see SearchIndex._vectors_token), newest last
         self.results: OrderedDict = OrderedDict()
         self.results_size = 0   # their _kept_size, summed
+        self.results_vectors: tuple | None = None    # the vectors they were ranked with
         self._autocomplete: list | None = None
         self._exists: dict = {}
         self._expansions: dict = {}

@@ -43,3 +43,62 @@ def test_a_node_switched_to_dense_answers_at_once_and_fills_its_vectors(tmp_path
             ANONYMOUS, "flood").hits]
     index.close()
     app.extensions["kb.db"].dispose()
+
+
+DOG_PARKS = """\
+---
+title: Hundrastgårdar i stadsdelarna
+summary: Staden byggde inhägnade områden där hundar får springa lösa.
+language: sv
+organization: Solby (fictional example town)
+country: SE
+themes: [public-safety]
+tags: [example]
+stage: pilot
+evidence: anecdotal
+---
+## Utmaning
+
+Lösa hundar skrämde besökare i parkerna.
+"""
+
+
+def test_a_practice_published_where_the_model_does_not_run_is_embedded_by_a_node_that_has_it(
+        tmp_path, dense_model):
+    """A process with dense retrieval off (a command run with other settings) publishes a
+    practice into an index that ranks with vectors: it cannot embed it, and says so in the
+    index; the first search on a node with the model starts its applier, which embeds the
+    practice, and the practice is then found by its meaning in another language."""
+    from kb.services.derived import applier_running
+    from kb.services.identity import ANONYMOUS, SYSTEM
+    from kb.services.practices import practice_import
+    from kb.services.search import practice_search
+
+    settings = {"INSTANCE_PATH": str(tmp_path / "instance"), "SEED_DIR": str(FIXTURE_PRACTICES),
+                "AUTO_INIT": True, "TESTING": True, "SECRET_KEY": "t", "SEARCH_DENSE": True}
+    app = create_app(settings)
+    index = app.extensions["kb.search"]
+    assert not index.vectors_missing() and dense_model.embedded == 6
+
+    lexical = create_app({**settings, "SEARCH_DENSE": False})
+    with lexical.app_context():
+        practice_import(SYSTEM, DOG_PARKS, "hundrastgardar.md")
+        assert "hundrastgardar" in [h.slug for h in practice_search(ANONYMOUS, "hundar").hits]
+    lexical.extensions["kb.search"].close()
+    lexical.extensions["kb.db"].dispose()
+    assert len(index.vectors_unembedded()) == 1
+    assert "1 practices found by their words only" in index.dense_status()
+    assert dense_model.embedded == 6
+
+    page = app.test_client().get("/search?q=fenced+dog+parks")
+    assert page.status_code == 200
+    with app.app_context():
+        deadline = time.monotonic() + 300          # a bound on the wait, not a measure
+        while applier_running(app) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not applier_running(app)
+        assert index.vectors_unembedded() == {} and dense_model.embedded == 7
+        assert "hundrastgardar" in [h.slug for h in practice_search(
+            ANONYMOUS, "fenced dog parks").hits]
+    index.close()
+    app.extensions["kb.db"].dispose()

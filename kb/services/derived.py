@@ -226,8 +226,9 @@ def _run(app: Flask) -> None:
                         get_db().session.remove()  # each batch reads a fresh snapshot
                 finally:
                     lock.release()
-                if any(n > 0 for n in pending().values()):
-                    stop.wait(RETRY_SECONDS)  # a view was busy: look again shortly
+                if any(n > 0 for n in pending().values()) or _wanted():
+                    # a view was busy, or its other work failed: look again shortly
+                    stop.wait(RETRY_SECONDS)
         except Exception:
             log.exception("background applier stopped; the next backlog starts it again")
         finally:

@@ -268,9 +268,50 @@ VECTOR_BATCH = 16
 
 def search_background_wanted() -> bool:
     """Whether this node's index needs work besides its backlog: a repair a search asked
-    for, or vectors to embed (see search_start)."""
+    for, or vectors to embed (see search_start and _complete_vectors)."""
     path = get_index().path
-    return path in _repair_requested or path in _vectors_wanted
+    return path in _repair_requested or path in _vectors_wanted or bool(_unembedded_wanted())
+
+
+# practices listed as unembedded that this process found changed again since (id, text
+# hash), by index folder: they wait for the change log, not for another attempt
+_unembedded_tried: dict[str, set[tuple[int, str]]] = {}
+
+
+def _unembedded_wanted() -> list[int]:
+    """The practices of the live generation that a process without the model applied
+    (see SearchIndex.vectors_unembedded) and this process can embed now."""
+    index = get_index()
+    if not index.dense:
+        return []
+    waiting = index.vectors_unembedded()
+    if not waiting:
+        _unembedded_tried.pop(index.path, None)
+        return []
+    tried = _unembedded_tried.get(index.path, set())
+    wanted = sorted(pid for pid, digest in waiting.items() if (pid, digest) not in tried)
+    return wanted if wanted and index.embeds() else []
+
+
+def _complete_vectors() -> int:
+    """One applier round: embed up to VECTOR_BATCH of the practices another process
+    applied without the model, into the live generation. Returns the practices handled."""
+    index = get_index()
+    ids = _unembedded_wanted()[:VECTOR_BATCH]
+    if not ids:
+        return 0
+    waiting = index.vectors_unembedded()
+    batch = _load_practices(ids)
+    docs = [doc for pid in ids if pid in batch
+            and isinstance(doc := _doc_or_failure(batch[pid], 0), dict)]
+    added = index.vectors_complete(docs)
+    still = index.vectors_unembedded()
+    _unembedded_tried.setdefault(index.path, set()).update(
+        (pid, waiting[pid]) for pid in ids if still.get(pid) == waiting.get(pid))
+    if added:
+        log.info("dense retrieval: %d practices applied without the model embedded, "
+                 "%d left", added, len(still))
+    return len(ids)
 
 
 def _fill_vectors() -> int:
@@ -279,7 +320,7 @@ def _fill_vectors() -> int:
     (no embedding) and ranks with them. Returns the practices handled (0: nothing to do)."""
     index = get_index()
     if index.path not in _vectors_wanted:
-        return 0
+        return _complete_vectors()
     if not index.vectors_missing():   # another process of this node finished it
         _vectors_wanted.discard(index.path)
         _vectors_done_upto.pop(index.path, None)
@@ -333,7 +374,8 @@ def search_refresh() -> int:
     background applier, which this starts if it is not running.
     """
     limit = current_app.config["SEARCH_SYNC_CHANGES"]
-    if get_index().path in _vectors_wanted and has_request_context():
+    if has_request_context() and (get_index().path in _vectors_wanted
+                                  or _unembedded_wanted()):
         from kb.services.derived import start_applier
 
         # from a request only: never in a process about to fork its workers

@@ -25,6 +25,13 @@ QUERY = "fenced areas where dogs run off the leash"
 
 
 
+def _stored_vectors(path) -> list[int]:
+    """The practice ids with a vector in the index's live generation."""
+    vectors = dense.GenerationVectors.load(str(path / (path / "CURRENT").read_text().strip()))
+    assert vectors is not None
+    return vectors.ids
+
+
 def _slugs(results):
     return [h.slug for h in results.hits]
 
@@ -188,3 +195,44 @@ def test_vectors_made_from_another_text_are_made_again(tmp_path, dense_model, mo
     idx.rebuild(docs, 4)
     assert not idx.vectors_missing() and "koirapuisto" in _slugs(idx.search(QUERY))
     idx.close()
+
+
+def test_changes_applied_where_the_model_does_not_run_are_embedded_later(tmp_path,
+                                                                        dense_model):
+    """A process with dense retrieval off (a command run with other settings, a worker whose
+    model failed to load) may apply changes to an index that ranks with vectors. It cannot
+    embed them: it keeps the vectors whose text is unchanged (from the cache), drops the
+    others and lists those practices; a process with the model embeds them afterwards.
+    Until then they are found by their words only, never by an old text's meaning."""
+    idx = SearchIndex(str(tmp_path / "ix"), dense=True)
+    idx.rebuild(DOCS, 4)
+    words_only = SearchIndex(str(tmp_path / "ix"), dense=False)
+    dogs_sv = make_doc(5, slug="hundgardar", language="sv", title="Hundrastgårdar i stadsdelarna",
+                       summary="Staden byggde inhägnade områden där hundar får springa lösa.")
+    bus_now = make_doc(2, slug="bus", title="Library opening hours on weekends",
+                       summary="The library opens on Sunday mornings.")
+    library_tagged = dict(LIBRARY, tags=["open library"])   # the embedded text is unchanged
+    words_only.apply([(5, dogs_sv), (2, bus_now), (3, library_tagged)], 5)
+    waiting = idx.vectors_unembedded()
+    assert sorted(waiting) == [2, 5]
+    assert "2 practices found by their words only" in idx.dense_status()
+    assert "hundgardar" not in _slugs(idx.search("fenced dog parks"))   # no shared word
+    assert sorted(_stored_vectors(tmp_path / "ix")) == [1, 3, 4]    # none of an old text
+    assert "bibliotek" in _slugs(idx.search("library open without staff"))
+
+    # a newer text than the one listed is not embedded in its place
+    before = dense_model.embedded
+    assert idx.vectors_complete([dict(dogs_sv, summary="Another text.")]) == 0
+    assert idx.vectors_complete([dogs_sv, bus_now]) == 2
+    assert dense_model.embedded == before + 2        # the newer text was not embedded
+    assert idx.vectors_unembedded() == {}
+    assert sorted(_stored_vectors(tmp_path / "ix")) == [1, 2, 3, 4, 5]
+    assert "hundgardar" in _slugs(idx.search("fenced dog parks"))
+    assert idx.dense_status().startswith("hybrid")
+
+    # a practice listed, then removed by the same kind of process, is not listed any more
+    words_only.apply([(6, make_doc(6, slug="ferry", title="Winter ferry"))], 6)
+    words_only.apply([(6, None)], 7)
+    assert idx.vectors_unembedded() == {}
+    idx.close()
+    words_only.close()
