@@ -16,7 +16,13 @@ portal's depths (the lexical page plus FUSE_DEPTH, the first DENSE_K neighbours)
 with the claim's vector widened by the lexical list's first M documents (pseudo-relevance
 feedback: the claim's vector plus B times the mean of theirs).
 
-    python bench/fusion.py --workdir DIR
+``--mix W`` (repeatable) also ranks at the portal's depths with each abstract's vector
+mixed from the start it is embedded from and the whole abstract: the normalised sum of
+(1 - W) x the shipped vector and W x the whole abstract's. The whole abstracts' vectors
+are read from the dense index's vector cache; those missing there are embedded first
+(about one abstract a second on one core: 90 minutes for a cache without any).
+
+    python bench/fusion.py --workdir DIR [--mix 0.3 --mix 0.5 ...]
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ sys.path.insert(0, os.path.join(ROOT, "bench"))
 
 import relevance  # noqa: E402
 from search import SearchIndex  # noqa: E402
+from search import dense as dense_mod  # noqa: E402
 from search.dense import embedder  # noqa: E402
 from search.reading import DENSE_K, FUSE_DEPTH  # noqa: E402
 
@@ -71,8 +78,10 @@ def fuse(lexical, dense, method: str, value: float) -> list[str]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--workdir", required=True)
+    ap.add_argument("--mix", type=float, action="append", default=[],
+                    help="weight of the whole abstract's vector in a mixed vector (0-1)")
     args = ap.parse_args()
-    _docs, queries, qrels = relevance.load_scifact()
+    docs, queries, qrels = relevance.load_scifact()
     lexical_index = SearchIndex(os.path.join(args.workdir, "scifact"))
     dense_index = SearchIndex(os.path.join(args.workdir, "scifact-dense"), dense=True)
     if not (lexical_index.exists() and dense_index.exists()):
@@ -142,6 +151,36 @@ def main() -> None:
                           for q in order) / len(order)
         table(f"claim vector + {weight} x mean of the lexical top {first} (dense alone: "
               f"{dense_alone:.4f}), at the portal's depths", depths=depths)
+    if not args.mix:
+        return
+    start_matrix = matrix
+    whole = _whole_vectors(docs, ids, os.path.join(args.workdir, "scifact-dense"))
+    for weight in args.mix:
+        mixed = (1 - weight) * start_matrix + weight * whole
+        matrix = mixed / np.linalg.norm(mixed, axis=1, keepdims=True)
+        for q, (lexical, _dense) in plain.items():
+            lists[q] = (lexical, nearest(claim_vectors[q]))
+        dense_alone = sum(relevance.ndcg_at([str(d) for d, _s in lists[q][1]], qrels[q])
+                          for q in order) / len(order)
+        table(f"vectors mixed, whole abstract's weight {weight} (dense alone: "
+              f"{dense_alone:.4f}), at the portal's depths", depths=depths)
+
+
+def _whole_vectors(docs, ids, index_path: str) -> np.ndarray:
+    """The whole abstracts' vectors (the model's window), in the order of ``ids``, from
+    the index's vector cache; the missing ones are embedded and added to it."""
+    by_id = {str(d["id"]): d for d in docs}
+    kept = dense_mod.BODY_CHARS
+    dense_mod.BODY_CHARS = 4000      # more than the model's 512 tokens
+    try:
+        chosen = [by_id[str(i)] for i in ids]
+        cache = dense_mod.VectorCache(os.path.join(index_path, "vectors.sqlite3"))
+        t0 = time.perf_counter()
+        vectors = dense_mod.vectors_for(chosen, cache, embedder())
+        print(f"\nwhole abstracts' vectors: {len(vectors)} in {time.perf_counter() - t0:.0f} s")
+    finally:
+        dense_mod.BODY_CHARS = kept
+    return np.stack(vectors)
 
 
 if __name__ == "__main__":
