@@ -63,16 +63,17 @@ Lösa hundar skrämde besökare i parkerna.
 """
 
 
-def test_a_practice_published_where_the_model_does_not_run_is_embedded_by_a_node_that_has_it(
+def test_work_done_where_the_model_does_not_run_is_embedded_by_a_node_that_has_it(
         tmp_path, dense_model):
     """A process with dense retrieval off (a command run with other settings) publishes a
     practice into an index that ranks with vectors: it cannot embed it, and says so in the
     index; the first search on a node with the model starts its applier, which embeds the
-    practice, and the practice is then found by its meaning in another language."""
+    practice, and the practice is then found by its meaning in another language. The same
+    after such a process rebuilt the whole index."""
     from kb.services.derived import applier_running
     from kb.services.identity import ANONYMOUS, SYSTEM
     from kb.services.practices import practice_import
-    from kb.services.search import practice_search
+    from kb.services.search import practice_search, search_rebuild
 
     settings = {"INSTANCE_PATH": str(tmp_path / "instance"), "SEED_DIR": str(FIXTURE_PRACTICES),
                 "AUTO_INIT": True, "TESTING": True, "SECRET_KEY": "t", "SEARCH_DENSE": True}
@@ -98,6 +99,24 @@ def test_a_practice_published_where_the_model_does_not_run_is_embedded_by_a_node
             time.sleep(0.2)
         assert not applier_running(app)
         assert index.vectors_unembedded() == {} and dense_model.embedded == 7
+        assert "hundrastgardar" in [h.slug for h in practice_search(
+            ANONYMOUS, "fenced dog parks").hits]
+
+    # the same kind of process rebuilds the whole index (`kb reindex` with other settings):
+    # the running node notices at its next search and brings its vectors back, from the
+    # vector cache (nothing is embedded again)
+    lexical = create_app({**settings, "SEARCH_DENSE": False})
+    with lexical.app_context():
+        search_rebuild(SYSTEM)
+    lexical.extensions["kb.search"].close()
+    lexical.extensions["kb.db"].dispose()
+    assert index.vectors_missing()
+    assert app.test_client().get("/search?q=fenced+dog+parks").status_code == 200
+    with app.app_context():
+        deadline = time.monotonic() + 300          # a bound on the wait, not a measure
+        while applier_running(app) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not index.vectors_missing() and dense_model.embedded == 7
         assert "hundrastgardar" in [h.slug for h in practice_search(
             ANONYMOUS, "fenced dog parks").hits]
     index.close()

@@ -257,9 +257,8 @@ def search_apply_batch(limit: int) -> int:
 
 
 _repair_requested: set[str] = set()
-# index folders whose live generation lacks the vectors dense retrieval needs, and how far
-# the background applier has embedded their practices (by practice id)
-_vectors_wanted: set[str] = set()
+# how far the background applier has embedded the practices of an index folder whose live
+# generation lacks the vectors dense retrieval needs (by practice id)
 _vectors_done_upto: dict[str, int] = {}
 #: practices embedded per applier round (about 2 a second): the applier lock is held for
 #: seconds, not minutes, so the change log keeps being applied in between
@@ -269,8 +268,19 @@ VECTOR_BATCH = 16
 def search_background_wanted() -> bool:
     """Whether this node's index needs work besides its backlog: a repair a search asked
     for, or vectors to embed (see search_start and _complete_vectors)."""
-    path = get_index().path
-    return path in _repair_requested or path in _vectors_wanted or bool(_unembedded_wanted())
+    index = get_index()
+    return (index.path in _repair_requested or _vectors_missing(index)
+            or bool(_unembedded_wanted()))
+
+
+def _vectors_missing(index: SearchIndex) -> bool:
+    """Whether this process ranks with vectors but the live generation has none: dense
+    retrieval switched on since it was built, or a process without the model rebuilt it
+    (a `kb reindex` run with other settings) while this one runs."""
+    try:
+        return index.vectors_missing()
+    except IndexUnavailable:
+        return False
 
 
 # practices listed as unembedded that this process found changed again since (id, text
@@ -284,7 +294,10 @@ def _unembedded_wanted() -> list[int]:
     index = get_index()
     if not index.dense:
         return []
-    waiting = index.vectors_unembedded()
+    try:
+        waiting = index.vectors_unembedded()
+    except IndexUnavailable:
+        return []
     if not waiting:
         _unembedded_tried.pop(index.path, None)
         return []
@@ -319,12 +332,12 @@ def _fill_vectors() -> int:
     once every published practice has its vector, the index is rebuilt from the cache
     (no embedding) and ranks with them. Returns the practices handled (0: nothing to do)."""
     index = get_index()
-    if index.path not in _vectors_wanted:
+    if not index.vectors_missing():   # none missing, or another process of this node
+        _vectors_done_upto.pop(index.path, None)    # finished them
         return _complete_vectors()
-    if not index.vectors_missing():   # another process of this node finished it
-        _vectors_wanted.discard(index.path)
-        _vectors_done_upto.pop(index.path, None)
-        return 0
+    if index.path not in _vectors_done_upto:
+        log.info("search index %s has no vectors: embedding its practices (those not in "
+                 "the vector cache) in the background, then rebuilding it", index.path)
     after = _vectors_done_upto.get(index.path, 0)
     ids = list(session().scalars(
         select(Practice.id).where(Practice.status == PracticeStatus.PUBLISHED,
@@ -343,7 +356,6 @@ def _fill_vectors() -> int:
     log.info("every practice has its vector: rebuilding search index %s with them",
              index.path)
     count = search_rebuild_unchecked()
-    _vectors_wanted.discard(index.path)
     _vectors_done_upto.pop(index.path, None)
     log.info("search index %s ranks with vectors: %d practices", index.path, count)
     return 1
@@ -374,8 +386,7 @@ def search_refresh() -> int:
     background applier, which this starts if it is not running.
     """
     limit = current_app.config["SEARCH_SYNC_CHANGES"]
-    if has_request_context() and (get_index().path in _vectors_wanted
-                                  or _unembedded_wanted()):
+    if has_request_context() and (_vectors_missing(get_index()) or _unembedded_wanted()):
         from kb.services.derived import start_applier
 
         # from a request only: never in a process about to fork its workers
@@ -516,7 +527,6 @@ def search_start() -> None:
         log.warning("search index %s has no vectors for dense retrieval: search is lexical "
                     "until the background applier has embedded every practice (about 2 a "
                     "second, fewer when `kb vectors import` brought them)", index.path)
-        _vectors_wanted.add(index.path)
 
 
 #: the vectors shipped with a folder of practice documents (``kb vectors export``)
