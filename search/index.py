@@ -349,14 +349,14 @@ class SearchIndex(Reading):
             return {}
         return _unembedded_of(state)
 
-    def vectors_complete(self, docs: list[dict]) -> int:
+    def vectors_complete(self, docs: list[dict]) -> list[int]:
         """Embed the documents the live generation lists as unembedded, when a document's
         text is the one listed (a newer text waits for its change to be applied), and add
-        their vectors to the generation; returns how many were added."""
+        their vectors to the generation; returns the ids of those added."""
         wanted = self.vectors_unembedded()
         docs = [d for d in docs if wanted.get(int(d["id"])) == _text_hash(d)]
         if not (docs and self.embeds()):
-            return 0
+            return []
         # embedded before the lock is taken: appliers wait for the lock, not for the model
         vectors = dense_mod.vectors_for(docs, dense_mod.VectorCache(self._p(_VECTORS)),
                                         dense_mod.embedder())
@@ -366,7 +366,7 @@ class SearchIndex(Reading):
             gen = self._current_generation()
             state = dict(self._state(gen)) if gen else {}
             if not gen or state.get("vectors") != dense_mod.vectors_id():
-                return 0
+                return []
             unembedded = _unembedded_of(state)
             changes: dict = {}
             for doc, vec in zip(docs, vectors):
@@ -376,7 +376,7 @@ class SearchIndex(Reading):
                     del unembedded[pid]
             current = dense_mod.GenerationVectors.load(self._p(gen))
             if not changes or current is None:
-                return 0
+                return []
             current.updated(changes).save(self._p(gen))
             state.pop("unembedded", None)
             if unembedded:
@@ -384,7 +384,7 @@ class SearchIndex(Reading):
             _write_json_atomic(self._p(gen, _STATE), state)
         finally:
             lock.release()
-        return len(changes)
+        return sorted(changes)
 
     def vectors_fill(self, docs: list[dict]) -> int:
         """Embed the documents whose text is not in the vector cache yet and keep their

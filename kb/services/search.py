@@ -256,6 +256,25 @@ def search_apply_batch(limit: int) -> int:
         return _unwritable(exc)
 
 
+#: called in the process that brought vectors into this node's index, with the practices
+#: whose vectors were added to the live generation, or None when the whole index was
+#: rebuilt with them (it ranked with words only before): what was derived from the index's
+#: ranking, such as the stored similar practices (kb.services.readmodel), is made again
+_vectors_added: list[Callable[[list[int] | None], None]] = []
+
+
+def on_vectors_added(callback: Callable[[list[int] | None], None]) -> None:
+    _vectors_added.append(callback)
+
+
+def _announce_vectors(ids: list[int] | None) -> None:
+    for callback in _vectors_added:
+        try:
+            callback(ids)
+        except Exception:
+            log.exception("after vectors were added to the search index")
+
+
 _repair_requested: set[str] = set()
 # how far the background applier has embedded the practices of an index folder whose live
 # generation lacks the vectors dense retrieval needs (by practice id)
@@ -323,7 +342,8 @@ def _complete_vectors() -> int:
         (pid, waiting[pid]) for pid in ids if still.get(pid) == waiting.get(pid))
     if added:
         log.info("dense retrieval: %d practices applied without the model embedded, "
-                 "%d left", added, len(still))
+                 "%d left", len(added), len(still))
+        _announce_vectors(added)
     return len(ids)
 
 
@@ -358,6 +378,7 @@ def _fill_vectors() -> int:
     count = search_rebuild_unchecked()
     _vectors_done_upto.pop(index.path, None)
     log.info("search index %s ranks with vectors: %d practices", index.path, count)
+    _announce_vectors(None)
     return 1
 
 

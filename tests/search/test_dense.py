@@ -222,8 +222,8 @@ def test_changes_applied_where_the_model_does_not_run_are_embedded_later(tmp_pat
 
     # a newer text than the one listed is not embedded in its place
     before = dense_model.embedded
-    assert idx.vectors_complete([dict(dogs_sv, summary="Another text.")]) == 0
-    assert idx.vectors_complete([dogs_sv, bus_now]) == 2
+    assert idx.vectors_complete([dict(dogs_sv, summary="Another text.")]) == []
+    assert idx.vectors_complete([dogs_sv, bus_now]) == [2, 5]
     assert dense_model.embedded == before + 2        # the newer text was not embedded
     assert idx.vectors_unembedded() == {}
     assert sorted(_stored_vectors(tmp_path / "ix")) == [1, 2, 3, 4, 5]

@@ -134,6 +134,7 @@ HELPERS = {
                                            "after commit; no user input",
     "kb.services.search.search_apply_bulk": "the index's catch-up after a checked bulk "
                                             "import; no user input",
+    "kb.services.search.on_vectors_added": "registers a derived view's callback at import",
     # every derived view, and the background applier that follows the change log
     "kb.services.derived.register_view": "adds a derived view at import of its module",
     "kb.services.derived.views": "lists the registered derived views",
@@ -158,6 +159,9 @@ HELPERS = {
                                                         "service makes first",
     "kb.services.readmodel.catchup.read_model_apply_own": "applies a committed unit of "
                                                           "work's own changes after commit",
+    "kb.services.readmodel.catchup.similar_after_vectors": "called by the background "
+                                                           "applier once the index has "
+                                                           "vectors; no user input",
     "kb.services.readmodel.catchup.read_model_rebuild_unchecked": "the work of "
                                                                   "read_model_rebuild once "
                                                                   "checked",

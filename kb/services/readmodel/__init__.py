@@ -20,7 +20,8 @@ from kb.services.readmodel.catchup import (ReadModelStatus, read_model_after_bul
                                            read_model_apply_own,
                                            read_model_catch_up, read_model_pending,
                                            read_model_rebuild, read_model_refresh,
-                                           read_model_status)
+                                           read_model_status, similar_after_vectors)
+from kb.services.search import on_vectors_added
 from kb.services.readmodel.lineage import family_members, lineage_rows
 from kb.services.readmodel.similar import similar_cards
 
@@ -29,6 +30,7 @@ register_view(DerivedView("read_model", pending=read_model_pending,
                           apply=lambda limit: read_model_catch_up(limit),
                           after_commit=read_model_apply_own,
                           after_bulk=read_model_after_bulk))
+on_vectors_added(similar_after_vectors)
 
 __all__ = ["ReadModelStatus", "read_model_catch_up", "read_model_rebuild",
            "read_model_status", "family_members", "lineage_rows", "similar_cards"]

@@ -144,6 +144,26 @@ def read_model_after_bulk() -> int:
     return latest - last
 
 
+def similar_after_vectors(practice_ids: list[int] | None) -> None:
+    """This node's search index brought in vectors (kb.services.search.on_vectors_added):
+    the similar lists made while it ranked with words only are made again, with them.
+
+    For a few practices (applied by a process without the model), at once. For the whole
+    index (dense retrieval switched on over an index built without it), the similar
+    lists follow the change log again from its start, in the background applier's
+    bounded batches: every list is replaced, and pages meanwhile show the old ones."""
+    if practice_ids is not None:
+        with UnitOfWork():
+            similar_refresh(_index(), practice_ids)
+        return
+    _state(SIMILAR)
+    with UnitOfWork():
+        session().execute(update(ReadModelState).where(ReadModelState.name == SIMILAR)
+                          .values(last_change_id=0))
+    log.info("similar practices: every list is made again with the search index's vectors "
+             "(in the background)")
+
+
 def read_model_pending() -> int:
     """Change-log entries the read model has not followed on this database."""
     marks = dict(session().execute(
