@@ -13,10 +13,9 @@ change log apply again, which is idempotent (``update_document`` by practice
 id). ``failed`` lists the practices that could not be indexed (an
 :class:`IndexFailure` each): they are left out of the index, reported, and
 skipped, so one bad document never stops the others; a later document or
-delete of the same practice clears its entry. ``unembedded`` (practice id ->
-hash of its text) lists the practices a process without the embedding model
-applied to a generation that ranks with vectors: they have no vector until a
-process with the model embeds them (:meth:`SearchIndex.vectors_complete`).
+delete of the same practice clears its entry. ``unembedded`` lists the
+practices a process without the embedding model applied to a generation that
+ranks with vectors (see :mod:`search.vectors`).
 
 A rebuild writes a new generation beside the live one without blocking
 apply() on the live one, then takes the write lock, replaces ``CURRENT`` and
@@ -34,9 +33,10 @@ visible-document sets, posting sets) is cached and rebuilt per segment.
 
 This module writes, keeps and opens the generations; the rest lives beside it:
 :mod:`search.documents` (a practice document's fields), :mod:`search.view` (a
-generation's searcher and what is derived from it) and :mod:`search.reading`
-(searching, ranking, facets, cards, suggestions and similar practices, a part of
-:class:`SearchIndex`).
+generation's searcher and what is derived from it), :mod:`search.reading`
+(searching, ranking, facets, cards, suggestions and similar practices) and
+:mod:`search.vectors` (dense retrieval's vectors), the last two parts of
+:class:`SearchIndex`; :mod:`search.layout` names the files and writes the small ones.
 """
 
 from __future__ import annotations
@@ -67,9 +67,11 @@ from whoosh.reading import ReaderClosed
 from .analysis import field_language
 from . import dense as dense_mod
 from .decompound import setup as analysis_setup
+from .layout import POINTER, STATE, VECTOR_CACHE, write_json_atomic, write_pointer
 from .locking import FileLock
 from .documents import fields_or_failure, now_iso
 from .reading import Reading
+from .vectors import Vectors, unembedded_of
 from .view import View
 from .querying import DEFAULT_LIMITS, QueryLimits
 from .results import IndexBusy, IndexDamaged, IndexFailure, IndexUnavailable
@@ -79,9 +81,6 @@ log = logging.getLogger(__name__)
 
 _GEN_RE = re.compile(r"^gen-(\d{6,})$")
 _TOC_RE = re.compile(r"^_MAIN_\d+\.toc$")
-_POINTER = "CURRENT"
-_STATE = "state.json"
-_VECTORS = "vectors.sqlite3"
 #: a bulk apply of at least this many documents uses two writer processes
 BULK_PROCS_FROM = 2000
 
@@ -120,30 +119,7 @@ def _weighting(ranking: Ranking):
     return scoring.BM25F(B=ranking.b, K1=ranking.k1, **per_field)
 
 
-def _write_json_atomic(path: str, data: dict) -> None:
-    tmp = f"{path}.tmp-{os.getpid()}-{threading.get_ident()}"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(data, fh)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    _fsync_dir(os.path.dirname(path))
-
-
-def _fsync_dir(path: str) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-class SearchIndex(Reading):
+class SearchIndex(Reading, Vectors):
     """The practice search index in one directory. See the module docstring.
 
     ``operator``: "or" (default: any word matches, BM25F ranks documents
@@ -185,7 +161,7 @@ class SearchIndex(Reading):
 
     def _current_generation(self) -> str | None:
         try:
-            with open(self._p(_POINTER), encoding="utf-8") as fh:
+            with open(self._p(POINTER), encoding="utf-8") as fh:
                 name = fh.read().strip()
         except FileNotFoundError:
             return None
@@ -206,7 +182,7 @@ class SearchIndex(Reading):
             # the open reader's generation is still the live one: it exists
             # (one stat instead of reading CURRENT and listing the generation)
             try:
-                if _pointer_token(self._p(_POINTER)) == token:
+                if _pointer_token(self._p(POINTER)) == token:
                     return True
             except OSError:
                 pass
@@ -259,7 +235,7 @@ class SearchIndex(Reading):
     def _state(self, gen: str) -> dict:
         """The generation's state.json; read again only when the file was replaced
         (one stat per call: every search first compares ``last_change_id``)."""
-        path = self._p(gen, _STATE)
+        path = self._p(gen, STATE)
         try:
             st = os.stat(path)
         except FileNotFoundError:
@@ -322,96 +298,6 @@ class SearchIndex(Reading):
         if not self.exists():
             return False
         return self.analysis() != analysis_setup()
-
-    def vectors_missing(self) -> bool:
-        """Whether dense retrieval is on and its model loads, but the live generation was
-        built without its vectors (switched on since, another model, or another text
-        embedded). Searches stay lexical, and correct, until :meth:`vectors_fill` has
-        embedded every document and a rebuild (from the vector cache) brings the vectors
-        in."""
-        gen = self._current_generation()
-        return bool(gen and self.embeds()
-                    and self._state(gen).get("vectors") != dense_mod.vectors_id())
-
-    def embeds(self) -> bool:
-        """Whether this process embeds practices: dense retrieval on and its model loaded."""
-        return self.dense and dense_mod.embedder().available
-
-    def vectors_unembedded(self) -> dict[int, str]:
-        """The practices of the live generation that have no vector because a process
-        without the model applied them (practice id -> hash of the text to embed). They
-        are found by their words only until :meth:`vectors_complete`."""
-        gen = self._current_generation()
-        if not gen:
-            return {}
-        state = self._state(gen)
-        if state.get("vectors") != dense_mod.vectors_id():
-            return {}
-        return _unembedded_of(state)
-
-    def vectors_complete(self, docs: list[dict]) -> list[int]:
-        """Embed the documents the live generation lists as unembedded, when a document's
-        text is the one listed (a newer text waits for its change to be applied), and add
-        their vectors to the generation; returns the ids of those added."""
-        wanted = self.vectors_unembedded()
-        docs = [d for d in docs if wanted.get(int(d["id"])) == _text_hash(d)]
-        if not (docs and self.embeds()):
-            return []
-        # embedded before the lock is taken: appliers wait for the lock, not for the model
-        vectors = dense_mod.vectors_for(docs, dense_mod.VectorCache(self._p(_VECTORS)),
-                                        dense_mod.embedder())
-        lock = self._lock_file("write.lock")
-        lock.acquire()
-        try:
-            gen = self._current_generation()
-            state = dict(self._state(gen)) if gen else {}
-            if not gen or state.get("vectors") != dense_mod.vectors_id():
-                return []
-            unembedded = _unembedded_of(state)
-            changes: dict = {}
-            for doc, vec in zip(docs, vectors):
-                pid = int(doc["id"])
-                if unembedded.get(pid) == _text_hash(doc):
-                    changes[pid] = (vec, field_language(doc.get("language")))
-                    del unembedded[pid]
-            current = dense_mod.GenerationVectors.load(self._p(gen))
-            if not changes or current is None:
-                return []
-            current.updated(changes).save(self._p(gen))
-            state.pop("unembedded", None)
-            if unembedded:
-                state["unembedded"] = {str(p): h for p, h in sorted(unembedded.items())}
-            _write_json_atomic(self._p(gen, _STATE), state)
-        finally:
-            lock.release()
-        return sorted(changes)
-
-    def vectors_fill(self, docs: list[dict]) -> int:
-        """Embed the documents whose text is not in the vector cache yet and keep their
-        vectors there (nothing in the index changes); returns how many were embedded."""
-        model = dense_mod.embedder()
-        if not (self.dense and docs and model.available):
-            return 0
-        os.makedirs(self.path, exist_ok=True)
-        before = model.embedded
-        dense_mod.vectors_for(docs, dense_mod.VectorCache(self._p(_VECTORS)), model)
-        return model.embedded - before
-
-    def dense_status(self) -> str:
-        """How this index ranks: hybrid, or lexical and why."""
-        if not self.dense:
-            return "off (lexical ranking only)"
-        model = dense_mod.embedder()
-        if not model.available:
-            return f"model not available ({model.error}): lexical ranking only"
-        gen = self._current_generation()
-        if gen and self._state(gen).get("vectors") == dense_mod.vectors_id():
-            waiting = len(_unembedded_of(self._state(gen)))
-            return (f"hybrid: BM25F and {dense_mod.MODEL_ID} vectors, reciprocal-rank fusion"
-                    + (f"; {waiting} practices found by their words only until the "
-                       "background applier has embedded them" if waiting else ""))
-        return ("model loaded, index has no vectors yet: lexical ranking until the "
-                "background applier has embedded every practice")
 
     # -- writing --------------------------------------------------------------
 
@@ -481,7 +367,7 @@ class SearchIndex(Reading):
                     del latest[pid]
             failed = self._failures(gen)
             before = dict(failed)
-            unembedded = _unembedded_of(state)
+            unembedded = unembedded_of(state)
             before_unembedded = dict(unembedded)
             if latest:
                 ix = windex.open_dir(self._p(gen), schema=SCHEMA)
@@ -549,7 +435,7 @@ class SearchIndex(Reading):
             if (new_last > current or failed != before or early != before_early
                     or unembedded != before_unembedded):
                 state = self._state(gen)
-                _write_json_atomic(self._p(gen, _STATE),
+                write_json_atomic(self._p(gen, STATE),
                                    self._state_data(new_last, failed, state.get("analysis"),
                                                     state.get("vectors"), early, unembedded))
         finally:
@@ -622,7 +508,7 @@ class SearchIndex(Reading):
         failed: dict[int, IndexFailure] = {}
         model = dense_mod.embedder() if self.dense else None
         embed = model is not None and model.available
-        cache = dense_mod.VectorCache(self._p(_VECTORS)) if embed else None
+        cache = dense_mod.VectorCache(self._p(VECTOR_CACHE)) if embed else None
         vec_ids: list[int] = []
         vec_langs: list[str] = []
         vecs: list = []
@@ -664,13 +550,13 @@ class SearchIndex(Reading):
             flush()
             matrix = (np.stack(vecs) if vecs else np.zeros((0, dense_mod.DIM), np.float32))
             dense_mod.GenerationVectors(vec_ids, vec_langs, matrix).save(gen_path)
-        _write_json_atomic(os.path.join(gen_path, _STATE),
+        write_json_atomic(os.path.join(gen_path, STATE),
                            self._state_data(last_change_id, failed, analysis_setup(),
                                             dense_mod.vectors_id() if embed else None))
         write_lock = self._lock_file("write.lock")
         write_lock.acquire()
         try:
-            _write_json_pointer(self._p(_POINTER), name)
+            write_pointer(self._p(POINTER), name)
         finally:
             write_lock.release()
         for old in self._generations():
@@ -678,43 +564,12 @@ class SearchIndex(Reading):
                 shutil.rmtree(self._p(old), ignore_errors=True)
         return [f for _, f in sorted(failed.items())]
 
-    def _apply_vectors(self, gen: str, latest, unembedded: dict[int, str]) -> None:
-        """Update the generation's vectors for applied changes (under the write lock).
-
-        Without the model (dense retrieval off in this process, or its model not loaded)
-        a changed practice keeps a vector only when its text is in the vector cache; the
-        others lose theirs (made from an older text) and are added to ``unembedded``."""
-        if self._state(gen).get("vectors") != dense_mod.vectors_id():
-            return
-        current = dense_mod.GenerationVectors.load(self._p(gen))
-        if current is None:
-            return
-        docs = {pid: doc for pid, doc in latest.items() if isinstance(doc, dict)}
-        cache = dense_mod.VectorCache(self._p(_VECTORS))
-        changes: dict = {pid: None for pid in latest}
-        for pid in latest:
-            unembedded.pop(pid, None)
-        if self.embeds():
-            vecs = (dense_mod.vectors_for(list(docs.values()), cache, dense_mod.embedder())
-                    if docs else [])
-            for (pid, doc), vec in zip(docs.items(), vecs):
-                changes[pid] = (vec, field_language(doc.get("language")))
-        else:
-            hashes = {pid: _text_hash(doc) for pid, doc in docs.items()}
-            known = cache.get_many(list(dict.fromkeys(hashes.values())))
-            for pid, doc in docs.items():
-                if hashes[pid] in known:
-                    changes[pid] = (known[hashes[pid]], field_language(doc.get("language")))
-                else:
-                    unembedded[pid] = hashes[pid]
-        current.updated(changes).save(self._p(gen))
-
     # -- reading ----------------------------------------------------------------
 
     def _current_view(self) -> View:
         """The view of the live generation, refreshed if another writer committed."""
         try:
-            token = _pointer_token(self._p(_POINTER))
+            token = _pointer_token(self._p(POINTER))
         except FileNotFoundError:
             token = None
         view = self._view
@@ -802,20 +657,6 @@ class SearchIndex(Reading):
         with self._lock:
             self._close_view()
 
-    # -- vectors ------------------------------------------------------------
-
-    def vectors_export(self, path: str) -> int:
-        """Write this index's vector cache to a portable file; returns how many vectors."""
-        os.makedirs(self.path, exist_ok=True)
-        return dense_mod.VectorCache(self._p(_VECTORS)).export_file(path)
-
-    def vectors_import(self, path: str) -> int:
-        """Add the vectors of a file written by :meth:`vectors_export` to this index's
-        cache, so the documents they were made from are not embedded again; returns
-        how many were new."""
-        os.makedirs(self.path, exist_ok=True)
-        return dense_mod.VectorCache(self._p(_VECTORS)).import_file(path)
-
     def after_fork(self) -> None:
         """In a process forked from one that used this index: drop the inherited readers
         and lock (another thread may have held it at the fork); the next read opens anew."""
@@ -834,14 +675,6 @@ class SearchIndex(Reading):
 def _pointer_token(path: str) -> tuple:
     st = os.stat(path)
     return (st.st_ino, st.st_mtime_ns, st.st_size)
-
-
-def _unembedded_of(state: dict) -> dict[int, str]:
-    return {int(p): str(h) for p, h in (state.get("unembedded") or {}).items()}
-
-
-def _text_hash(doc: dict) -> str:
-    return dense_mod.text_hash(dense_mod.passage_text(doc))
 
 
 def _ahead_of(state: dict) -> dict[int, int]:
@@ -866,11 +699,3 @@ def _has_toc(path: str) -> bool:
         raise IndexUnavailable(os.path.dirname(path), exc) from exc
 
 
-def _write_json_pointer(path: str, name: str) -> None:
-    tmp = f"{path}.tmp-{os.getpid()}-{threading.get_ident()}"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(name + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    _fsync_dir(os.path.dirname(path))
