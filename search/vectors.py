@@ -119,10 +119,15 @@ class Vectors:
             return f"model not available ({model.error}): lexical ranking only"
         gen = self._current_generation()
         if gen and self._state(gen).get("vectors") == dense_mod.vectors_id():
+            status = f"hybrid: BM25F and {dense_mod.MODEL_ID} vectors, reciprocal-rank fusion"
             waiting = len(unembedded_of(self._state(gen)))
-            return (f"hybrid: BM25F and {dense_mod.MODEL_ID} vectors, reciprocal-rank fusion"
-                    + (f"; {waiting} practices found by their words only until the "
-                       "background applier has embedded them" if waiting else ""))
+            if waiting == 1:
+                status += ("; 1 practice found by its words only until the background "
+                           "applier has embedded it")
+            elif waiting:
+                status += (f"; {waiting} practices found by their words only until the "
+                           "background applier has embedded them")
+            return status
         return ("model loaded, index has no vectors yet: lexical ranking until the "
                 "background applier has embedded every practice")
 

@@ -121,7 +121,7 @@ def test_work_done_where_the_model_does_not_run_is_embedded_by_a_node_that_has_i
     lexical.extensions["kb.search"].close()
     lexical.extensions["kb.db"].dispose()
     assert len(index.vectors_unembedded()) == 1
-    assert "1 practices found by their words only" in index.dense_status()
+    assert "1 practice found by its words only" in index.dense_status()
     assert dense_model.embedded == 6
 
     page = app.test_client().get("/search?q=fenced+dog+parks")
