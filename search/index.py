@@ -67,7 +67,8 @@ from whoosh.reading import ReaderClosed
 from .analysis import field_language
 from . import dense as dense_mod
 from .decompound import setup as analysis_setup
-from .layout import POINTER, STATE, VECTOR_CACHE, write_json_atomic, write_pointer
+from .layout import (POINTER, STATE, VECTOR_CACHE, file_token, write_json_atomic,
+                     write_pointer)
 from .locking import FileLock
 from .documents import fields_or_failure, now_iso
 from .reading import Reading
@@ -182,7 +183,7 @@ class SearchIndex(Reading, Vectors):
             # the open reader's generation is still the live one: it exists
             # (one stat instead of reading CURRENT and listing the generation)
             try:
-                if _pointer_token(self._p(POINTER)) == token:
+                if file_token(self._p(POINTER)) == token:
                     return True
             except OSError:
                 pass
@@ -237,10 +238,9 @@ class SearchIndex(Reading, Vectors):
         (one stat per call: every search first compares ``last_change_id``)."""
         path = self._p(gen, STATE)
         try:
-            st = os.stat(path)
+            token = (path, *file_token(path))
         except FileNotFoundError:
             return {}
-        token = (path, st.st_ino, st.st_mtime_ns, st.st_size)
         cached = self._state_cache
         if cached is not None and cached[0] == token:
             return cached[1]
@@ -569,7 +569,7 @@ class SearchIndex(Reading, Vectors):
     def _current_view(self) -> View:
         """The view of the live generation, refreshed if another writer committed."""
         try:
-            token = _pointer_token(self._p(POINTER))
+            token = file_token(self._p(POINTER))
         except FileNotFoundError:
             token = None
         view = self._view
@@ -671,11 +671,6 @@ class SearchIndex(Reading, Vectors):
         return self._read(run)
 
     # -- search -------------------------------------------------------------------
-
-def _pointer_token(path: str) -> tuple:
-    st = os.stat(path)
-    return (st.st_ino, st.st_mtime_ns, st.st_size)
-
 
 def _ahead_of(state: dict) -> dict[int, int]:
     """practice id -> change id of the documents applied ahead of the change log."""

@@ -12,6 +12,13 @@ STATE = "state.json"               # a generation's state, beside its Whoosh fil
 VECTOR_CACHE = "vectors.sqlite3"   # vectors by text hash, shared by the generations
 
 
+def file_token(path: str) -> tuple:
+    """What identifies a file as written: every write above replaces the file, so its
+    inode, modification time and size change (FileNotFoundError without one)."""
+    st = os.stat(path)
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
 def write_json_atomic(path: str, data: dict) -> None:
     _write_atomic(path, json.dumps(data))
 

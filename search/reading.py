@@ -12,7 +12,6 @@ import dataclasses
 import heapq
 import itertools
 import math
-import os
 import re
 import time
 from collections import Counter
@@ -28,6 +27,7 @@ from .analysis import WORD_RE, field_language, fold, private_tag_words
 from . import dense as dense_mod
 from .glossary import glossary
 from .highlight import HighlightTerms, snippet as make_snippet
+from .layout import file_token
 from .view import View
 from .querying import (Built, LimitedPrefix, LimitHit, QueryLimits, bound_text, has_operators,
                        looks_broken, plain_words, query_terms)
@@ -68,10 +68,9 @@ class Reading:
         if not view.generation:
             return None
         try:
-            st = os.stat(self._p(view.generation, dense_mod.GenerationVectors.NPY))
+            return file_token(self._p(view.generation, dense_mod.GenerationVectors.NPY))
         except FileNotFoundError:
             return None
-        return (st.st_ino, st.st_mtime_ns, st.st_size)
 
     def _vectors(self, view: "View"):
         """(matrix, docnums, languages) of the view's visible-to-nobody-yet vectors, or None."""

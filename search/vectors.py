@@ -42,9 +42,10 @@ class Vectors:
         embedded). Searches stay lexical, and correct, until :meth:`vectors_fill` has
         embedded every document and a rebuild (from the vector cache) brings the vectors
         in."""
+        if not self.embeds():     # before any file is read: a search asks this first
+            return False
         gen = self._current_generation()
-        return bool(gen and self.embeds()
-                    and self._state(gen).get("vectors") != dense_mod.vectors_id())
+        return bool(gen and self._state(gen).get("vectors") != dense_mod.vectors_id())
 
     def embeds(self) -> bool:
         """Whether this process embeds practices: dense retrieval on and its model loaded."""

@@ -311,12 +311,21 @@ def _unembedded_wanted() -> list[int]:
     """The practices of the live generation that a process without the model applied
     (see SearchIndex.vectors_unembedded) and this process can embed now."""
     index = get_index()
+    return _to_embed(index, _unembedded(index))
+
+
+def _unembedded(index: SearchIndex) -> dict[int, str]:
     if not index.dense:
-        return []
+        return {}
     try:
-        waiting = index.vectors_unembedded()
+        return index.vectors_unembedded()
     except IndexUnavailable:
-        return []
+        return {}
+
+
+def _to_embed(index: SearchIndex, waiting: dict[int, str]) -> list[int]:
+    """Those of ``waiting`` (vectors_unembedded) this process has not tried yet, when it
+    has the model."""
     if not waiting:
         _unembedded_tried.pop(index.path, None)
         return []
@@ -329,10 +338,10 @@ def _complete_vectors() -> int:
     """One applier round: embed up to VECTOR_BATCH of the practices another process
     applied without the model, into the live generation. Returns the practices handled."""
     index = get_index()
-    ids = _unembedded_wanted()[:VECTOR_BATCH]
+    waiting = _unembedded(index)
+    ids = _to_embed(index, waiting)[:VECTOR_BATCH]
     if not ids:
         return 0
-    waiting = index.vectors_unembedded()
     batch = _load_practices(ids)
     docs = [doc for pid in ids if pid in batch
             and isinstance(doc := _doc_or_failure(batch[pid], 0), dict)]
